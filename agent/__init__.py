@@ -1,0 +1,1 @@
+"""The LLM turn engine. It knows no ACP; hosts adapt it through `agent.ports`."""

@@ -1,0 +1,126 @@
+"""What the engine needs from its host, as structural `Protocol`s.
+
+The ACP server backs these with the editor (permission prompts, `fs/*`,
+`terminal/*`) or local disk; the headless runner backs them with local disk and
+subprocesses; an embedding program brings its own. The engine never knows which.
+
+Also here: the prompt the host hands to `Engine.submit()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from agent.events import Location, ToolContent, ToolKind
+
+# ---------------------------------------------------------------- prompt input
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    data: str  # base64
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcePart:
+    """Context the user attached. `text` is None when it could not be read; then
+    `note` says why, and the model is told so instead of the host crashing."""
+
+    uri: str
+    text: str | None = None
+    mime_type: str | None = None
+    note: str | None = None
+
+
+PromptPart = TextPart | ImagePart | ResourcePart
+
+
+# ---------------------------------------------------------------- permission
+
+PermissionOutcome = Literal["allow_once", "allow_always", "reject_once", "reject_always", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionRequest:
+    """Shows the user exactly what is being approved: the command or the diff."""
+
+    call_id: str
+    tool: str
+    title: str
+    kind: ToolKind
+    raw_input: Mapping[str, object]
+    content: tuple[ToolContent, ...] = ()
+    locations: tuple[Location, ...] = ()
+    reason: str = ""  # why the policy asks, e.g. "sensitive path .env"
+
+
+@runtime_checkable
+class PermissionGate(Protocol):
+    async def request(self, request: PermissionRequest) -> PermissionOutcome:
+        """Ask the user. Timeouts and unknown answers must come back as a reject."""
+        ...
+
+
+# ---------------------------------------------------------------- files
+
+
+class FileAccessError(Exception):
+    """A file could not be read or written; the message is shown to the model."""
+
+
+@runtime_checkable
+class FileSystem(Protocol):
+    async def read_text(self, path: str, *, line: int | None = None, limit: int | None = None) -> str:
+        """Read an absolute path; `line` is 1-based. Raises FileAccessError."""
+        ...
+
+    async def write_text(self, path: str, content: str) -> None:
+        """Write an absolute path atomically. Raises FileAccessError."""
+        ...
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    exit_code: int | None  # None when killed by a signal or the timeout
+    output: str  # combined stdout+stderr, tail-capped
+    truncated: bool = False
+    timed_out: bool = False
+    signal: str | None = None
+    terminal_id: str | None = None  # set when the host ran it in an editor terminal
+
+
+@runtime_checkable
+class CommandRunner(Protocol):
+    async def run(
+        self,
+        command: str,
+        *,
+        cwd: str,
+        timeout: float,
+        on_terminal: Callable[[str], None] | None = None,
+    ) -> CommandResult:
+        """Run `command` through the shell. Call `on_terminal(id)` as soon as an
+        editor terminal exists, so the tool call can show it live. Cancelling the
+        awaiting task must kill the process group (or the editor terminal) and
+        release it before returning."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """Everything the engine borrows from its host for one session."""
+
+    permissions: PermissionGate
+    files: FileSystem
+    commands: CommandRunner

@@ -1,0 +1,88 @@
+"""The tool interface shared by built-in tools and MCP tools.
+
+A tool describes a call before it runs (title, kind, locations: what the user
+sees), declares what it touches (so the permission policy can decide without
+knowing the tool), and runs against the host ports in `ToolContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from agent.events import Location, ToolContent, ToolKind
+from agent.ports import Host
+
+AccessKind = Literal["read", "write", "execute", "external", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str  # what the model calls; MCP tools are "mcp__<server>__<tool>"
+    description: str
+    input_schema: Mapping[str, object]
+    kind: ToolKind = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDescription:
+    title: str
+    kind: ToolKind
+    locations: tuple[Location, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What a call would touch. `paths` are absolute; `command` is the exact command line."""
+
+    kind: AccessKind
+    paths: tuple[str, ...] = ()
+    command: str | None = None
+    read_only_hint: bool = False  # e.g. an MCP tool annotated readOnlyHint
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    model_text: str  # what goes back to the model as the tool result
+    content: tuple[ToolContent, ...] = ()  # what the user sees in the tool call
+    is_error: bool = False
+    raw_output: object = None
+    locations: tuple[Location, ...] | None = None
+
+
+@dataclass(slots=True)
+class ToolContext:
+    call_id: str
+    cwd: str
+    roots: tuple[str, ...]  # cwd first, then additional directories
+    host: Host
+    command_timeout: float = 120.0
+    # Show live content in the tool call (e.g. an editor terminal) while it runs.
+    report: Callable[[tuple[ToolContent, ...]], None] = field(default=lambda _content: None)
+
+
+class ToolInputError(Exception):
+    """The model's arguments are unusable; the message goes back to the model."""
+
+
+@runtime_checkable
+class Tool(Protocol):
+    spec: ToolSpec
+
+    def describe(self, args: Mapping[str, object], cwd: str) -> ToolDescription: ...
+
+    def access(self, args: Mapping[str, object], cwd: str) -> Access: ...
+
+    async def preview(self, args: Mapping[str, object], ctx: ToolContext) -> tuple[ToolContent, ...]:
+        """Content for the permission prompt (e.g. the diff a write would make)."""
+        ...
+
+    async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput: ...
+
+
+@runtime_checkable
+class ToolSource(Protocol):
+    """A set of tools that may change while a session lives (MCP servers connecting late)."""
+
+    def tools(self) -> Sequence[Tool]: ...

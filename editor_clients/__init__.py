@@ -1,0 +1,1 @@
+"""The editor side of ACP: client library, terminal client, tracer, conformance kit."""

@@ -1,0 +1,1 @@
+"""ACP v1 on the wire. Imports nothing else of this project."""
