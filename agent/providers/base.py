@@ -1,0 +1,154 @@
+"""The seam between the engine and a model: one streaming call, provider-neutral.
+
+History messages are plain JSON-able dicts so a session can be persisted and
+continued after a restart, or on another provider after a model switch:
+
+    {"role": "user", "content": [{"type": "text", "text": ...},
+                                 {"type": "image", "data": <base64>, "mime_type": ...}]}
+    {"role": "assistant", "content": "text", "thinking": "..." (optional),
+     "thinking_signature": "..." (optional, Anthropic),
+     "tool_calls": [{"id": ..., "name": ..., "arguments": {...}}]}
+    {"role": "tool", "tool_call_id": ..., "name": ..., "content": "text", "is_error": bool}
+
+The system prompt is passed separately in `ModelRequest.system`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Message = dict[str, object]
+FinishReason = Literal["end_turn", "tool_use", "max_tokens", "refusal"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSchema:
+    name: str
+    description: str
+    parameters: Mapping[str, object]  # JSON schema of the arguments object
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequest:
+    model: str  # the provider's own model name, without the "provider:" prefix
+    system: str
+    messages: Sequence[Message]
+    tools: Sequence[ToolSchema] = ()
+    max_tokens: int = 8192
+    thought_level: str | None = None  # "off" | "low" | "medium" | "high"; None = provider default
+    inactivity_timeout: float = 600.0
+
+
+# ---------------------------------------------------------------- stream events
+
+
+@dataclass(frozen=True, slots=True)
+class StreamText:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamThought:
+    text: str
+    signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamToolCall:
+    """A complete tool call. `arguments` is None when the model sent invalid JSON;
+    then `raw_arguments` holds what it sent, and the engine reports the error to it."""
+
+    id: str
+    name: str
+    arguments: Mapping[str, object] | None
+    raw_arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamUsage:
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int = 0
+    thought_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPlan:
+    """Only the scripted model emits this directly (its `plan` directive)."""
+
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnd:
+    reason: FinishReason
+
+
+StreamEvent = StreamText | StreamThought | StreamToolCall | StreamUsage | StreamPlan | StreamEnd
+
+
+class Provider(Protocol):
+    """One backend (OpenAI-compatible, Anthropic, scripted). Streams one model call.
+
+    The stream ends with exactly one `StreamEnd`. Errors are raised as
+    `ProviderError` subclasses; the SDKs' own exceptions never escape.
+    Cancelling the consuming task must close the underlying HTTP stream.
+    """
+
+    name: str
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]: ...
+
+
+# ---------------------------------------------------------------- errors
+
+
+@dataclass
+class ProviderError(Exception):
+    message: str
+    retryable: bool = False
+    retry_after: float | None = None  # seconds, from Retry-After when given
+    status: int | None = None
+    provider: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RateLimited(ProviderError):
+    """429."""
+
+
+class ServerFailed(ProviderError):
+    """5xx."""
+
+
+class ConnectionFailed(ProviderError):
+    """Could not connect, or the connection dropped mid-stream."""
+
+
+class StreamStalled(ProviderError):
+    """No byte within the inactivity timeout."""
+
+
+class AuthenticationFailed(ProviderError):
+    """401/403: the key is missing, wrong or lacks access."""
+
+
+class BadRequest(ProviderError):
+    """4xx other than 401/403/429: retrying will not help."""
+
+
+class MalformedStream(ProviderError):
+    """The provider sent something that is not its documented streaming format."""
+
+
+class ModelNotConfigured(Exception):
+    """No usable provider for the model; `hint` tells the user what to set."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
