@@ -1,0 +1,374 @@
+"""Generate `protocol/_generated.py` from the vendored ACP v1 JSON schema.
+
+Run `python -m protocol.codegen` after updating `protocol/schema/`. A test
+regenerates into memory and fails on any difference with the committed file, so
+the types can never drift from the schema. Never imported at run time.
+
+Mapping rules:
+- an object definition becomes a msgspec `Struct` (snake_case attributes,
+  camelCase wire names, `_meta` as `field_meta`); optional fields default to None
+  (or the schema's scalar default) and are omitted on encode;
+- a union whose every variant carries a `const` discriminator becomes a tagged
+  union of subclasses named `<Union><Tag>` (e.g. `SessionUpdateAgentMessageChunk`);
+- a union where some variant has no discriminator (a stdio `McpServer`, an
+  agent-type `AuthMethod`) becomes one lenient Struct holding every variant's
+  fields, so missing tags decode instead of failing;
+- string-constant unions become `Literal`s; the JSON-RPC envelope unions are
+  skipped (the endpoint owns envelopes).
+
+Stable v1 is the contract. From the unstable schema we take only the
+definitions in `UNSTABLE_OVERLAY` (session/fork, prompt `usage`, tool-call
+`name`) and what they reference.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+OUTPUT = Path(__file__).parent / "_generated.py"
+
+ENVELOPES = {
+    "AgentRequest",
+    "AgentResponse",
+    "AgentNotification",
+    "ClientRequest",
+    "ClientResponse",
+    "ClientNotification",
+}
+UNSTABLE_OVERLAY = (
+    "PromptResponse",
+    "ForkSessionRequest",
+    "ForkSessionResponse",
+    "SessionCapabilities",
+    "ToolCall",
+    "ToolCallUpdate",
+)
+
+Schema = dict[str, Any]
+
+
+def _camel_to_snake(name: str) -> str:
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return snake + "_" if keyword.iskeyword(snake) else snake
+
+
+def _const_to_camel(value: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-/ ]", value) if part)
+
+
+def load_definitions() -> tuple[dict[str, Schema], set[str]]:
+    stable = json.loads((SCHEMA_DIR / "schema.json").read_text())["$defs"]
+    unstable = json.loads((SCHEMA_DIR / "schema.unstable.json").read_text())["$defs"]
+    defs = dict(stable)
+    taken: set[str] = set()
+    pending = list(UNSTABLE_OVERLAY)
+    while pending:
+        name = pending.pop()
+        if name in taken:
+            continue
+        taken.add(name)
+        defs[name] = unstable[name]
+        for ref in re.findall(r'"#/\$defs/([A-Za-z0-9_]+)"', json.dumps(unstable[name])):
+            if ref not in stable:
+                pending.append(ref)
+    return {k: v for k, v in defs.items() if k not in ENVELOPES}, taken - set(stable)
+
+
+def _variants(schema: Schema) -> list[Schema] | None:
+    variants = schema.get("oneOf") or schema.get("anyOf")
+    return variants if isinstance(variants, list) else None
+
+
+def _tag_of(variant: Schema) -> tuple[str, str] | None:
+    for prop, sub in variant.get("properties", {}).items():
+        if isinstance(sub, dict) and isinstance(sub.get("const"), str):
+            return prop, sub["const"]
+    return None
+
+
+def _is_string_enum(variants: list[Schema]) -> bool:
+    return all(v.get("type") == "string" and "const" in v for v in variants)
+
+
+def _is_null(schema: Schema) -> bool:
+    return schema.get("type") == "null"
+
+
+class Generator:
+    def __init__(self, defs: dict[str, Schema]) -> None:
+        self.defs = defs
+        self.lines: list[str] = []
+        self.aliases: dict[str, str] = {}
+        self.structs: set[str] = set()
+        self.emitted: set[str] = set()
+        self.exports: list[str] = []
+        for name, schema in defs.items():
+            if self._kind(schema) in {"struct", "merged", "tagged"}:
+                self.structs.add(name)
+
+    # --------------------------------------------------------------- classify
+
+    def _kind(self, schema: Schema) -> str:
+        variants = _variants(schema)
+        if "properties" in schema and schema.get("type") in ("object", ["object", "null"]):
+            return "merged" if variants else "struct"
+        if variants:
+            non_null = [v for v in variants if not _is_null(v)]
+            if _is_string_enum(non_null):
+                return "literal"
+            if all(_tag_of(v) for v in non_null) and all(
+                v.get("type") == "object" for v in non_null
+            ):
+                return "tagged"
+            if any(v.get("type") == "object" or "allOf" in v for v in non_null):
+                return "merged"
+            return "alias"
+        if schema.get("type") == "object":
+            return "struct"
+        return "alias"
+
+    # --------------------------------------------------------------- types
+
+    def type_of(self, schema: Schema) -> str:
+        if "$ref" in schema:
+            return str(schema["$ref"]).rsplit("/", 1)[-1]
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            return self.type_of(schema["allOf"][0])
+        variants = _variants(schema)
+        if variants:
+            non_null = [v for v in variants if not _is_null(v)]
+            if non_null and _is_string_enum(non_null):
+                inner = f"Literal[{', '.join(repr(v['const']) for v in non_null)}]"
+            else:
+                inner = self._union(list(dict.fromkeys(self.type_of(v) for v in non_null)))
+            return f"{inner} | None" if len(non_null) < len(variants) and inner != "Any" else inner
+        if "const" in schema:
+            return f"Literal[{schema['const']!r}]"
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            parts = [self.type_of({**schema, "type": k}) for k in kind if k != "null"]
+            joined = " | ".join(dict.fromkeys(parts)) or "None"
+            return f"{joined} | None" if "null" in kind else joined
+        if kind == "string":
+            return "str"
+        if kind == "integer":
+            return "int"
+        if kind == "number":
+            return "float"
+        if kind == "boolean":
+            return "bool"
+        if kind == "null":
+            return "None"
+        if kind == "array":
+            return f"list[{self.type_of(schema.get('items', {}))}]"
+        if kind == "object":
+            extra = schema.get("additionalProperties")
+            value = self.type_of(extra) if isinstance(extra, dict) else "Any"
+            return f"dict[str, {value}]"
+        return "Any"
+
+    def _union(self, parts: list[str]) -> str:
+        """msgspec decodes a union only when its members are distinguishable by JSON
+        type; anything ambiguous (two array types, two untagged structs) stays `Any`."""
+        arrays = [p for p in parts if p.startswith("list[")]
+        untagged = [p for p in parts if p in self.structs and self._kind(self.defs[p]) != "tagged"]
+        if (
+            len(arrays) > 1
+            or len(untagged) > 1
+            or (untagged and any(p.startswith("dict[") for p in parts))
+        ):
+            return "Any"
+        return " | ".join(parts) or "None"
+
+    # --------------------------------------------------------------- fields
+
+    def _fields(self, properties: dict[str, Schema], required: set[str]) -> list[str]:
+        out: list[str] = []
+        ordered = sorted(properties, key=lambda p: (p not in required, p == "_meta"))
+        for prop in ordered:
+            sub = properties[prop]
+            if prop == "_meta":
+                out.append(
+                    "    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')"
+                )
+                continue
+            attr = _camel_to_snake(prop)
+            annotation = self.type_of(sub)
+            rename = "" if attr == prop else f"name={prop!r}"
+            if prop in required:
+                out.append(
+                    f"    {attr}: {annotation} = msgspec.field({rename})"
+                    if rename
+                    else f"    {attr}: {annotation}"
+                )
+                continue
+            default = sub.get("default")
+            if not isinstance(default, (bool, int, float, str)) or "$ref" in json.dumps(sub):
+                default = None
+            if default is None and "None" not in annotation:
+                annotation = f"{annotation} | None"
+            args = ", ".join(a for a in (f"default={default!r}", rename) if a)
+            out.append(f"    {attr}: {annotation} = msgspec.field({args})")
+        return out
+
+    def _merged_properties(self, schema: Schema) -> tuple[dict[str, Schema], set[str]]:
+        """Own properties plus every variant's, required only where all agree."""
+        properties = dict(schema.get("properties", {}))
+        required = set(schema.get("required", []))
+        variants = [v for v in _variants(schema) or [] if not _is_null(v)]
+        variant_props: list[dict[str, Schema]] = []
+        for variant in variants:
+            props: dict[str, Schema] = {}
+            for part in [variant, *variant.get("allOf", [])]:
+                target = (
+                    self.defs.get(part["$ref"].rsplit("/", 1)[-1], {}) if "$ref" in part else part
+                )
+                props.update(target.get("properties", {}))
+            variant_props.append(props)
+        for props in variant_props:
+            for prop, sub in props.items():
+                if prop not in properties:
+                    properties[prop] = self._widen(prop, sub, variant_props)
+        return properties, required
+
+    def _widen(self, prop: str, first: Schema, variant_props: list[dict[str, Schema]]) -> Schema:
+        """A property that differs across variants takes the union of their types."""
+        seen = [vp[prop] for vp in variant_props if prop in vp]
+        if all(json.dumps(s, sort_keys=True) == json.dumps(first, sort_keys=True) for s in seen):
+            if "const" in first:
+                return {"type": "string"}
+            return first
+        return {"anyOf": [{"type": "string"} if "const" in s else s for s in seen]}
+
+    # --------------------------------------------------------------- emit
+
+    def _docstring(self, schema: Schema) -> str:
+        text = (schema.get("description") or "").strip().split("\n\n")[0].replace("\\", "\\\\")
+        text = text.replace('"""', "'''").replace("\n", " ")
+        return f'    """{text}"""' if text else ""
+
+    def emit_struct(self, name: str, schema: Schema, merged: bool) -> None:
+        if merged:
+            properties, required = self._merged_properties(schema)
+        else:
+            properties, required = schema.get("properties", {}), set(schema.get("required", []))
+        self.lines.append(f"class {name}(msgspec.Struct, **_STRUCT):")
+        doc = self._docstring(schema)
+        if doc:
+            self.lines.append(doc)
+        body = self._fields(properties, required)
+        self.lines.extend(body or ([] if doc else ["    pass"]))
+        self.lines.append("")
+        self.lines.append("")
+        self.exports.append(name)
+
+    def emit_tagged(self, name: str, schema: Schema) -> None:
+        members: list[str] = []
+        for variant in [v for v in _variants(schema) or [] if not _is_null(v)]:
+            tag = _tag_of(variant)
+            assert tag is not None
+            field, value = tag
+            cls = f"{name}{_const_to_camel(value)}"
+            bases = [self.type_of(p) for p in variant.get("allOf", [])] or ["msgspec.Struct"]
+            extra = {k: v for k, v in variant.get("properties", {}).items() if k != field}
+            head = f"class {cls}({', '.join(bases)}, tag_field={field!r}, tag={value!r}"
+            self.lines.append(head + ("" if bases != ["msgspec.Struct"] else ", **_STRUCT") + "):")
+            doc = self._docstring(variant)
+            body = self._fields(extra, set(variant.get("required", [])) - {field})
+            if doc:
+                self.lines.append(doc)
+            self.lines.extend(body or ([] if doc else ["    pass"]))
+            self.lines.extend(["", ""])
+            self.exports.append(cls)
+            members.append(cls)
+        self.aliases[name] = " | ".join(members)
+
+    def run(self) -> str:
+        order = self._dependency_order()
+        for name in order:
+            schema = self.defs[name]
+            kind = self._kind(schema)
+            if kind in ("struct", "merged"):
+                self.emit_struct(name, schema, merged=kind == "merged")
+            elif kind == "tagged":
+                self.emit_tagged(name, schema)
+            else:
+                self.aliases[name] = self.type_of(schema)
+        return self._render()
+
+    def _dependency_order(self) -> list[str]:
+        """Base classes (allOf refs of tagged variants) must be defined first."""
+        order: list[str] = []
+        visiting: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in order or name in visiting or name not in self.defs:
+                return
+            visiting.add(name)
+            schema = self.defs[name]
+            if self._kind(schema) == "tagged":
+                for variant in _variants(schema) or []:
+                    for part in variant.get("allOf", []):
+                        visit(self.type_of(part))
+            order.append(name)
+
+        for name in sorted(self.defs):
+            visit(name)
+        return order
+
+    def _render(self) -> str:
+        header = [
+            '"""ACP v1 wire types. GENERATED by `python -m protocol.codegen`; do not edit."""',
+            "",
+            "# ruff: noqa",
+            "from __future__ import annotations",
+            "",
+            "from typing import Any, Literal, TypeAlias",
+            "",
+            "import msgspec",
+            "",
+            "_STRUCT: dict[str, Any] = {'kw_only': True, 'omit_defaults': True}",
+            "",
+            "",
+        ]
+        aliases = [f"{name}: TypeAlias = {self.aliases[name]}" for name in self._alias_order()]
+        exports = sorted({*self.exports, *self.aliases})
+        footer = ["", "__all__ = ["] + [f"    {n!r}," for n in exports] + ["]", ""]
+        return "\n".join([*header, *self.lines, *aliases, *footer])
+
+    def _alias_order(self) -> list[str]:
+        """Aliases are evaluated at import, so one naming another must come after it."""
+        order: list[str] = []
+
+        def visit(name: str) -> None:
+            if name in order:
+                return
+            for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", self.aliases[name]):
+                if word in self.aliases and word != name:
+                    visit(word)
+            order.append(name)
+
+        for name in sorted(self.aliases):
+            visit(name)
+        return order
+
+
+def generate() -> str:
+    defs, _unstable = load_definitions()
+    return Generator(defs).run()
+
+
+def main() -> int:
+    OUTPUT.write_text(generate())
+    print(f"wrote {OUTPUT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

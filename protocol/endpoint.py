@@ -1,0 +1,351 @@
+"""The asyncio edge: one bidirectional JSON-RPC 2.0 peer over a byte stream.
+
+Contract:
+- every incoming request runs in its own task, so a long `session/prompt`
+  never blocks `session/cancel` or another request;
+- notifications are handled one at a time, in arrival order, off the reader;
+- one writer task keeps outgoing order; `notify`/replies wait when its bounded
+  queue is full (backpressure);
+- every request gets exactly one reply; a notification never gets one;
+- this module is the single place where exceptions become error replies;
+- `$/cancel_request` works both ways; EOF cancels in-flight handlers, fails
+  pending outgoing requests with ConnectionError, flushes, and leaves no tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+
+from protocol import jsonrpc
+from protocol.codec import convert, encode_frame
+from protocol.errors import RpcError
+from protocol.framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
+
+log = logging.getLogger("protocol")
+
+T = TypeVar("T")
+Direction = Literal["in", "out"]
+FrameObserver = Callable[[Direction, bytes], None]
+
+#: The id of the incoming request whose handler is running (for log correlation).
+current_request_id: contextvars.ContextVar[str | int | None] = contextvars.ContextVar(
+    "current_request_id", default=None
+)
+
+CANCEL_METHOD = "$/cancel_request"
+_READ_CHUNK = 1 << 16
+_QUEUE_FRAMES = 4096
+
+
+class ByteReader(Protocol):
+    async def read(self, n: int = -1) -> bytes: ...
+
+
+class ByteWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A handler and the type its params decode into (None: raw builtins)."""
+
+    params: type[Any] | None
+    handler: Callable[[Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class AfterResponse:
+    """A result plus work that must start only once the reply is queued."""
+
+    result: object
+    then: Callable[[], Awaitable[None]]
+
+
+class Endpoint:
+    def __init__(
+        self,
+        reader: ByteReader,
+        writer: ByteWriter,
+        *,
+        requests: Mapping[str, Route] | None = None,
+        notifications: Mapping[str, Route] | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        observers: Sequence[FrameObserver] = (),
+        name: str = "",
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.requests: dict[str, Route] = dict(requests or {})
+        self.notifications: dict[str, Route] = dict(notifications or {})
+        self._splitter = LineSplitter(max_line_bytes)
+        self.observers = list(observers)
+        self.name = name
+        self._ids = itertools.count(1)
+        self._pending: dict[str | int, asyncio.Future[object]] = {}
+        self._handlers: dict[str | int, asyncio.Task[None]] = {}
+        self._task_ids: dict[asyncio.Task[None], str | int] = {}
+        self._cancelled_by_peer: set[str | int] = set()
+        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_FRAMES)
+        self._inbox: asyncio.Queue[jsonrpc.Notification | None] = asyncio.Queue()
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------ public API
+
+    async def run(self) -> None:
+        """Serve until the peer closes the stream, then shut down cleanly."""
+        writer_task = asyncio.create_task(self._write_loop(), name=f"{self.name}-writer")
+        inbox_task = asyncio.create_task(self._notification_loop(), name=f"{self.name}-inbox")
+        try:
+            await self._read_loop()
+        finally:
+            await self._shutdown(writer_task, inbox_task)
+
+    async def request(
+        self,
+        method: str,
+        params: object = None,
+        *,
+        result_type: type[T] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        if self._closed:
+            raise ConnectionError(f"connection closed; cannot send {method}")
+        request_id = next(self._ids)
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            await self._send(jsonrpc.request_frame(request_id, method, params))
+            result = await asyncio.wait_for(future, timeout)
+        except (asyncio.CancelledError, TimeoutError):
+            if not future.done() or future.cancelled():
+                self._send_nowait(
+                    jsonrpc.notification_frame(CANCEL_METHOD, {"requestId": request_id})
+                )
+            raise
+        finally:
+            self._pending.pop(request_id, None)
+        return convert(result, result_type) if result_type is not None else result
+
+    async def notify(self, method: str, params: object = None) -> None:
+        if self._closed:
+            raise ConnectionError(f"connection closed; cannot send {method}")
+        await self._send(jsonrpc.notification_frame(method, params))
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # ------------------------------------------------------------ reading
+
+    async def _read_loop(self) -> None:
+        while True:
+            try:
+                chunk = await self._reader.read(_READ_CHUNK)
+            except (ConnectionError, OSError) as exc:
+                log.info("%s: read failed, closing: %s", self.name, exc)
+                return
+            if not chunk:
+                for item in self._splitter.feed(b"\n"):  # a final line without newline
+                    await self._dispatch(item)
+                return
+            for item in self._splitter.feed(chunk):
+                await self._dispatch(item)
+
+    async def _dispatch(self, item: bytes | OversizedLine) -> None:
+        if isinstance(item, OversizedLine):
+            log.warning("%s: discarded a %d-byte line over the frame limit", self.name, item.size)
+            if item.request_id is not None:
+                error = RpcError.invalid_request(
+                    f"frame exceeds {self._splitter.max_line_bytes} bytes"
+                )
+                await self._send(jsonrpc.error_frame(item.request_id, error))
+            return
+        self._observe("in", item)
+        message = jsonrpc.classify(item)
+        if isinstance(message, jsonrpc.Request):
+            self._start_handler(message)
+        elif isinstance(message, jsonrpc.Notification):
+            self._on_notification(message)
+        elif isinstance(message, (jsonrpc.Response, jsonrpc.ErrorResponse)):
+            self._on_reply(message)
+        else:
+            log.info("%s: invalid frame: %s", self.name, message.reason)
+            if message.reply is not None:
+                await self._send(jsonrpc.error_frame(message.reply_id, message.reply))
+
+    def _on_notification(self, message: jsonrpc.Notification) -> None:
+        if message.method == CANCEL_METHOD:
+            params = message.params if isinstance(message.params, dict) else {}
+            task = self._handlers.get(params.get("requestId"))  # type: ignore[arg-type]
+            if task is not None and not task.done():
+                self._cancelled_by_peer.add(params["requestId"])
+                task.cancel()
+            return
+        if message.method in self.notifications:
+            self._inbox.put_nowait(message)
+        # Unknown notifications (including `_` and `$/` ones) are ignored by design.
+
+    def _on_reply(self, message: jsonrpc.Response | jsonrpc.ErrorResponse) -> None:
+        future = self._pending.get(message.id) if message.id is not None else None
+        if future is None or future.done():
+            log.info("%s: dropped a reply to unknown request id %r", self.name, message.id)
+            return
+        if isinstance(message, jsonrpc.Response):
+            future.set_result(message.result)
+        else:
+            future.set_exception(message.error)
+
+    # ------------------------------------------------------------ handlers
+
+    def _start_handler(self, request: jsonrpc.Request) -> None:
+        route = self.requests.get(request.method)
+        if request.id in self._handlers:
+            self._send_nowait(
+                jsonrpc.error_frame(
+                    request.id, RpcError.invalid_request("duplicate request id in flight")
+                )
+            )
+            return
+        task = asyncio.create_task(
+            self._run_handler(request, route), name=f"{self.name}-{request.method}"
+        )
+        self._handlers[request.id] = task
+        self._task_ids[task] = request.id
+        task.add_done_callback(self._handler_done)
+
+    def _handler_done(self, task: asyncio.Task[None]) -> None:
+        request_id = self._task_ids.pop(task)
+        self._handlers.pop(request_id, None)
+        self._cancelled_by_peer.discard(request_id)
+
+    async def _run_handler(self, request: jsonrpc.Request, route: Route | None) -> None:
+        current_request_id.set(request.id)
+        try:
+            if route is None:
+                raise RpcError.method_not_found(request.method)
+            params = (
+                convert(request.params, route.params)
+                if route.params is not None
+                else request.params
+            )
+            result = await route.handler(params)
+        except RpcError as error:
+            await self._send(jsonrpc.error_frame(request.id, error))
+            return
+        except asyncio.CancelledError:
+            if request.id not in self._cancelled_by_peer:
+                raise  # shutdown: the connection is gone, nobody to answer
+            await self._send(jsonrpc.error_frame(request.id, RpcError.request_cancelled()))
+            return
+        except Exception:
+            log.exception("%s: handler for %s failed", self.name, request.method)
+            failure = RpcError.internal_error(f"{request.method} failed; see the agent log")
+            await self._send(jsonrpc.error_frame(request.id, failure))
+            return
+        if isinstance(result, AfterResponse):
+            await self._send(jsonrpc.result_frame(request.id, _result_value(result.result)))
+            await result.then()
+        else:
+            await self._send(jsonrpc.result_frame(request.id, _result_value(result)))
+
+    async def _notification_loop(self) -> None:
+        while (message := await self._inbox.get()) is not None:
+            route = self.notifications[message.method]
+            try:
+                params = (
+                    convert(message.params, route.params)
+                    if route.params is not None
+                    else message.params
+                )
+                await route.handler(params)
+            except RpcError as error:
+                log.info("%s: bad %s notification: %s", self.name, message.method, error.message)
+            except Exception:
+                log.exception("%s: notification handler for %s failed", self.name, message.method)
+
+    # ------------------------------------------------------------ writing
+
+    async def _send(self, frame: dict[str, object]) -> None:
+        if self._closed:
+            return  # the writer is gone or going; queuing could block forever
+        await self._outbox.put(encode_frame(frame))
+
+    def _send_nowait(self, frame: dict[str, object]) -> None:
+        data = encode_frame(frame)
+        try:
+            self._outbox.put_nowait(data)
+        except asyncio.QueueFull:
+            task = asyncio.get_running_loop().create_task(self._outbox.put(data))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _write_loop(self) -> None:
+        while True:
+            data = await self._outbox.get()
+            batch = [data]
+            while not self._outbox.empty() and len(batch) < 256:
+                batch.append(self._outbox.get_nowait())
+            for frame in batch:
+                if frame is None:
+                    await self._drain()
+                    return
+                try:
+                    self._writer.write(frame)
+                except (ConnectionError, OSError, RuntimeError) as exc:
+                    log.info("%s: write failed: %s", self.name, exc)
+                    self._closed = True
+                    return
+                self._observe("out", frame.rstrip(b"\n"))
+            await self._drain()
+
+    async def _drain(self) -> None:
+        try:
+            await self._writer.drain()
+        except (ConnectionError, OSError, RuntimeError) as exc:
+            log.info("%s: drain failed: %s", self.name, exc)
+            self._closed = True
+
+    def _observe(self, direction: Direction, frame: bytes) -> None:
+        for observer in self.observers:
+            try:
+                observer(direction, frame)
+            except Exception:
+                log.exception("%s: frame observer failed", self.name)
+
+    # ------------------------------------------------------------ shutdown
+
+    async def _shutdown(
+        self, writer_task: asyncio.Task[None], inbox_task: asyncio.Task[None]
+    ) -> None:
+        handlers = list(self._handlers.values())
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        self._inbox.put_nowait(None)
+        await asyncio.gather(inbox_task, return_exceptions=True)
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ConnectionError("the peer closed the connection"))
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._closed = True
+        await self._outbox.put(None)
+        await asyncio.gather(writer_task, return_exceptions=True)
+        with contextlib.suppress(OSError, RuntimeError):
+            self._writer.close()
+
+
+def _result_value(result: object) -> object:
+    # ACP results are objects; a handler with nothing to say answers `{}`.
+    return {} if result is None else result

@@ -1,0 +1,146 @@
+"""JSON-RPC 2.0 message classification, sans-I/O (it never awaits).
+
+`classify(line)` turns one framed line into exactly one message value. Garbage is
+a value too (`Invalid`), carrying the error reply the peer is owed, if any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+from protocol.codec import decode_json
+from protocol.errors import RpcError
+
+RequestId = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    id: RequestId
+    method: str
+    params: object
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    method: str
+    params: object
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    id: RequestId
+    result: object
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorResponse:
+    id: RequestId | None
+    error: RpcError
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """Unusable input. `reply_id` is what to answer with; `reply` None means stay silent."""
+
+    reason: str
+    reply: RpcError | None
+    reply_id: RequestId | None = None
+
+
+Message = Request | Notification | Response | ErrorResponse | Invalid
+
+
+def _valid_id(value: object) -> bool:
+    return (isinstance(value, (str, int))) and not isinstance(value, bool)
+
+
+def classify(line: bytes) -> Message:
+    try:
+        data = decode_json(line)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        return Invalid(f"unparseable frame: {exc}", RpcError.parse_error(str(exc)))
+    return classify_value(data)
+
+
+def classify_value(data: object) -> Message:
+    if isinstance(data, list):
+        return Invalid(
+            "batch arrays are not supported",
+            RpcError.invalid_request("batch arrays are not supported"),
+        )
+    if not isinstance(data, dict):
+        return Invalid(
+            "frame is not an object", RpcError.invalid_request("frame is not a JSON object")
+        )
+    raw_id = data.get("id")
+    id_ok = _valid_id(raw_id)
+    reply_id = raw_id if id_ok else None
+    if data.get("jsonrpc") != "2.0":
+        return _bad(data, 'missing or wrong "jsonrpc": "2.0"', reply_id)
+    if "method" in data:
+        return _call(data, raw_id, id_ok)
+    if "result" in data or "error" in data:
+        return _reply(data, raw_id, id_ok)
+    return _bad(data, "neither a request, a notification nor a response", reply_id)
+
+
+def _call(data: dict[str, object], raw_id: object, id_ok: bool) -> Message:
+    method = data["method"]
+    params = data.get("params")
+    if not isinstance(method, str):
+        return _bad(data, '"method" must be a string', raw_id if id_ok else None)
+    if params is not None and not isinstance(params, (dict, list)):
+        return _bad(data, '"params" must be an object or array', raw_id if id_ok else None)
+    if "id" not in data:
+        return Notification(method, params)
+    if not id_ok:
+        # A null or malformed id: answer with id null rather than guess.
+        return Invalid(
+            "request id must be a string or integer",
+            RpcError.invalid_request("id must be a string or integer"),
+        )
+    assert isinstance(raw_id, (str, int))
+    return Request(raw_id, method, params)
+
+
+def _reply(data: dict[str, object], raw_id: object, id_ok: bool) -> Message:
+    if "error" in data:
+        return ErrorResponse(raw_id if id_ok else None, RpcError.from_wire(data["error"]))  # type: ignore[arg-type]
+    if not id_ok:
+        return Invalid("response without a usable id", None)
+    assert isinstance(raw_id, (str, int))
+    return Response(raw_id, data["result"])
+
+
+def _bad(data: dict[str, object], reason: str, reply_id: object) -> Invalid:
+    # A malformed notification (method, no id) and a malformed response are never
+    # answered; anything else that arrives broken is owed an invalid-request error.
+    is_notification = "method" in data and "id" not in data
+    is_response = "method" not in data and ("result" in data or "error" in data)
+    reply = None if is_notification or is_response else RpcError.invalid_request(reason)
+    return Invalid(reason, reply, reply_id if isinstance(reply_id, (str, int)) else None)
+
+
+def request_frame(request_id: RequestId, method: str, params: object) -> dict[str, object]:
+    frame: dict[str, object] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+    if params is not None:
+        frame["params"] = params
+    return frame
+
+
+def notification_frame(method: str, params: object) -> dict[str, object]:
+    frame: dict[str, object] = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        frame["params"] = params
+    return frame
+
+
+def result_frame(request_id: RequestId, result: object) -> dict[str, object]:
+    return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+
+def error_frame(request_id: RequestId | None, error: RpcError) -> dict[str, object]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": error.to_wire()}
