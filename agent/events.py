@@ -112,6 +112,20 @@ class ToolCallFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class PermissionDecided:
+    """How a tool call was cleared or refused, and by whom (for the audit log).
+
+    `by` is "mode:<mode>", "rule:<pattern>", "sensitive", "roots", or
+    "user:<outcome>" when the user answered a prompt."""
+
+    call_id: str
+    tool: str
+    allowed: bool
+    by: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PlanUpdated:
     """Always the complete plan."""
 
@@ -196,6 +210,7 @@ Event = (
     | ToolCallStarted
     | ToolCallProgress
     | ToolCallFinished
+    | PermissionDecided
     | PlanUpdated
     | UsageUpdated
     | RetryNotice

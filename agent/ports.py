@@ -45,7 +45,9 @@ PromptPart = TextPart | ImagePart | ResourcePart
 
 # ---------------------------------------------------------------- permission
 
-PermissionOutcome = Literal["allow_once", "allow_always", "reject_once", "reject_always", "cancelled"]
+PermissionOutcome = Literal[
+    "allow_once", "allow_always", "reject_once", "reject_always", "cancelled"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,9 @@ class FileAccessError(Exception):
 
 @runtime_checkable
 class FileSystem(Protocol):
-    async def read_text(self, path: str, *, line: int | None = None, limit: int | None = None) -> str:
+    async def read_text(
+        self, path: str, *, line: int | None = None, limit: int | None = None
+    ) -> str:
         """Read an absolute path; `line` is 1-based. Raises FileAccessError."""
         ...
 

@@ -60,6 +60,8 @@ class ToolContext:
     command_timeout: float = 120.0
     # Show live content in the tool call (e.g. an editor terminal) while it runs.
     report: Callable[[tuple[ToolContent, ...]], None] = field(default=lambda _content: None)
+    # Emit an engine event directly (the plan tool publishes PlanUpdated this way).
+    emit_event: Callable[[object], None] = field(default=lambda _event: None)
 
 
 class ToolInputError(Exception):
@@ -74,7 +76,9 @@ class Tool(Protocol):
 
     def access(self, args: Mapping[str, object], cwd: str) -> Access: ...
 
-    async def preview(self, args: Mapping[str, object], ctx: ToolContext) -> tuple[ToolContent, ...]:
+    async def preview(
+        self, args: Mapping[str, object], ctx: ToolContext
+    ) -> tuple[ToolContent, ...]:
         """Content for the permission prompt (e.g. the diff a write would make)."""
         ...
 

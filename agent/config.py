@@ -1,0 +1,33 @@
+"""Engine settings. Hosts build this from their own configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from agent.providers.registry import ProviderConfig
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    fallback_models: tuple[str, ...] = ()
+    providers: Mapping[str, ProviderConfig] = field(default_factory=dict)
+    max_turns: int = 90  # model requests per prompt
+    max_budget_usd: float | None = None  # per session
+    tool_concurrency: int = 4
+    command_timeout: float = 120.0
+    provider_inactivity_timeout: float = 600.0
+    max_output_tokens: int = 8192
+    compression_enabled: bool = True
+    compression_threshold: float = 0.5
+    protect_last_n: int = 20
+    context_window_override: int | None = None  # tests and small local models
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    smart_routing: bool = False
+    cheap_model: str | None = None
+    smart_routing_max_chars: int = 160
+    thought_level: str | None = None
+    retry_attempts: int = 4
+    retry_base_delay: float = 1.0

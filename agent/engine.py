@@ -1,0 +1,501 @@
+"""The turn engine: `Engine.submit(prompt) -> AsyncIterator[Event]`.
+
+A turn streams model calls until the model stops, running the tool calls of
+each response concurrently (bounded) and feeding their results back. It ends
+with exactly one `TurnFinished`; every `ToolCallStarted` gets exactly one
+`ToolCallFinished` first, also when a call is denied, fails or is cancelled.
+
+The work runs in a task that feeds a queue, and `submit` yields from the
+queue, so no yield ever happens inside a timeout or task group. `cancel()`
+stops the model stream and the tools, closes open tool calls and ends the turn
+`cancelled` promptly, so a host can flush everything before it answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+
+from agent.compression import compact_history, estimate_tokens
+from agent.config import EngineConfig
+from agent.context import system_prompt
+from agent.events import (
+    Event,
+    FallbackNotice,
+    ModelRouted,
+    Notice,
+    PlanEntry,
+    PlanUpdated,
+    RetryNotice,
+    StopReason,
+    TextContent,
+    TextDelta,
+    ThoughtDelta,
+    TurnFinished,
+    TurnUsage,
+    UsageUpdated,
+)
+from agent.ports import Host, ImagePart, PromptPart, ResourcePart, TextPart
+from agent.providers import (
+    BreakerBoard,
+    Message,
+    ModelClient,
+    ModelNotConfigured,
+    ModelRequest,
+    ProviderError,
+    RetryPolicy,
+    StreamEnd,
+    StreamPlan,
+    StreamText,
+    StreamThought,
+    StreamToolCall,
+    StreamUsage,
+    ToolSchema,
+    check_model,
+    cost_usd,
+    model_info,
+    open_model,
+)
+from agent.runner import ToolRunner
+from agent.tooling import Tool, ToolSource
+from agent.tools import builtin_tools
+
+log = logging.getLogger("agent")
+Emit = Callable[[Event], None]
+
+
+@dataclass
+class _Step:
+    text: list[str] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)
+    calls: list[StreamToolCall] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    thought_tokens: int = 0
+    finish: str = "end_turn"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInfo:
+    name: str
+    description: str
+    source: str  # "builtin" or "mcp"
+    permission: str  # what happens in the current mode: "allowed", "asks", "refused"
+
+
+class Engine:
+    def __init__(
+        self,
+        config: EngineConfig,
+        host: Host,
+        *,
+        cwd: str,
+        roots: Sequence[str] = (),
+        mode: str = "ask",
+        model: str | None = None,
+        messages: Sequence[Message] | None = None,
+        tool_sources: Sequence[ToolSource] = (),
+        instructions: str | None = None,
+        session_cost_usd: float = 0.0,
+    ) -> None:
+        self.config = config
+        self.host = host
+        self.cwd = cwd
+        self.roots = tuple(roots) or (cwd,)
+        self.mode = mode
+        self.model = model
+        self.thought_level = config.thought_level
+        self.messages: list[Message] = list(messages or [])
+        self.tool_sources = list(tool_sources)
+        self.instructions = instructions
+        self.session_cost_usd = session_cost_usd
+        self.last_turn_cost_usd: float | None = None
+        self._builtin = builtin_tools()
+        self._breakers = BreakerBoard()
+        self._clients: dict[str, ModelClient] = {}
+        self._turn_task: asyncio.Task[None] | None = None
+        self._last_context = 0
+
+    # ------------------------------------------------------------ state
+
+    def tools(self) -> list[Tool]:
+        seen: dict[str, Tool] = {t.spec.name: t for t in self._builtin}
+        for source in self.tool_sources:
+            for tool in source.tools():
+                seen.setdefault(tool.spec.name, tool)
+        return list(seen.values())
+
+    def check_ready(self) -> None:
+        """Raise ModelNotConfigured (with a hint) when no provider can serve the model."""
+        check_model(self.model, self.config.providers)
+
+    def context_window(self) -> int:
+        return (
+            self.config.context_window_override
+            or model_info(self.model or "scripted", self.config.prices).context_window
+        )
+
+    def context_usage(self) -> tuple[int, int]:
+        used = self._last_context or estimate_tokens(self.messages)
+        return used, self.context_window()
+
+    def tool_infos(self) -> list[ToolInfo]:
+        from agent.policy import decide
+        from agent.tooling import Access
+
+        infos = []
+        for tool in self.tools():
+            kind = {
+                "read": "read",
+                "search": "read",
+                "edit": "write",
+                "delete": "write",
+                "move": "write",
+                "execute": "execute",
+            }.get(tool.spec.kind, "external")
+            if tool.spec.name == "update_plan":
+                kind = "none"
+            decision = decide(
+                tool.spec.name,
+                Access(kind),
+                mode=self.mode,
+                roots=self.roots,
+                allow=self.config.allow,
+                deny=self.config.deny,
+            )  # type: ignore[arg-type]
+            state = {"allow": "allowed", "ask": "asks", "deny": "refused"}[decision.action]
+            source = "mcp" if tool.spec.name.startswith("mcp__") else "builtin"
+            infos.append(ToolInfo(tool.spec.name, tool.spec.description, source, state))
+        return infos
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self._last_context = 0
+
+    def cancel(self) -> None:
+        """End the running turn as `cancelled` (no-op when idle)."""
+        if self._turn_task is not None and not self._turn_task.done():
+            self._turn_task.cancel()
+
+    @property
+    def busy(self) -> bool:
+        return self._turn_task is not None and not self._turn_task.done()
+
+    # ------------------------------------------------------------ turn
+
+    async def submit(self, prompt: Sequence[PromptPart]) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        task = asyncio.create_task(self._turn(prompt, queue.put_nowait))
+        self._turn_task = task
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if isinstance(event, TurnFinished):
+                    return
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            if self._turn_task is task:
+                self._turn_task = None
+
+    async def compact(self) -> bool:
+        """Summarise older history now. True when anything was compacted."""
+        events: list[Event] = []
+        done = await self._compact(events.append, force=True)
+        return done
+
+    async def _turn(self, prompt: Sequence[PromptPart], emit: Emit) -> None:
+        usage = _Usage()
+        runner = ToolRunner(self, emit)
+        prompt_message = user_message(prompt)
+        self.messages.append(prompt_message)
+        stop: StopReason = "end_turn"
+        message: str | None = None
+        try:
+            stop, message = await self._loop(prompt, emit, usage, runner, prompt_message)
+        except asyncio.CancelledError:
+            stop = "cancelled"
+        except ModelNotConfigured as error:
+            message = f"{error}. {error.hint}"
+            emit(Notice("error", message))
+        except Exception as error:
+            log.exception("turn failed")
+            message = f"The turn failed: {type(error).__name__}: {error}"
+            emit(Notice("error", message))
+            emit(TextDelta(f"\n\n{message}"))
+        runner.close_open_calls(
+            "Cancelled" if stop == "cancelled" else "The turn ended before this call finished"
+        )
+        repair_history(self.messages)
+        self.last_turn_cost_usd = usage.cost
+        emit(TurnFinished(stop, usage.total(), message))
+
+    async def _loop(
+        self,
+        prompt: Sequence[PromptPart],
+        emit: Emit,
+        usage: _Usage,
+        runner: ToolRunner,
+        prompt_message: Message,
+    ) -> tuple[StopReason, str | None]:
+        for request_number in range(self.config.max_turns):
+            budget = self.config.max_budget_usd
+            if budget is not None and self.session_cost_usd >= budget:
+                message = f"Stopped: the session reached its budget of ${budget:.2f} (spent ${self.session_cost_usd:.4f})."
+                emit(TextDelta(f"\n\n{message}"))
+                return "max_turn_requests", message
+            if self.config.compression_enabled:
+                # Never summarise away the prompt this turn is answering.
+                keep_from = next(i for i, m in enumerate(self.messages) if m is prompt_message)
+                await self._compact(emit, keep_from=keep_from)
+            model = self._route(prompt, emit) if request_number == 0 else self.model
+            try:
+                step = await self._model_call(model or "", emit)
+            except ProviderError as error:
+                message = f"The model call failed: {error}"
+                emit(Notice("error", message))
+                emit(TextDelta(f"\n\n{message}"))
+                return "end_turn", message
+            self._record(step, emit, usage, model or "")
+            if step.finish == "max_tokens":
+                return "max_tokens", "The model reached its output token limit."
+            if step.finish == "refusal":
+                return "refusal", "The model refused to continue."
+            if not step.calls:
+                return "end_turn", None
+            self.messages.extend(await runner.run_all(step.calls))
+        return (
+            "max_turn_requests",
+            f"Stopped after {self.config.max_turns} model requests in one prompt.",
+        )
+
+    def _route(self, prompt: Sequence[PromptPart], emit: Emit) -> str | None:
+        cheap = self.config.cheap_model
+        if not (self.config.smart_routing and cheap and cheap != self.model):
+            return self.model
+        text = "".join(p.text for p in prompt if isinstance(p, TextPart))
+        if len(text) > self.config.smart_routing_max_chars or any(
+            not isinstance(p, TextPart) for p in prompt
+        ):
+            return self.model
+        emit(ModelRouted(self.model or "", cheap, f"short prompt ({len(text)} characters)"))
+        return cheap
+
+    def _client(self, model: str) -> ModelClient:
+        client = self._clients.get(model)
+        if client is None:
+            retry = RetryPolicy(
+                max_attempts=self.config.retry_attempts, base_delay=self.config.retry_base_delay
+            )
+            client = open_model(
+                model,
+                self.config.providers,
+                fallback=self.config.fallback_models,
+                retry=retry,
+                breakers=self._breakers,
+            )
+            self._clients[model] = client
+        return client
+
+    def _request(
+        self, model: str, messages: Sequence[Message], tools: Sequence[Tool], system: str
+    ) -> ModelRequest:
+        schemas = [ToolSchema(t.spec.name, t.spec.description, t.spec.input_schema) for t in tools]
+        return ModelRequest(
+            model=model,
+            system=system,
+            messages=messages,
+            tools=schemas,
+            max_tokens=self.config.max_output_tokens,
+            thought_level=self.thought_level,
+            inactivity_timeout=self.config.provider_inactivity_timeout,
+        )
+
+    async def _model_call(self, model: str, emit: Emit) -> _Step:
+        client = self._client(model)
+        tools = self.tools()
+        request = self._request(
+            model,
+            self.messages,
+            tools,
+            system_prompt(self.cwd, self.roots, self.mode, tools, self.instructions),
+        )
+        step = _Step()
+        self._partial = step
+        async for event in client.stream(request):
+            if isinstance(event, StreamText):
+                step.text.append(event.text)
+                emit(TextDelta(event.text))
+            elif isinstance(event, StreamThought):
+                step.thinking.append(event.text)
+                emit(ThoughtDelta(event.text))
+            elif isinstance(event, StreamToolCall):
+                step.calls.append(event)
+            elif isinstance(event, StreamUsage):
+                step.input_tokens += event.input_tokens
+                step.output_tokens += event.output_tokens
+                step.cached_tokens += event.cached_input_tokens
+                step.thought_tokens += event.thought_tokens
+            elif isinstance(event, StreamEnd):
+                step.finish = event.reason
+            elif isinstance(event, StreamPlan):
+                emit(
+                    PlanUpdated(
+                        tuple(
+                            PlanEntry(e, "in_progress" if i == 0 else "pending")
+                            for i, e in enumerate(event.entries)
+                        )
+                    )
+                )
+            elif isinstance(event, (RetryNotice, FallbackNotice)):
+                emit(event)
+        self.messages.append(assistant_message(step))
+        return step
+
+    def _record(self, step: _Step, emit: Emit, usage: _Usage, model: str) -> None:
+        info = model_info(model, self.config.prices)
+        cost = cost_usd(info, step.input_tokens, step.output_tokens)
+        usage.add(step, cost)
+        if cost is not None:
+            self.session_cost_usd += cost
+        self._last_context = step.input_tokens + step.output_tokens
+        emit(
+            UsageUpdated(
+                model=model,
+                input_tokens=step.input_tokens,
+                output_tokens=step.output_tokens,
+                cached_input_tokens=step.cached_tokens,
+                thought_tokens=step.thought_tokens,
+                context_used=self._last_context,
+                context_window=self.context_window(),
+                turn_cost_usd=usage.cost,
+                session_cost_usd=self.session_cost_usd if usage.cost is not None else None,
+            )
+        )
+
+    async def _compact(
+        self, emit: Emit, *, keep_from: int | None = None, force: bool = False
+    ) -> bool:
+        window = self.context_window()
+        used = max(self._last_context, estimate_tokens(self.messages))
+        if not force and used < self.config.compression_threshold * window:
+            return False
+        summarise = self._summariser()
+        result = await compact_history(
+            self.messages, self.config.protect_last_n, summarise, keep_from=keep_from
+        )
+        if result is None:
+            return False
+        self.messages[:] = result.messages
+        self._last_context = estimate_tokens(self.messages)
+        emit(result.event)
+        return True
+
+    def _summariser(self) -> Callable[[Sequence[Message]], object]:
+        async def summarise(messages: Sequence[Message]) -> str:
+            client = self._client(self.model or "")
+            request = self._request(
+                self.model or "",
+                messages,
+                (),
+                "You write faithful, compact summaries of coding sessions.",
+            )
+            parts: list[str] = []
+            async for event in client.stream(request):
+                if isinstance(event, StreamText):
+                    parts.append(event.text)
+            return "".join(parts)
+
+        return summarise
+
+
+class _Usage:
+    def __init__(self) -> None:
+        self.input = self.output = self.cached = self.thought = 0
+        self.cost: float | None = None
+
+    def add(self, step: _Step, cost: float | None) -> None:
+        self.input += step.input_tokens
+        self.output += step.output_tokens
+        self.cached += step.cached_tokens
+        self.thought += step.thought_tokens
+        if cost is not None:
+            self.cost = (self.cost or 0.0) + cost
+
+    def total(self) -> TurnUsage:
+        return TurnUsage(self.input, self.output, self.cached, self.thought, self.cost)
+
+
+def user_message(prompt: Sequence[PromptPart]) -> Message:
+    content: list[dict[str, object]] = []
+    for part in prompt:
+        if isinstance(part, TextPart):
+            content.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            content.append({"type": "image", "data": part.data, "mime_type": part.mime_type})
+        elif isinstance(part, ResourcePart):
+            if part.text is not None:
+                content.append(
+                    {"type": "text", "text": f'<context uri="{part.uri}">\n{part.text}\n</context>'}
+                )
+            else:
+                content.append(
+                    {
+                        "type": "text",
+                        "text": f"[attached {part.uri}: {part.note or 'not readable here'}]",
+                    }
+                )
+    return {"role": "user", "content": content}
+
+
+def assistant_message(step: _Step) -> Message:
+    message: Message = {"role": "assistant", "content": "".join(step.text)}
+    if step.thinking:
+        message["thinking"] = "".join(step.thinking)
+    if step.calls:
+        message["tool_calls"] = [
+            {
+                "id": c.id,
+                "name": c.name,
+                "arguments": dict(c.arguments)
+                if c.arguments is not None
+                else {"_invalid_json": c.raw_arguments},
+            }
+            for c in step.calls
+        ]
+    return message
+
+
+def repair_history(messages: list[Message]) -> None:
+    """Every tool call in history needs a result, or the next model call is rejected."""
+    answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if message.get("role") != "assistant" or not message.get("tool_calls"):
+            continue
+        missing = [c for c in message["tool_calls"] if c["id"] not in answered]  # type: ignore[union-attr, index]
+        for position, call in enumerate(missing):
+            messages.insert(
+                index + 1 + position,
+                {
+                    "role": "tool",
+                    "tool_call_id": call["id"],
+                    "name": call["name"],
+                    "content": "Cancelled before it finished.",
+                    "is_error": True,
+                },
+            )
+        break
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+__all__ = ["Engine", "TextContent", "ToolInfo"]

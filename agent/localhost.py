@@ -1,0 +1,160 @@
+"""A host on the local machine: disk files, subprocess commands and an
+automatic permission gate. The headless runner and embedding programs use it;
+the ACP server falls back to it for whatever the editor does not offer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import tempfile
+from collections.abc import Callable
+from typing import Literal
+
+from agent.ports import CommandResult, FileAccessError, PermissionOutcome, PermissionRequest
+
+MAX_READ_BYTES = 2 * 1024 * 1024
+OUTPUT_TAIL_BYTES = 64 * 1024
+
+
+def slice_lines(text: str, line: int | None, limit: int | None) -> str:
+    if line is None and limit is None:
+        return text
+    lines = text.splitlines(keepends=True)
+    start = max((line or 1) - 1, 0)
+    end = start + limit if limit is not None else None
+    return "".join(lines[start:end])
+
+
+def atomic_write(path: str, content: str) -> None:
+    """Temp file in the same directory, fsync, rename: never a half-written file."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    mode = None
+    with contextlib.suppress(FileNotFoundError):
+        mode = os.stat(path).st_mode & 0o7777
+    fd, temp = tempfile.mkstemp(prefix=".acp-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+class LocalFileSystem:
+    def __init__(self, max_read_bytes: int = MAX_READ_BYTES) -> None:
+        self.max_read_bytes = max_read_bytes
+
+    async def read_text(
+        self, path: str, *, line: int | None = None, limit: int | None = None
+    ) -> str:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(self.max_read_bytes + 1)
+        except FileNotFoundError:
+            raise FileAccessError(f"{path} does not exist") from None
+        except IsADirectoryError:
+            raise FileAccessError(f"{path} is a directory") from None
+        except OSError as error:
+            raise FileAccessError(f"cannot read {path}: {error.strerror}") from None
+        truncated = len(data) > self.max_read_bytes
+        text = data[: self.max_read_bytes].decode("utf-8", "replace")
+        text = slice_lines(text, line, limit)
+        return text + (
+            "\n[file truncated: larger than the read limit]" if truncated and limit is None else ""
+        )
+
+    async def write_text(self, path: str, content: str) -> None:
+        try:
+            await asyncio.to_thread(atomic_write, path, content)
+        except OSError as error:
+            raise FileAccessError(f"cannot write {path}: {error.strerror}") from None
+
+
+class LocalCommandRunner:
+    """`/bin/sh -c` in its own process group; a timeout or cancel kills the group."""
+
+    def __init__(self, tail_bytes: int = OUTPUT_TAIL_BYTES) -> None:
+        self.tail_bytes = tail_bytes
+
+    async def run(
+        self,
+        command: str,
+        *,
+        cwd: str,
+        timeout: float,
+        on_terminal: Callable[[str], None] | None = None,
+    ) -> CommandResult:
+        process = await asyncio.create_subprocess_exec(
+            "/bin/sh",
+            "-c",
+            command,
+            cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        tail = bytearray()
+        truncated = False
+
+        async def collect() -> None:
+            nonlocal truncated
+            assert process.stdout is not None
+            while chunk := await process.stdout.read(65536):
+                tail.extend(chunk)
+                if len(tail) > self.tail_bytes:
+                    del tail[: len(tail) - self.tail_bytes]
+                    truncated = True
+            await process.wait()
+
+        timed_out = False
+        try:
+            await asyncio.wait_for(collect(), timeout)
+        except TimeoutError:
+            timed_out = True
+            await _kill_group(process)
+        except asyncio.CancelledError:
+            await asyncio.shield(_kill_group(process))
+            raise
+        code = process.returncode
+        sig = signal.Signals(-code).name if code is not None and code < 0 else None
+        return CommandResult(
+            None if timed_out or sig else code,
+            tail.decode("utf-8", "replace"),
+            truncated=truncated,
+            timed_out=timed_out,
+            signal=sig,
+        )
+
+
+async def _kill_group(process: asyncio.subprocess.Process) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        try:
+            await asyncio.wait_for(process.wait(), 1.0)
+            return
+        except TimeoutError:
+            continue
+
+
+class AutoPermissionGate:
+    """Answers every permission request the same way (headless runs, embedding)."""
+
+    def __init__(self, policy: Literal["approve", "deny"] = "deny") -> None:
+        self.policy = policy
+        self.requests: list[PermissionRequest] = []
+
+    async def request(self, request: PermissionRequest) -> PermissionOutcome:
+        self.requests.append(request)
+        return "allow_once" if self.policy == "approve" else "reject_once"

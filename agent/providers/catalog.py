@@ -1,0 +1,83 @@
+"""What we know about models: context window and price (USD per million tokens).
+
+Unknown ids get a conservative default window and no price (cost unknown),
+rather than a guess that would mislead the budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_WINDOW = 128_000
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    id: str
+    context_window: int = DEFAULT_WINDOW
+    input_price_per_mtok: float | None = None
+    output_price_per_mtok: float | None = None
+    supports_thinking: bool = False
+    supports_images: bool = True
+
+
+# model name (without provider) -> (window, input $/Mtok, output $/Mtok, thinking)
+_KNOWN: dict[str, tuple[int, float, float, bool]] = {
+    "gpt-4.1": (1_047_576, 2.0, 8.0, False),
+    "gpt-4.1-mini": (1_047_576, 0.4, 1.6, False),
+    "gpt-4.1-nano": (1_047_576, 0.1, 0.4, False),
+    "gpt-4o": (128_000, 2.5, 10.0, False),
+    "gpt-4o-mini": (128_000, 0.15, 0.6, False),
+    "o3": (200_000, 2.0, 8.0, True),
+    "o4-mini": (200_000, 1.1, 4.4, True),
+    "gpt-5": (400_000, 1.25, 10.0, True),
+    "gpt-5-mini": (400_000, 0.25, 2.0, True),
+    "claude-sonnet-4-5": (200_000, 3.0, 15.0, True),
+    "claude-sonnet-4": (200_000, 3.0, 15.0, True),
+    "claude-opus-4-1": (200_000, 15.0, 75.0, True),
+    "claude-haiku-4-5": (200_000, 1.0, 5.0, True),
+    "anthropic/claude-sonnet-4.5": (200_000, 3.0, 15.0, True),
+    "anthropic/claude-haiku-4.5": (200_000, 1.0, 5.0, True),
+    "openai/gpt-4.1": (1_047_576, 2.0, 8.0, False),
+    "openai/gpt-5": (400_000, 1.25, 10.0, True),
+    "google/gemini-2.5-pro": (1_048_576, 1.25, 10.0, True),
+    "deepseek/deepseek-chat": (128_000, 0.27, 1.1, False),
+}
+
+LOCAL_PROVIDERS = frozenset({"ollama", "lmstudio", "llamacpp", "vllm"})
+
+
+def model_info(model_id: str, prices: Mapping[str, tuple[float, float]] | None = None) -> ModelInfo:
+    provider, _, name = model_id.partition(":")
+    if model_id == "scripted":
+        return ModelInfo("scripted", 200_000, 0.0, 0.0, True, True)
+    known = _KNOWN.get(name) or _KNOWN.get(name.rsplit("/", 1)[-1])
+    override = (prices or {}).get(model_id) or (prices or {}).get(name)
+    if known:
+        window, price_in, price_out, thinking = known
+    else:
+        window, thinking = DEFAULT_WINDOW, False
+        free = provider in LOCAL_PROVIDERS
+        price_in = price_out = 0.0 if free else None  # type: ignore[assignment]
+    if override:
+        price_in, price_out = override
+    return ModelInfo(model_id, window, price_in, price_out, thinking)
+
+
+def cost_usd(info: ModelInfo, input_tokens: int, output_tokens: int) -> float | None:
+    if info.input_price_per_mtok is None or info.output_price_per_mtok is None:
+        return None
+    return (
+        input_tokens * info.input_price_per_mtok + output_tokens * info.output_price_per_mtok
+    ) / 1e6
+
+
+def known_models(provider: str) -> list[str]:
+    if provider == "openai":
+        return [m for m in _KNOWN if m.startswith(("gpt", "o3", "o4"))]
+    if provider == "anthropic":
+        return [m for m in _KNOWN if m.startswith("claude")]
+    if provider == "openrouter":
+        return [m for m in _KNOWN if "/" in m]
+    return []

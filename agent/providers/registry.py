@@ -1,0 +1,277 @@
+"""Model ids (`provider:model`) to providers, plus the resilient call around them:
+retries with backoff and jitter, a circuit breaker per provider, and the
+ordered fallback chain. Every retry and fallback is an event the user sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from agent.events import FallbackNotice, RetryNotice
+from agent.providers.base import (
+    ModelNotConfigured,
+    ModelRequest,
+    Provider,
+    ProviderError,
+    StreamEvent,
+    StreamStalled,
+)
+from agent.providers.catalog import LOCAL_PROVIDERS
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    base_url: str | None = None
+    api_key: str | None = None
+    api_key_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Builtin:
+    kind: str  # "openai" | "anthropic"
+    key_env: str | None
+    base_url: str | None
+    base_url_env: str | None = None
+
+
+BUILTIN_PROVIDERS: dict[str, _Builtin] = {
+    "openai": _Builtin("openai", "OPENAI_API_KEY", None, "OPENAI_BASE_URL"),
+    "openrouter": _Builtin("openai", "OPENROUTER_API_KEY", "https://openrouter.ai/api/v1"),
+    "anthropic": _Builtin("anthropic", "ANTHROPIC_API_KEY", None, "ANTHROPIC_BASE_URL"),
+    "ollama": _Builtin("openai", None, "http://localhost:11434/v1"),
+    "lmstudio": _Builtin("openai", None, "http://localhost:1234/v1"),
+    "llamacpp": _Builtin("openai", None, "http://localhost:8080/v1"),
+    "vllm": _Builtin("openai", None, "http://localhost:8000/v1"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    model_id: str
+    provider: str
+    kind: str  # "openai" | "anthropic" | "scripted"
+    name: str
+    base_url: str | None
+    api_key: str | None
+
+
+def resolve(
+    model_id: str, providers: Mapping[str, ProviderConfig], env: Mapping[str, str] | None = None
+) -> ResolvedModel:
+    """Find the provider for `model_id`, or raise ModelNotConfigured with a hint."""
+    env = os.environ if env is None else env
+    if model_id == "scripted":
+        return ResolvedModel("scripted", "scripted", "scripted", "scripted", None, None)
+    provider, sep, name = model_id.partition(":")
+    if not sep or not provider or not name:
+        raise ModelNotConfigured(
+            f"model id {model_id!r} is not of the form provider:model",
+            "use an id like openai:gpt-4.1, anthropic:claude-sonnet-4-5 or ollama:qwen3",
+        )
+    builtin = BUILTIN_PROVIDERS.get(provider)
+    configured = providers.get(provider, ProviderConfig())
+    if builtin is None and configured.base_url is None:
+        raise ModelNotConfigured(
+            f"unknown provider {provider!r}",
+            f"set providers.{provider}.base_url in config.yaml for an OpenAI-compatible server, "
+            f"or use one of: {', '.join(sorted(BUILTIN_PROVIDERS))}",
+        )
+    kind = builtin.kind if builtin else "openai"
+    key_env = configured.api_key_env or (builtin.key_env if builtin else None)
+    api_key = configured.api_key or (env.get(key_env) if key_env else None)
+    base_url = configured.base_url or (
+        env.get(builtin.base_url_env) if builtin and builtin.base_url_env else None
+    )
+    base_url = base_url or (builtin.base_url if builtin else None)
+    if not api_key and key_env and provider not in LOCAL_PROVIDERS:
+        raise ModelNotConfigured(
+            f"no API key for provider {provider!r}",
+            f"set {key_env} (in the environment or $ACP_SERVER_HOME/.env), or run `acp-server setup-provider`",
+        )
+    return ResolvedModel(model_id, provider, kind, name, base_url, api_key or "not-needed")
+
+
+def check_model(
+    model_id: str | None,
+    providers: Mapping[str, ProviderConfig],
+    env: Mapping[str, str] | None = None,
+) -> None:
+    if not model_id:
+        raise ModelNotConfigured(
+            "no model is configured",
+            "set a model: `acp-server models set openai:gpt-4.1` (with OPENAI_API_KEY set), "
+            "ACP_SERVER_MODEL=anthropic:claude-sonnet-4-5, or --model scripted for the offline test model",
+        )
+    resolve(model_id, providers, env)
+
+
+def build_provider(resolved: ResolvedModel) -> Provider:
+    # SDKs load here, on the first model call, never at import time.
+    if resolved.kind == "scripted":
+        from agent.providers.scripted import ScriptedProvider
+
+        return ScriptedProvider()
+    if resolved.kind == "anthropic":
+        from agent.providers.anthropic_messages import AnthropicProvider
+
+        return AnthropicProvider(resolved.provider, resolved.api_key, resolved.base_url)
+    from agent.providers.openai_compat import OpenAICompatProvider
+
+    return OpenAICompatProvider(resolved.provider, resolved.api_key, resolved.base_url)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        # Full jitter: spreads out clients that failed together.
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+@dataclass
+class BreakerBoard:
+    """Per-provider circuit breakers: open after `threshold` consecutive failures,
+    let one call through (half-open) after `cooldown` seconds."""
+
+    threshold: int = 5
+    cooldown: float = 30.0
+    _failures: dict[str, int] = field(default_factory=dict)
+    _opened_at: dict[str, float] = field(default_factory=dict)
+
+    def allows(self, provider: str) -> bool:
+        opened = self._opened_at.get(provider)
+        return opened is None or time.monotonic() - opened >= self.cooldown
+
+    def success(self, provider: str) -> None:
+        self._failures.pop(provider, None)
+        self._opened_at.pop(provider, None)
+
+    def failure(self, provider: str) -> None:
+        count = self._failures.get(provider, 0) + 1
+        self._failures[provider] = count
+        if count >= self.threshold:
+            self._opened_at[provider] = time.monotonic()
+
+
+class ModelClient:
+    """One logical model: the primary plus its fallbacks, with retries."""
+
+    def __init__(
+        self,
+        chain: Sequence[ResolvedModel],
+        retry: RetryPolicy,
+        breakers: BreakerBoard,
+        unusable: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.chain = list(chain)
+        self.retry = retry
+        self.breakers = breakers
+        self.model_id = chain[0].model_id
+        self._providers: dict[str, Provider] = {}
+        self._unusable = list(unusable)
+
+    def _provider(self, resolved: ResolvedModel) -> Provider:
+        if resolved.model_id not in self._providers:
+            self._providers[resolved.model_id] = build_provider(resolved)
+        return self._providers[resolved.model_id]
+
+    async def stream(
+        self, request: ModelRequest
+    ) -> AsyncIterator[StreamEvent | RetryNotice | FallbackNotice]:
+        last: ProviderError | None = None
+        for index, resolved in enumerate(self.chain):
+            if self.breakers.allows(resolved.provider):
+                try:
+                    async for event in self._attempts(resolved, request):
+                        yield event
+                    self.model_id = resolved.model_id
+                    return
+                except ProviderError as error:
+                    last = error
+            else:
+                last = ProviderError(
+                    f"circuit open for {resolved.provider} after repeated failures",
+                    provider=resolved.provider,
+                )
+            if index + 1 < len(self.chain):
+                yield FallbackNotice(resolved.model_id, self.chain[index + 1].model_id, str(last))
+        assert last is not None
+        raise last
+
+    async def _attempts(
+        self, resolved: ResolvedModel, request: ModelRequest
+    ) -> AsyncIterator[StreamEvent | RetryNotice]:
+        provider = self._provider(resolved)
+        attempt = 0
+        while True:
+            yielded = False
+            try:
+                stream = provider.stream(replace(request, model=resolved.name))
+                async for event in _with_inactivity(
+                    stream, request.inactivity_timeout, resolved.provider
+                ):
+                    yielded = True
+                    yield event
+                self.breakers.success(resolved.provider)
+                return
+            except ProviderError as error:
+                self.breakers.failure(resolved.provider)
+                # Once output reached the user, a retry would repeat it: fail instead.
+                if yielded or not error.retryable or attempt + 1 >= self.retry.max_attempts:
+                    raise
+                delay = self.retry.delay(attempt, error.retry_after)
+                attempt += 1
+                yield RetryNotice(resolved.model_id, attempt, delay, str(error))
+                await asyncio.sleep(delay)
+
+
+async def _with_inactivity(
+    stream: AsyncIterator[StreamEvent], seconds: float, provider: str
+) -> AsyncIterator[StreamEvent]:
+    iterator = stream.__aiter__()
+    try:
+        while True:
+            try:
+                event = await asyncio.wait_for(iterator.__anext__(), seconds)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise StreamStalled(
+                    f"{provider}: no data for {seconds:g} s", retryable=True, provider=provider
+                ) from None
+            yield event
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def open_model(
+    model_id: str,
+    providers: Mapping[str, ProviderConfig],
+    *,
+    fallback: Sequence[str] = (),
+    retry: RetryPolicy | None = None,
+    breakers: BreakerBoard | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ModelClient:
+    """The primary must resolve (else ModelNotConfigured); unusable fallbacks are skipped."""
+    chain = [resolve(model_id, providers, env)]
+    skipped: list[tuple[str, str]] = []
+    for candidate in fallback:
+        try:
+            chain.append(resolve(candidate, providers, env))
+        except ModelNotConfigured as error:
+            skipped.append((candidate, str(error)))
+    return ModelClient(chain, retry or RetryPolicy(), breakers or BreakerBoard(), skipped)

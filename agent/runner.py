@@ -1,0 +1,210 @@
+"""Runs one model response's tool calls: describe, decide, ask, run, report.
+
+Every call that was announced with ToolCallStarted is finished exactly once,
+here or by `close_open_calls` when the turn ends early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from agent.events import (
+    Event,
+    PermissionDecided,
+    TextContent,
+    ToolCallFinished,
+    ToolCallProgress,
+    ToolCallStarted,
+    ToolContent,
+)
+from agent.policy import decide
+from agent.ports import FileAccessError, PermissionRequest
+from agent.providers import Message, StreamToolCall
+from agent.tooling import Tool, ToolContext, ToolInputError, ToolOutput
+
+if TYPE_CHECKING:
+    from agent.engine import Engine
+
+log = logging.getLogger("agent.tools")
+_CLEANUP_GRACE = 3.0  # seconds a cancelled tool gets to release what it holds
+
+
+class ToolRunner:
+    def __init__(self, engine: Engine, emit: Callable[[Event], None]) -> None:
+        self.engine = engine
+        self.emit = emit
+        self.open_calls: dict[str, str] = {}
+
+    async def run_all(self, calls: Sequence[StreamToolCall]) -> list[Message]:
+        limit = asyncio.Semaphore(max(1, self.engine.config.tool_concurrency))
+        tasks = [asyncio.create_task(self._run_one(call, limit)) for call in calls]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            # Let tools release terminals and kill processes before the turn ends.
+            await asyncio.wait(tasks, timeout=_CLEANUP_GRACE)
+            raise
+
+    def close_open_calls(self, reason: str) -> None:
+        for call_id in list(self.open_calls):
+            self._finish(call_id, "failed", (TextContent(reason),), None)
+
+    def _finish(
+        self,
+        call_id: str,
+        status: str,
+        content: tuple[ToolContent, ...],
+        raw_output: object,
+        locations: object = None,
+    ) -> None:
+        if self.open_calls.pop(call_id, None) is None:
+            return
+        self.emit(ToolCallFinished(call_id, status, content, raw_output, locations))  # type: ignore[arg-type]
+
+    def _reject_early(self, call: StreamToolCall, message: str) -> Message:
+        self.emit(
+            ToolCallStarted(
+                call.id,
+                call.name,
+                call.name,
+                "other",
+                dict(call.arguments or {"raw": call.raw_arguments}),
+            )
+        )
+        self.open_calls[call.id] = call.name
+        self._finish(call.id, "failed", (TextContent(message),), None)
+        return tool_result(call, message, is_error=True)
+
+    async def _run_one(self, call: StreamToolCall, limit: asyncio.Semaphore) -> Message:
+        engine = self.engine
+        tool = {t.spec.name: t for t in engine.tools()}.get(call.name)
+        if tool is None:
+            return self._reject_early(call, f"Unknown tool {call.name!r}.")
+        if call.arguments is None:
+            return self._reject_early(
+                call,
+                f"The arguments for {call.name} were not valid JSON: {call.raw_arguments[:200]!r}",
+            )
+        args = call.arguments
+        try:
+            description = tool.describe(args, engine.cwd)
+            access = tool.access(args, engine.cwd)
+        except ToolInputError as error:
+            return self._reject_early(call, str(error))
+        self.emit(
+            ToolCallStarted(
+                call.id,
+                call.name,
+                description.title,
+                description.kind,
+                dict(args),
+                description.locations,
+            )
+        )
+        self.open_calls[call.id] = call.name
+        ctx = self._context(call.id)
+        allowed, reason = await self._permit(
+            call,
+            tool,
+            args,
+            access,
+            description.title,
+            description.kind,
+            description.locations,
+            ctx,
+        )
+        if not allowed:
+            self._finish(call.id, "failed", (TextContent(f"Denied: {reason}"),), None)
+            return tool_result(
+                call,
+                f"Permission denied: {reason}. Do not retry this call unchanged; adapt or ask the user.",
+                is_error=True,
+            )
+        async with limit:
+            self.emit(ToolCallProgress(call.id, status="in_progress"))
+            output = await self._execute(tool, args, ctx)
+        self._finish(
+            call.id,
+            "failed" if output.is_error else "completed",
+            output.content,
+            output.raw_output,
+            output.locations,
+        )
+        return tool_result(call, output.model_text, is_error=output.is_error)
+
+    def _context(self, call_id: str) -> ToolContext:
+        engine = self.engine
+
+        def report(content: tuple[ToolContent, ...]) -> None:
+            self.emit(ToolCallProgress(call_id, content=content))
+
+        return ToolContext(
+            call_id,
+            engine.cwd,
+            engine.roots,
+            engine.host,
+            engine.config.command_timeout,
+            report=report,
+            emit_event=self.emit,  # type: ignore[arg-type]
+        )
+
+    async def _permit(
+        self, call, tool: Tool, args: Mapping[str, object], access, title, kind, locations, ctx
+    ) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
+        engine = self.engine
+        decision = decide(
+            call.name,
+            access,
+            mode=engine.mode,
+            roots=engine.roots,
+            allow=engine.config.allow,
+            deny=engine.config.deny,
+        )
+        if decision.action != "ask":
+            allowed = decision.action == "allow"
+            self.emit(PermissionDecided(call.id, call.name, allowed, decision.by, decision.reason))
+            return allowed, decision.reason
+        try:
+            preview = await tool.preview(args, ctx)
+        except (ToolInputError, FileAccessError) as error:
+            preview = (TextContent(f"(no preview: {error})"),)
+        if preview:
+            self.emit(ToolCallProgress(call.id, status="pending", content=preview))
+        request = PermissionRequest(
+            call.id, call.name, title, kind, dict(args), preview, locations, decision.reason
+        )
+        outcome = await engine.host.permissions.request(request)
+        allowed = outcome in ("allow_once", "allow_always")
+        self.emit(
+            PermissionDecided(call.id, call.name, allowed, f"user:{outcome}", decision.reason)
+        )
+        return allowed, "the user declined" if outcome != "cancelled" else "the turn was cancelled"
+
+    async def _execute(
+        self, tool: Tool, args: Mapping[str, object], ctx: ToolContext
+    ) -> ToolOutput:
+        try:
+            return await tool.run(args, ctx)
+        except (ToolInputError, FileAccessError) as error:
+            return ToolOutput(f"Error: {error}", (TextContent(str(error)),), is_error=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("tool %s crashed", tool.spec.name)
+            message = f"The tool {tool.spec.name} crashed: {type(error).__name__}: {error}"
+            return ToolOutput(message, (TextContent(message),), is_error=True)
+
+
+def tool_result(call: StreamToolCall, text: str, *, is_error: bool) -> Message:
+    return {
+        "role": "tool",
+        "tool_call_id": call.id,
+        "name": call.name,
+        "content": text,
+        "is_error": is_error,
+    }

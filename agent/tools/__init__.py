@@ -1,0 +1,36 @@
+"""The built-in tools. Each has an ACP-style kind, a descriptive title and locations."""
+
+from agent.tooling import Tool
+from agent.tools.command import RunCommand, UpdatePlan
+from agent.tools.files import EditFile, Glob, Grep, ListDir, ReadFile, WriteFile, apply_edits
+from agent.tools.paths import is_sensitive, resolve_path, within_roots
+
+
+def builtin_tools() -> list[Tool]:
+    return [
+        ReadFile(),
+        WriteFile(),
+        EditFile(),
+        ListDir(),
+        Glob(),
+        Grep(),
+        RunCommand(),
+        UpdatePlan(),
+    ]
+
+
+__all__ = [
+    "EditFile",
+    "Glob",
+    "Grep",
+    "ListDir",
+    "ReadFile",
+    "RunCommand",
+    "UpdatePlan",
+    "WriteFile",
+    "apply_edits",
+    "builtin_tools",
+    "is_sensitive",
+    "resolve_path",
+    "within_roots",
+]

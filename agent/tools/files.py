@@ -1,0 +1,342 @@
+"""File tools: read, write, edit (through the host's FileSystem port), and
+list/glob/grep (local disk: editors offer no listing API)."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+
+from agent.events import DiffContent, Location, TextContent, ToolContent
+from agent.ports import FileAccessError
+from agent.tooling import Access, ToolContext, ToolDescription, ToolInputError, ToolOutput, ToolSpec
+from agent.tools.base import NoPreview, arg_int, arg_str, cap
+from agent.tools.paths import display, resolve_path
+
+_PATH = {
+    "type": "string",
+    "description": "File path, absolute or relative to the session directory",
+}
+_SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".ruff_cache"}
+
+
+async def _read_or_none(ctx: ToolContext, path: str) -> str | None:
+    try:
+        return await ctx.host.files.read_text(path)
+    except FileAccessError:
+        return None
+
+
+class ReadFile(NoPreview):
+    spec = ToolSpec(
+        "read_file",
+        "Read a text file. Optional 1-based `line` to start at and `limit` lines.",
+        {
+            "type": "object",
+            "properties": {
+                "path": _PATH,
+                "line": {"type": "integer"},
+                "limit": {"type": "integer"},
+            },
+            "required": ["path"],
+        },
+        "read",
+    )
+
+    def describe(self, args: Mapping[str, object], cwd: str) -> ToolDescription:
+        path = resolve_path(args.get("path"), cwd)
+        line = args.get("line") if isinstance(args.get("line"), int) else None
+        return ToolDescription(f"Read {display(path, cwd)}", "read", (Location(path, line),))  # type: ignore[arg-type]
+
+    def access(self, args: Mapping[str, object], cwd: str) -> Access:
+        return Access("read", (resolve_path(args.get("path"), cwd),))
+
+    async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
+        path = resolve_path(args.get("path"), ctx.cwd)
+        text = await ctx.host.files.read_text(
+            path, line=arg_int(args, "line"), limit=arg_int(args, "limit")
+        )
+        return ToolOutput(cap(text), raw_output={"path": path, "chars": len(text)})
+
+
+class WriteFile:
+    spec = ToolSpec(
+        "write_file",
+        "Create or overwrite a text file with `content`.",
+        {
+            "type": "object",
+            "properties": {"path": _PATH, "content": {"type": "string"}},
+            "required": ["path", "content"],
+        },
+        "edit",
+    )
+
+    def describe(self, args: Mapping[str, object], cwd: str) -> ToolDescription:
+        path = resolve_path(args.get("path"), cwd)
+        return ToolDescription(f"Write {display(path, cwd)}", "edit", (Location(path),))
+
+    def access(self, args: Mapping[str, object], cwd: str) -> Access:
+        return Access("write", (resolve_path(args.get("path"), cwd),))
+
+    async def preview(
+        self, args: Mapping[str, object], ctx: ToolContext
+    ) -> tuple[ToolContent, ...]:
+        path = resolve_path(args.get("path"), ctx.cwd)
+        return (DiffContent(path, await _read_or_none(ctx, path), arg_str(args, "content")),)
+
+    async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
+        path = resolve_path(args.get("path"), ctx.cwd)
+        content = arg_str(args, "content")
+        old = await _read_or_none(ctx, path)
+        await ctx.host.files.write_text(path, content)
+        verb = "Created" if old is None else "Wrote"
+        return ToolOutput(
+            f"{verb} {path} ({len(content)} characters)",
+            (DiffContent(path, old, content),),
+            raw_output={"path": path},
+        )
+
+
+def _edits(args: Mapping[str, object]) -> list[tuple[str, str, bool]]:
+    raw = args.get("edits")
+    if raw is None and "old" in args:
+        raw = [
+            {
+                "old": args.get("old"),
+                "new": args.get("new"),
+                "replace_all": args.get("replace_all", False),
+            }
+        ]
+    if not isinstance(raw, list) or not raw:
+        raise ToolInputError("`edits` must be a non-empty list of {old, new}")
+    edits = []
+    for item in raw:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("old"), str)
+            or not isinstance(item.get("new"), str)
+        ):
+            raise ToolInputError("each edit needs string `old` and `new`")
+        if not item["old"]:
+            raise ToolInputError("`old` must not be empty; use write_file to create a file")
+        edits.append((item["old"], item["new"], bool(item.get("replace_all", False))))
+    return edits
+
+
+def apply_edits(text: str, edits: list[tuple[str, str, bool]], path: str) -> str:
+    for old, new, replace_all in edits:
+        count = text.count(old)
+        if count == 0:
+            raise ToolInputError(f"the old text was not found in {path}: {old[:80]!r}")
+        if count > 1 and not replace_all:
+            raise ToolInputError(
+                f"the old text appears {count} times in {path}; add context to make it unique or set replace_all"
+            )
+        text = text.replace(old, new) if replace_all else text.replace(old, new, 1)
+    return text
+
+
+class EditFile:
+    spec = ToolSpec(
+        "edit_file",
+        "Replace exact text in a file. `edits` is a list of {old, new, replace_all?}; each `old` must match exactly once unless replace_all.",
+        {
+            "type": "object",
+            "properties": {
+                "path": _PATH,
+                "edits": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "old": {"type": "string"},
+                            "new": {"type": "string"},
+                            "replace_all": {"type": "boolean"},
+                        },
+                        "required": ["old", "new"],
+                    },
+                },
+            },
+            "required": ["path", "edits"],
+        },
+        "edit",
+    )
+
+    def describe(self, args: Mapping[str, object], cwd: str) -> ToolDescription:
+        path = resolve_path(args.get("path"), cwd)
+        return ToolDescription(f"Edit {display(path, cwd)}", "edit", (Location(path),))
+
+    def access(self, args: Mapping[str, object], cwd: str) -> Access:
+        return Access("write", (resolve_path(args.get("path"), cwd),))
+
+    async def _plan(self, args: Mapping[str, object], ctx: ToolContext) -> tuple[str, str, str]:
+        path = resolve_path(args.get("path"), ctx.cwd)
+        old = await ctx.host.files.read_text(path)
+        return path, old, apply_edits(old, _edits(args), display(path, ctx.cwd))
+
+    async def preview(
+        self, args: Mapping[str, object], ctx: ToolContext
+    ) -> tuple[ToolContent, ...]:
+        try:
+            path, old, new = await self._plan(args, ctx)
+        except (ToolInputError, FileAccessError) as error:
+            return (TextContent(f"(cannot preview: {error})"),)
+        return (DiffContent(path, old, new),)
+
+    async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
+        path, old, new = await self._plan(args, ctx)
+        await ctx.host.files.write_text(path, new)
+        return ToolOutput(
+            f"Edited {path}", (DiffContent(path, old, new),), raw_output={"path": path}
+        )
+
+
+class ListDir(NoPreview):
+    spec = ToolSpec(
+        "list_dir",
+        "List a directory (directories end with /).",
+        {"type": "object", "properties": {"path": _PATH}},
+        "read",
+    )
+
+    def describe(self, args: Mapping[str, object], cwd: str) -> ToolDescription:
+        path = resolve_path(args.get("path", "."), cwd)
+        return ToolDescription(f"List {display(path, cwd)}", "read", (Location(path),))
+
+    def access(self, args: Mapping[str, object], cwd: str) -> Access:
+        return Access("read", (resolve_path(args.get("path", "."), cwd),))
+
+    async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
+        path = resolve_path(args.get("path", "."), ctx.cwd)
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError as error:
+            raise FileAccessError(f"cannot list {path}: {error.strerror}") from None
+        names = [e.name + ("/" if e.is_dir() else "") for e in entries]
+        return ToolOutput(cap("\n".join(names) or "(empty)"), raw_output={"count": len(names)})
+
+
+def _walk(root: str) -> list[str]:
+    found = []
+    for base, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        found.extend(os.path.join(base, f) for f in sorted(files))
+    return found
+
+
+class Glob(NoPreview):
+    spec = ToolSpec(
+        "glob",
+        "Find files by glob pattern (e.g. **/*.py) under `path`.",
+        {
+            "type": "object",
+            "properties": {"pattern": {"type": "string"}, "path": _PATH},
+            "required": ["pattern"],
+        },
+        "search",
+    )
+
+    def describe(self, args: Mapping[str, object], cwd: str) -> ToolDescription:
+        return ToolDescription(f"Find {args.get('pattern')}", "search")
+
+    def access(self, args: Mapping[str, object], cwd: str) -> Access:
+        return Access("read", (resolve_path(args.get("path", "."), cwd),))
+
+    async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
+        root = resolve_path(args.get("path", "."), ctx.cwd)
+        pattern = arg_str(args, "pattern")
+        matches = [
+            p
+            for p in _walk(root)
+            if fnmatch.fnmatch(os.path.relpath(p, root), pattern)
+            or fnmatch.fnmatch(os.path.basename(p), pattern)
+        ]
+        shown = [display(p, ctx.cwd) for p in matches[:500]]
+        more = f"\n[{len(matches) - 500} more]" if len(matches) > 500 else ""
+        return ToolOutput(
+            "\n".join(shown) + more or "(no matches)", raw_output={"count": len(matches)}
+        )
+
+
+class Grep(NoPreview):
+    spec = ToolSpec(
+        "grep",
+        "Search file contents with a regular expression; prints path:line:text.",
+        {
+            "type": "object",
+            "properties": {
+                "pattern": {"type": "string"},
+                "path": _PATH,
+                "glob": {"type": "string"},
+            },
+            "required": ["pattern"],
+        },
+        "search",
+    )
+
+    def describe(self, args: Mapping[str, object], cwd: str) -> ToolDescription:
+        return ToolDescription(f"Search for {args.get('pattern')!r}", "search")
+
+    def access(self, args: Mapping[str, object], cwd: str) -> Access:
+        return Access("read", (resolve_path(args.get("path", "."), cwd),))
+
+    async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
+        root = resolve_path(args.get("path", "."), ctx.cwd)
+        pattern = arg_str(args, "pattern")
+        file_glob = args.get("glob") if isinstance(args.get("glob"), str) else None
+        try:
+            regex = re.compile(pattern)
+        except re.error as error:
+            raise ToolInputError(f"invalid regular expression: {error}") from None
+        lines = _ripgrep(pattern, root, file_glob) if shutil.which("rg") else None
+        if lines is None:
+            lines = _python_grep(regex, root, file_glob)
+        shown = [
+            display(line.split(":", 1)[0], ctx.cwd) + ":" + line.split(":", 1)[1]
+            for line in lines[:200]
+            if ":" in line
+        ]
+        more = f"\n[{len(lines) - 200} more matches]" if len(lines) > 200 else ""
+        return ToolOutput(
+            cap("\n".join(shown) + more) or "(no matches)", raw_output={"matches": len(lines)}
+        )
+
+
+def _ripgrep(pattern: str, root: str, file_glob: str | None) -> list[str] | None:
+    argv = [
+        "rg",
+        "--line-number",
+        "--no-heading",
+        "--color",
+        "never",
+        "--sort",
+        "path",
+        "-e",
+        pattern,
+    ]
+    argv += ["--glob", file_glob] if file_glob else []
+    try:
+        done = subprocess.run(
+            [*argv, root], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.splitlines() if done.returncode in (0, 1) else None
+
+
+def _python_grep(regex: re.Pattern[str], root: str, file_glob: str | None) -> list[str]:
+    out = []
+    for path in _walk(root) if os.path.isdir(root) else [root]:
+        if file_glob and not fnmatch.fnmatch(os.path.basename(path), file_glob):
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if regex.search(line):
+                        out.append(f"{path}:{number}:{line.rstrip()}")
+        except (OSError, UnicodeDecodeError):
+            continue  # binary or unreadable: skipped like ripgrep does
+    return out
