@@ -23,7 +23,9 @@ def resolve_home(env: Mapping[str, str] | None = None) -> Path:
         return Path(explicit).expanduser().absolute()
     base = env.get("HOME")
     if not base:
-        raise HomeError("neither ACP_SERVER_HOME nor HOME is set; set ACP_SERVER_HOME to a directory")
+        raise HomeError(
+            "neither ACP_SERVER_HOME nor HOME is set; set ACP_SERVER_HOME to a directory"
+        )
     return Path(base) / ".acp-server"
 
 

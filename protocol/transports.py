@@ -9,6 +9,7 @@ import collections
 import contextlib
 import os
 import signal
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -76,6 +77,13 @@ class _FdReader:
         return await asyncio.get_running_loop().run_in_executor(None, os.read, self._fd, size)
 
 
+def _pipe_like(fd: int) -> bool:
+    """Pipes, sockets and terminals can use asyncio's pipe transports; regular
+    files (`< input.ndjson`, `> trace.ndjson`) cannot."""
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+
+
 async def open_stdio(*, guard_stdout: bool = True) -> tuple[object, object]:
     """Wrap fd 0/1 for the protocol.
 
@@ -90,21 +98,21 @@ async def open_stdio(*, guard_stdout: bool = True) -> tuple[object, object]:
         os.dup2(2, 1)
         sys.stdout = sys.stderr
     reader: object
-    try:
+    if _pipe_like(0):
         stream = asyncio.StreamReader(limit=_STREAM_LIMIT)
         await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(stream), os.fdopen(0, "rb", 0)
         )
         reader = stream
-    except ValueError:
+    else:
         reader = _FdReader(0)
     writer: object
-    try:
+    if _pipe_like(out_fd):
         transport, protocol = await loop.connect_write_pipe(
             asyncio.streams.FlowControlMixin, os.fdopen(out_fd, "wb", 0)
         )
         writer = asyncio.StreamWriter(transport, protocol, None, loop)
-    except ValueError:
+    else:
         writer = _FdWriter(out_fd)
     return reader, writer
 

@@ -1,5 +1,7 @@
 """Layered configuration: defaults < config.yaml < .env < environment < flags < session."""
 
+from acp_server.config.defaults import DEFAULT_CONFIG, MAPPING_SETTINGS
+from acp_server.config.loader import ConfigError, config_as_dict, load_config, read_dotenv
 from acp_server.config.schema import (
     AgentSettings,
     CompressionSettings,
@@ -15,9 +17,12 @@ from acp_server.config.schema import (
 )
 
 __all__ = [
+    "DEFAULT_CONFIG",
+    "MAPPING_SETTINGS",
     "AgentSettings",
     "CompressionSettings",
     "Config",
+    "ConfigError",
     "LoggingSettings",
     "McpServerSettings",
     "McpSettings",
@@ -26,4 +31,7 @@ __all__ = [
     "ProviderSettings",
     "SmartRoutingSettings",
     "TimeoutSettings",
+    "config_as_dict",
+    "load_config",
+    "read_dotenv",
 ]

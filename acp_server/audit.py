@@ -1,0 +1,69 @@
+"""The audit log: append-only JSON lines at `$ACP_SERVER_HOME/logs/audit.jsonl`.
+
+One record per tool call, permission decision and file write. Each record is
+one `write()` of a whole line on an O_APPEND descriptor, so concurrent writers
+never interleave. Secrets are redacted before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+_SECRET_KEY = re.compile(r"(key|token|secret|password|passwd|authorization|credential)", re.I)
+_SECRET_VALUE = re.compile(
+    r"(sk-[A-Za-z0-9_\-]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,}|gh[pousr]_[A-Za-z0-9]{16,})"
+)
+REDACTED = "[redacted]"
+
+
+def redact(value: object, key: str = "") -> object:
+    """A copy of `value` with secret-looking keys and values masked."""
+    if key and _SECRET_KEY.search(key) and value not in (None, "", [], {}):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return _SECRET_VALUE.sub(REDACTED, value)
+    return value
+
+
+class AuditLog:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @classmethod
+    def null(cls) -> AuditLog:
+        return cls(None)
+
+    def __call__(self, kind: str, **fields: object) -> None:
+        self.record(kind, **fields)
+
+    def record(self, kind: str, **fields: object) -> None:
+        if self.path is None:
+            return
+        entry = {"ts": round(time.time(), 3), "kind": kind, **redact(fields)}  # type: ignore[dict-item]
+        line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        try:
+            if self._fd is None:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.write(self._fd, line)
+        except OSError:
+            # Auditing must never take the agent down; the server log notes it.
+            import logging
+
+            logging.getLogger("acp_server.audit").exception(
+                "cannot write the audit log %s", self.path
+            )
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

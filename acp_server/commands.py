@@ -1,0 +1,203 @@
+"""Slash commands answered locally (no model call), and skills.
+
+Skills follow the open agent-skills format: a folder holding `SKILL.md` whose
+YAML front matter has `name` and `description`. They are found in
+`$ACP_SERVER_HOME/skills/` and `<cwd>/.agents/skills/` (the project wins on a
+name clash), and each becomes `/NAME`, which injects the skill body into the
+turn. Unknown `/words` are not commands: they go to the model as text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from acp_server.server.session import Session
+
+log = logging.getLogger("acp_server.commands")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    name: str
+    description: str
+    body: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    reply: str | None = None  # Markdown sent as the agent's answer
+    run_prompt: str | None = None  # or text to run as the turn's prompt
+
+
+def _parse_skill(path: Path) -> Skill | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        log.warning("cannot read skill %s: %s", path, error)
+        return None
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        log.warning("skill %s has no front matter; skipped", path)
+        return None
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip().strip("\"'")
+    name, description = fields.get("name", ""), fields.get("description", "")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name) or not description:
+        log.warning("skill %s needs a simple `name` and a `description`; skipped", path)
+        return None
+    return Skill(name, description, match.group(2).strip(), str(path))
+
+
+def discover_skills(home: Path | None, cwd: str) -> list[Skill]:
+    found: dict[str, Skill] = {}
+    roots = ([home / "skills"] if home else []) + [Path(cwd) / ".agents" / "skills"]
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for entry in sorted(root.iterdir()):
+            skill_file = entry / "SKILL.md"
+            if skill_file.is_file() and (skill := _parse_skill(skill_file)):
+                found[skill.name] = skill  # later roots (the project) win
+    return sorted(found.values(), key=lambda s: s.name)
+
+
+def skills_fingerprint(skills: list[Skill]) -> tuple[tuple[str, str, float], ...]:
+    return tuple(
+        (s.name, s.description, os.path.getmtime(s.path)) for s in skills if os.path.exists(s.path)
+    )
+
+
+Handler = Callable[["Session", str], Awaitable[CommandOutcome]]
+
+
+async def _help(session: Session, _args: str) -> CommandOutcome:
+    lines = ["**Commands**", ""]
+    lines += [f"- `/{c['name']}`: {c['description']}" for c in available_commands(session.skills)]
+    return CommandOutcome("\n".join(lines))
+
+
+async def _model(session: Session, args: str) -> CommandOutcome:
+    if args:
+        await session.set_option("model", args.strip())
+        return CommandOutcome(f"Model set to `{session.engine.model}`.")
+    choices = ", ".join(f"`{m}`" for m in session.model_choices())
+    return CommandOutcome(f"Current model: `{session.engine.model}`. Available: {choices}")
+
+
+async def _mode(session: Session, args: str) -> CommandOutcome:
+    if args:
+        await session.set_option("mode", args.strip())
+        return CommandOutcome(f"Mode set to `{session.engine.mode}`.")
+    return CommandOutcome(
+        f"Current mode: `{session.engine.mode}` (ask, accept-edits, read-only, yolo)."
+    )
+
+
+async def _compact(session: Session, _args: str) -> CommandOutcome:
+    done = await session.engine.compact()
+    used, window = session.engine.context_usage()
+    return CommandOutcome(
+        f"Compacted: the context now holds about {used:,} of {window:,} tokens."
+        if done
+        else "Nothing to compact yet."
+    )
+
+
+async def _context(session: Session, _args: str) -> CommandOutcome:
+    used, window = session.engine.context_usage()
+    share = 100 * used / window if window else 0
+    return CommandOutcome(
+        f"Context: about {used:,} of {window:,} tokens ({share:.1f}%), {len(session.engine.messages)} messages."
+    )
+
+
+async def _cost(session: Session, _args: str) -> CommandOutcome:
+    last = session.engine.last_turn_cost_usd
+    last_text = "unknown" if last is None else f"${last:.4f}"
+    return CommandOutcome(
+        f"Session cost: ${session.engine.session_cost_usd:.4f}. Last turn: {last_text}."
+    )
+
+
+async def _tools(session: Session, _args: str) -> CommandOutcome:
+    lines = [
+        f"**Tools** (mode `{session.engine.mode}`)",
+        "",
+        "| tool | source | permission |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{t.name}` | {t.source} | {t.permission} |" for t in session.engine.tool_infos()]
+    return CommandOutcome("\n".join(lines))
+
+
+async def _mcp(session: Session, _args: str) -> CommandOutcome:
+    statuses = session.mcp_status()
+    if not statuses:
+        return CommandOutcome("No MCP servers in this session.")
+    lines = ["| server | transport | state | tools |", "|---|---|---|---|"]
+    lines += [
+        f"| {s['name']} | {s['transport']} | {s['state']}{': ' + str(s['error']) if s.get('error') else ''} | {s['tools']} |"
+        for s in statuses
+    ]
+    return CommandOutcome("\n".join(lines))
+
+
+async def _clear(session: Session, _args: str) -> CommandOutcome:
+    session.engine.clear()
+    session.persist_history()
+    return CommandOutcome("Started a fresh conversation in this session.")
+
+
+BUILTINS: dict[str, tuple[str, str | None, Handler]] = {
+    "help": ("List the commands", None, _help),
+    "model": ("Show or switch the model", "model id", _model),
+    "mode": ("Show or switch the permission mode", "ask | accept-edits | read-only | yolo", _mode),
+    "compact": ("Summarise older history now", None, _compact),
+    "context": ("Tokens used and the context window", None, _context),
+    "cost": ("Session and last-turn cost", None, _cost),
+    "tools": ("Tools and their permission state", None, _tools),
+    "mcp": ("MCP server status", None, _mcp),
+    "clear": ("Start a fresh history in this session", None, _clear),
+}
+
+
+def available_commands(skills: list[Skill]) -> list[dict[str, object]]:
+    commands: list[dict[str, object]] = []
+    for name, (description, hint, _) in BUILTINS.items():
+        entry: dict[str, object] = {"name": name, "description": description}
+        if hint:
+            entry["input"] = {"hint": hint}
+        commands.append(entry)
+    commands += [
+        {"name": s.name, "description": s.description, "input": {"hint": "what to apply it to"}}
+        for s in skills
+        if s.name not in BUILTINS
+    ]
+    return commands
+
+
+async def dispatch(text: str, session: Session) -> CommandOutcome | None:
+    """None when `text` is not one of our commands (it then goes to the model)."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return None
+    name, _, args = stripped[1:].partition(" ")
+    if name in BUILTINS:
+        return await BUILTINS[name][2](session, args.strip())
+    for skill in session.skills:
+        if skill.name == name:
+            request = f"\n\nApply it to: {args.strip()}" if args.strip() else ""
+            return CommandOutcome(run_prompt=f"{skill.body}{request}")
+    return None

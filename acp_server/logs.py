@@ -1,0 +1,92 @@
+"""Logging: structured JSON lines in `$ACP_SERVER_HOME/logs/server.log` (rotated),
+stderr only for errors unless asked, and never stdout.
+
+Every line carries the correlation ids bound in the current context
+(connection, session, turn, JSON-RPC request, tool call). Secret-looking values
+are redacted before they are written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import logging.handlers
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from acp_server.audit import redact
+
+_EMPTY: dict[str, str] = {}
+_ids: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("acp_log_ids", default=_EMPTY)  # noqa: B039  (never mutated: always replaced)
+
+
+@contextlib.contextmanager
+def bind(**ids: object) -> Iterator[None]:
+    token = _ids.set({**_ids.get(), **{k: str(v) for k, v in ids.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _ids.reset(token)
+
+
+def bind_ids(**ids: object) -> None:
+    """Bind ids for the rest of the current task (each request runs in its own)."""
+    _ids.set({**_ids.get(), **{k: str(v) for k, v in ids.items() if v is not None}})
+
+
+class JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": round(record.created, 3),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            **_ids.get(),
+        }
+        try:
+            from protocol import current_request_id
+
+            if (request_id := current_request_id.get()) is not None:
+                entry["request"] = request_id
+        except ImportError:
+            pass
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(
+    home: Path | None, level: str | None = None, *, stderr_level: str | None = None
+) -> None:
+    """File log at `level` (default WARNING); stderr gets errors only unless
+    `stderr_level` is given, so a normal session prints nothing there."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    file_level = getattr(logging, (level or "WARNING").upper(), logging.WARNING)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(getattr(logging, (stderr_level or "ERROR").upper(), logging.ERROR))
+    console.setFormatter(logging.Formatter("acp-server: %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+    if home is not None:
+        try:
+            log_dir = home / "logs"
+            log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = log_dir / "server.log"
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
+            )
+            handler.setLevel(file_level)
+            handler.setFormatter(JsonLines())
+            root.addHandler(handler)
+            if path.exists():
+                os.chmod(path, 0o600)
+        except OSError as error:
+            print(f"acp-server: cannot write logs under {home}: {error}", file=sys.stderr)
+    root.setLevel(min(file_level, console.level))
+    logging.Formatter.converter = time.gmtime

@@ -1,0 +1,64 @@
+"""ACP prompt blocks -> the engine's prompt parts.
+
+`file://` links are read (through the session's FileSystem, so unsaved editor
+buffers count); embedded text is used as is; anything else (`zed://`, https,
+binary blobs) becomes a clear note for the model, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import unquote, urlparse
+
+from agent.ports import FileAccessError, FileSystem, ImagePart, PromptPart, ResourcePart, TextPart
+from protocol import schema as acp
+
+MAX_LINKED_CHARS = 256 * 1024
+
+
+def file_uri_path(uri: str) -> str | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    path = unquote(parsed.path)
+    # file:///C:/x (Windows) has no meaning on this machine.
+    if len(path) > 2 and path[0] == "/" and path[2] == ":":
+        return None
+    return path or None
+
+
+async def to_prompt_parts(
+    blocks: Sequence[acp.ContentBlock], files: FileSystem
+) -> list[PromptPart]:
+    parts: list[PromptPart] = []
+    for block in blocks:
+        if isinstance(block, acp.ContentBlockText):
+            parts.append(TextPart(block.text))
+        elif isinstance(block, acp.ContentBlockImage):
+            parts.append(ImagePart(block.data, block.mime_type))
+        elif isinstance(block, acp.ContentBlockResource):
+            parts.append(_embedded(block.resource))
+        elif isinstance(block, acp.ContentBlockResourceLink):
+            parts.append(await _linked(block.uri, files))
+        else:
+            parts.append(ResourcePart("audio", note="audio input is not supported by this agent"))
+    return parts
+
+
+def _embedded(resource: object) -> ResourcePart:
+    uri = str(getattr(resource, "uri", ""))
+    text = getattr(resource, "text", None)
+    if isinstance(text, str):
+        return ResourcePart(uri, text[:MAX_LINKED_CHARS], getattr(resource, "mime_type", None))
+    return ResourcePart(uri, note="binary content attached; it cannot be shown as text")
+
+
+async def _linked(uri: str, files: FileSystem) -> ResourcePart:
+    path = file_uri_path(uri)
+    if path is None:
+        return ResourcePart(uri, note=f"the editor referenced {uri}, which this agent cannot open")
+    try:
+        text = await files.read_text(path)
+    except FileAccessError as error:
+        return ResourcePart(uri, note=f"could not read it: {error}")
+    return ResourcePart(uri, text[:MAX_LINKED_CHARS])

@@ -1,0 +1,375 @@
+"""The ACP agent: an explicit method table over sessions and the store.
+
+The response to new/load/resume/fork goes out before any update for that
+session (`AfterResponse`); `session/load` replays the whole history before it
+answers; `session/resume` never replays.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from acp_server import __version__
+from acp_server.audit import AuditLog
+from acp_server.config import Config
+from acp_server.server.session import Session
+from agent import EngineConfig, ProviderConfig
+from protocol import AfterResponse, Endpoint, Route, RpcError
+from protocol import schema as acp
+
+log = logging.getLogger("acp_server")
+PAGE_SIZE = 50
+AUTH_METHOD_ID = "provider-key"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCaps:
+    fs_read: bool = False
+    fs_write: bool = False
+    terminal: bool = False
+    auth_terminal: bool = False
+
+
+def normalise_cwd(cwd: str) -> str:
+    if not os.path.isabs(cwd):
+        raise RpcError.invalid_params(f"cwd must be an absolute path, got {cwd!r}")
+    normal = os.path.normpath(cwd)
+    return normal if normal == "/" else normal.rstrip("/")
+
+
+def _cursor(raw: str | None) -> int:
+    if not raw:
+        return 0
+    try:
+        value = int(base64.urlsafe_b64decode(raw.encode()).decode().removeprefix("offset:"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise RpcError.invalid_params(f"invalid cursor {raw!r}") from None
+    if value < 0:
+        raise RpcError.invalid_params(f"invalid cursor {raw!r}")
+    return value
+
+
+def _make_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+class AgentServer:
+    def __init__(self, config: Config, home: Path | None, *, mode: str | None = None) -> None:
+        self.config = config
+        self.home = home
+        self.default_mode = mode or config.permissions.default_mode
+        self.client_caps = ClientCaps()
+        self.sessions: dict[str, Session] = {}
+        self.endpoint: Endpoint = None  # type: ignore[assignment]  # set by the runner
+        self._store: Any = None
+        self.audit = AuditLog(home / "logs" / "audit.jsonl") if home else AuditLog.null()
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from acp_server.store import SessionStore
+
+            if self.home is None:
+                raise RpcError.internal_error("no home directory: set ACP_SERVER_HOME")
+            self._store = SessionStore.open(self.home / "sessions.db")
+        return self._store
+
+    def engine_config(self) -> EngineConfig:
+        c = self.config
+        providers = {
+            name: ProviderConfig(p.base_url, p.api_key, p.api_key_env)
+            for name, p in c.providers.items()
+        }
+        return EngineConfig(
+            fallback_models=c.fallback_providers,
+            providers=providers,
+            max_turns=c.agent.max_turns,
+            max_budget_usd=c.agent.max_budget_usd,
+            tool_concurrency=c.agent.tool_concurrency,
+            command_timeout=c.agent.command_timeout,
+            provider_inactivity_timeout=c.timeouts.provider_inactivity,
+            compression_enabled=c.compression.enabled,
+            compression_threshold=c.compression.threshold,
+            protect_last_n=c.compression.protect_last_n,
+            allow=c.permissions.allow,
+            deny=c.permissions.deny,
+            prices=c.prices,
+            smart_routing=c.smart_routing.enabled,
+            cheap_model=c.smart_routing.cheap_model,
+            smart_routing_max_chars=c.smart_routing.max_prompt_chars,
+        )
+
+    def routes(self) -> tuple[dict[str, Route], dict[str, Route]]:
+        requests = {
+            "initialize": Route(acp.InitializeRequest, self.initialize),
+            "authenticate": Route(acp.AuthenticateRequest, self.authenticate),
+            "logout": Route(None, self.logout),
+            "session/new": Route(acp.NewSessionRequest, self.new_session),
+            "session/load": Route(acp.LoadSessionRequest, self.load_session),
+            "session/resume": Route(acp.ResumeSessionRequest, self.resume_session),
+            "session/fork": Route(acp.ForkSessionRequest, self.fork_session),
+            "session/close": Route(acp.CloseSessionRequest, self.close_session),
+            "session/list": Route(acp.ListSessionsRequest, self.list_sessions),
+            "session/delete": Route(acp.DeleteSessionRequest, self.delete_session),
+            "session/prompt": Route(acp.PromptRequest, self.prompt),
+            "session/set_mode": Route(acp.SetSessionModeRequest, self.set_mode),
+            "session/set_config_option": Route(
+                acp.SetSessionConfigOptionRequest, self.set_config_option
+            ),
+        }
+        notifications = {"session/cancel": Route(acp.CancelNotification, self.cancel)}
+        return requests, notifications
+
+    async def shutdown(self) -> None:
+        for session in list(self.sessions.values()):
+            await session.close()
+        self.sessions.clear()
+        if self._store is not None:
+            self._store.close()
+        self.audit.close()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def initialize(self, params: acp.InitializeRequest) -> dict[str, object]:
+        caps = params.client_capabilities or acp.ClientCapabilities()
+        fs = caps.fs or acp.FileSystemCapabilities()
+        self.client_caps = ClientCaps(
+            fs_read=bool(fs.read_text_file),
+            fs_write=bool(fs.write_text_file),
+            terminal=bool(caps.terminal),
+            auth_terminal=bool(caps.auth and caps.auth.terminal),
+        )
+        auth_methods: list[dict[str, object]] = [
+            {
+                "id": AUTH_METHOD_ID,
+                "name": "Provider API key",
+                "description": "Set OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENROUTER_API_KEY (environment or "
+                "$ACP_SERVER_HOME/.env) and a model (`acp-server models set ID`), then authenticate.",
+            }
+        ]
+        if self.client_caps.auth_terminal:
+            auth_methods.append(
+                {
+                    "type": "terminal",
+                    "id": "setup-provider",
+                    "name": "Set up a provider",
+                    "description": "Pick a provider and store its key",
+                    "args": ["setup-provider"],
+                }
+            )
+        return {
+            "protocolVersion": 1,
+            "agentCapabilities": {
+                "loadSession": True,
+                "promptCapabilities": {"image": True, "audio": False, "embeddedContext": True},
+                "mcpCapabilities": {"http": False, "sse": False},
+                "sessionCapabilities": {
+                    "list": {},
+                    "resume": {},
+                    "close": {},
+                    "delete": {},
+                    "additionalDirectories": {},
+                    "fork": {},
+                },
+                "auth": {"logout": {}},
+            },
+            "authMethods": auth_methods,
+            "agentInfo": {"name": "acp-server", "title": "acp-server", "version": __version__},
+        }
+
+    async def authenticate(self, params: acp.AuthenticateRequest) -> dict[str, object]:
+        if params.method_id != AUTH_METHOD_ID:
+            raise RpcError.invalid_params(f"unknown auth method {params.method_id!r}")
+        from agent import ModelNotConfigured, check_model
+
+        try:
+            check_model(self.config.model, self.engine_config().providers)
+        except ModelNotConfigured as error:
+            raise RpcError.auth_required(f"{error}. {error.hint}") from None
+        return {}
+
+    async def logout(self, params: object) -> dict[str, object]:
+        return {}  # keys live in the user's environment and .env; nothing is cached here
+
+    # ------------------------------------------------------------ sessions
+
+    def _new(self, session_id: str, cwd: str, extra: list[str] | None, **state: Any) -> Session:
+        roots = (cwd, *(normalise_cwd(d) for d in extra or ()))
+        state.setdefault("model", self.config.model)
+        state.setdefault("mode", self.default_mode)
+        state.setdefault("thought_level", None)
+        session = Session(self, session_id, cwd, roots, **state)
+        self.sessions[session_id] = session
+        return session
+
+    def _opened(self, session: Session, extra: dict[str, object] | None = None) -> AfterResponse:
+        result = {"modes": session.modes(), "configOptions": session.options(), **(extra or {})}
+        return AfterResponse(result, session.announce)
+
+    async def new_session(self, params: acp.NewSessionRequest) -> AfterResponse:
+        from acp_server.store import SessionRecord
+
+        cwd = normalise_cwd(params.cwd)
+        session_id = f"sess_{uuid.uuid4().hex}"
+        session = self._new(session_id, cwd, params.additional_directories)
+        self.store.create(
+            SessionRecord(
+                session_id,
+                cwd,
+                list(session.roots[1:]),
+                model=session.engine.model,
+                mode=session.engine.mode,
+            )
+        )
+        return self._opened(session, {"sessionId": session_id})
+
+    async def _restore(self, session_id: str, cwd: str, extra: list[str] | None) -> Session:
+        record = self.store.get(session_id)
+        if record is None:
+            raise RpcError.resource_not_found(f"session {session_id}")
+        if (active := self.sessions.pop(session_id, None)) is not None:
+            await active.close()
+        roots_dirs = extra if extra is not None else []
+        session = self._new(
+            session_id,
+            normalise_cwd(cwd),
+            roots_dirs,
+            model=record.model or self.config.model,
+            mode=record.mode or self.default_mode,
+            thought_level=record.thought_level,
+            messages=record.messages,
+            grants=record.grants,
+            title=record.title,
+            cost_usd=record.cost_usd,
+        )
+        self.store.update_meta(session_id, cwd=session.cwd, additional_dirs=list(session.roots[1:]))
+        return session
+
+    async def load_session(self, params: acp.LoadSessionRequest) -> AfterResponse:
+        session = await self._restore(params.session_id, params.cwd, params.additional_directories)
+        await session.replay()  # the whole history, before the response
+        return self._opened(session)
+
+    async def resume_session(self, params: acp.ResumeSessionRequest) -> AfterResponse:
+        session = await self._restore(params.session_id, params.cwd, params.additional_directories)
+        return self._opened(session)
+
+    async def fork_session(self, params: acp.ForkSessionRequest) -> AfterResponse:
+
+        source = self.store.get(params.session_id)
+        if source is None:
+            raise RpcError.resource_not_found(f"session {params.session_id}")
+        if (active := self.sessions.get(params.session_id)) is not None:
+            source = replace(
+                source,
+                messages=active.engine.messages,
+                mode=active.engine.mode,
+                model=active.engine.model,
+            )
+        new_id = f"sess_{uuid.uuid4().hex}"
+        cwd = normalise_cwd(params.cwd)
+        record = replace(
+            source,
+            id=new_id,
+            cwd=cwd,
+            title=f"{source.title} (fork)" if source.title else None,
+            created_at=0.0,
+        )
+        self.store.create(record)
+        self.store.append_updates(new_id, self.store.updates(params.session_id))
+        session = self._new(
+            new_id,
+            cwd,
+            params.additional_directories,
+            model=record.model,
+            mode=record.mode or self.default_mode,
+            thought_level=record.thought_level,
+            messages=list(record.messages),
+            grants=record.grants,
+            title=record.title,
+        )
+        return self._opened(session, {"sessionId": new_id})
+
+    async def close_session(self, params: acp.CloseSessionRequest) -> dict[str, object]:
+        session = self.sessions.pop(params.session_id, None)
+        if session is not None:
+            await session.close()
+        return {}
+
+    async def delete_session(self, params: acp.DeleteSessionRequest) -> dict[str, object]:
+        await self.close_session(acp.CloseSessionRequest(session_id=params.session_id))
+        self.store.delete(params.session_id)  # unknown ids succeed silently
+        return {}
+
+    async def list_sessions(self, params: acp.ListSessionsRequest) -> dict[str, object]:
+        offset = _cursor(params.cursor)
+        cwd = normalise_cwd(params.cwd) if params.cwd else None
+        records, next_offset = self.store.list(cwd=cwd, cursor=offset, limit=PAGE_SIZE)
+        sessions = []
+        for record in records:
+            info: dict[str, object] = {
+                "sessionId": record.id,
+                "cwd": record.cwd,
+                "updatedAt": _iso(record.updated_at),
+            }
+            if record.title:
+                info["title"] = record.title
+            if record.additional_dirs:
+                info["additionalDirectories"] = record.additional_dirs
+            sessions.append(info)
+        result: dict[str, object] = {"sessions": sessions}
+        if next_offset is not None:
+            result["nextCursor"] = _make_cursor(next_offset)
+        return result
+
+    # ------------------------------------------------------------ turns and options
+
+    def _session(self, session_id: str) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise RpcError.invalid_params(
+                f"unknown or inactive session {session_id!r}; call session/load first"
+            )
+        return session
+
+    async def prompt(self, params: acp.PromptRequest) -> dict[str, object]:
+        return await self._session(params.session_id).prompt(params)
+
+    async def cancel(self, params: acp.CancelNotification) -> None:
+        session = self.sessions.get(params.session_id)
+        if session is not None:
+            session.cancel()
+
+    async def set_mode(self, params: acp.SetSessionModeRequest) -> AfterResponse:
+        session = self._session(params.session_id)
+        await session.set_option("mode", params.mode_id)
+
+        async def then() -> None:
+            await session.announce_option_change("mode")
+
+        return AfterResponse({}, then)
+
+    async def set_config_option(self, params: acp.SetSessionConfigOptionRequest) -> AfterResponse:
+        session = self._session(params.session_id)
+        options = await session.set_option(params.config_id, params.value)
+
+        async def then() -> None:
+            if params.config_id == "mode":
+                await session.announce_option_change("mode")
+
+        return AfterResponse({"configOptions": options}, then)
+
+
+def _iso(timestamp: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))

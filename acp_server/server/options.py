@@ -1,0 +1,78 @@
+"""Session config options (model, mode, thought level) and legacy modes.
+
+Both views describe one state; the session sends `current_mode_update` and
+`config_option_update` together whenever the mode changes.
+"""
+
+from __future__ import annotations
+
+import os
+
+from acp_server.config import Config
+from agent import Engine, known_models
+from agent.providers import BUILTIN_PROVIDERS
+
+MODES: list[dict[str, str]] = [
+    {"id": "ask", "name": "Ask", "description": "Ask before edits and commands"},
+    {
+        "id": "accept-edits",
+        "name": "Accept edits",
+        "description": "Edits inside the project run without asking; commands ask",
+    },
+    {
+        "id": "read-only",
+        "name": "Read-only",
+        "description": "Plan only: edits and commands are refused",
+    },
+    {"id": "yolo", "name": "Yolo", "description": "Never ask, not even for sensitive paths"},
+]
+THOUGHT_LEVELS = ("off", "low", "medium", "high")
+
+
+def model_choices(current: str | None, config: Config) -> list[str]:
+    """The current model first, then configured ones, then catalog models of providers with keys."""
+    choices: list[str] = [m for m in (current, config.model, *config.fallback_providers) if m]
+    for provider, builtin in BUILTIN_PROVIDERS.items():
+        settings = config.providers.get(provider)
+        key_env = (settings.api_key_env if settings else None) or builtin.key_env
+        has_key = bool(settings and settings.api_key) or bool(key_env and os.environ.get(key_env))
+        if has_key:
+            choices += [f"{provider}:{name}" for name in known_models(provider)]
+    return list(dict.fromkeys(choices)) or ["scripted"]
+
+
+def config_options(engine: Engine, choices: list[str]) -> list[dict[str, object]]:
+    current_model = engine.model or choices[0]
+    return [
+        {
+            "id": "model",
+            "name": "Model",
+            "category": "model",
+            "type": "select",
+            "currentValue": current_model,
+            "options": [{"value": m, "name": m} for m in dict.fromkeys([current_model, *choices])],
+        },
+        {
+            "id": "mode",
+            "name": "Mode",
+            "category": "mode",
+            "type": "select",
+            "currentValue": engine.mode,
+            "options": [
+                {"value": m["id"], "name": m["name"], "description": m["description"]}
+                for m in MODES
+            ],
+        },
+        {
+            "id": "thought_level",
+            "name": "Thinking",
+            "category": "thought_level",
+            "type": "select",
+            "currentValue": engine.thought_level or "medium",
+            "options": [{"value": level, "name": level.capitalize()} for level in THOUGHT_LEVELS],
+        },
+    ]
+
+
+def mode_state(current: str) -> dict[str, object]:
+    return {"currentModeId": current, "availableModes": MODES}

@@ -1,0 +1,306 @@
+"""One ACP session: its engine, options, persistence and prompt turns.
+
+Turn rules this module keeps:
+- every update is persisted, then sent; all of a turn's updates go out before
+  the `session/prompt` response and nothing of the turn after it;
+- a second prompt while a turn runs waits for it (a queue of one lock);
+- cancel ends the running turn (and prompts queued before the cancel) with
+  `cancelled`, never an error, and leaves the session usable;
+- every tool call gets a final status: the ledger closes any left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from acp_server import commands
+from acp_server.prompt_content import to_prompt_parts
+from acp_server.proxies import select_host
+from acp_server.server.options import config_options, mode_state, model_choices
+from acp_server.server.translate import ToolLedger, text_chunk, translate
+from agent import Engine, ModelNotConfigured
+from agent import events as ev
+from agent.providers import cost_usd, model_info
+from protocol import RpcError
+from protocol import schema as acp
+
+if TYPE_CHECKING:
+    from acp_server.server.app import AgentServer
+
+log = logging.getLogger("acp_server.session")
+TITLE_CHARS = 60
+
+
+def title_from(text: str) -> str | None:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first:
+        return None
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+class Session:
+    def __init__(
+        self,
+        server: AgentServer,
+        session_id: str,
+        cwd: str,
+        roots: tuple[str, ...],
+        *,
+        model: str | None,
+        mode: str,
+        thought_level: str | None,
+        messages: list[dict[str, object]] | None = None,
+        grants: list[str] | None = None,
+        title: str | None = None,
+        cost_usd: float = 0.0,
+    ) -> None:
+        self.server = server
+        self.id = session_id
+        self.cwd = cwd
+        self.roots = roots
+        self.title = title
+        self.grants: set[str] = set(grants or [])
+        caps = server.client_caps
+        host = select_host(
+            self._call_client,
+            session_id,
+            fs_read=caps.fs_read,
+            fs_write=caps.fs_write,
+            terminal=caps.terminal,
+            client_timeout=server.config.timeouts.client_request,
+            grants=self.grants,
+            on_grants_change=self._persist_grants,
+            audit=server.audit,
+        )
+        self.host = host
+        self.engine = Engine(
+            server.engine_config(),
+            host,
+            cwd=cwd,
+            roots=roots,
+            mode=mode,
+            model=model,
+            messages=messages,
+            tool_sources=(),
+            session_cost_usd=cost_usd,
+        )
+        if thought_level:
+            self.engine.thought_level = thought_level
+        self.skills = commands.discover_skills(server.home, cwd)
+        self.ledger = ToolLedger()
+        self._turn_lock = asyncio.Lock()
+        self._cancel_epoch = 0
+        self._turn = 0
+        self._closed = False
+        self.mcp: Any = None
+
+    # ------------------------------------------------------------ wire helpers
+
+    async def _call_client(self, method: str, params: object, *, timeout: float | None) -> Any:
+        return await self.server.endpoint.request(method, params, timeout=timeout)
+
+    async def send(self, update: dict[str, object], *, persist: bool = True) -> None:
+        payload = msgspec.json.encode(update)
+        self.ledger.observe(update)
+        if persist:
+            self.server.store.append_update(self.id, payload, self._turn)
+        await self.server.endpoint.notify(
+            "session/update", {"sessionId": self.id, "update": msgspec.Raw(payload)}
+        )
+
+    async def replay(self) -> None:
+        """Re-send the stored history; close any tool call a crash left open."""
+        notify = self.server.endpoint.notify
+        for payload in self.server.store.updates(self.id):
+            if b'"tool_call' in payload:
+                self.ledger.observe(msgspec.json.decode(payload))
+            await notify("session/update", {"sessionId": self.id, "update": msgspec.Raw(payload)})
+        for update in self.ledger.close_all(
+            "Interrupted: the agent stopped before this call finished."
+        ):
+            await self.send(update)
+
+    async def announce(self) -> None:
+        """What follows a new/load/resume/fork response: the command list."""
+        await self.send(
+            {
+                "sessionUpdate": "available_commands_update",
+                "availableCommands": commands.available_commands(self.skills),
+            },
+            persist=False,
+        )
+
+    # ------------------------------------------------------------ options
+
+    def model_choices(self) -> list[str]:
+        return model_choices(self.engine.model, self.server.config)
+
+    def options(self) -> list[dict[str, object]]:
+        return config_options(self.engine, self.model_choices())
+
+    def modes(self) -> dict[str, object]:
+        return mode_state(self.engine.mode)
+
+    async def set_option(self, config_id: str, value: object) -> list[dict[str, object]]:
+        if config_id == "mode":
+            if value not in ("ask", "accept-edits", "read-only", "yolo"):
+                raise RpcError.invalid_params(f"unknown mode {value!r}")
+            self.engine.mode = str(value)
+        elif config_id == "model":
+            if not isinstance(value, str) or not value:
+                raise RpcError.invalid_params("model must be a model id")
+            self.engine.model = value
+        elif config_id == "thought_level":
+            if value not in ("off", "low", "medium", "high"):
+                raise RpcError.invalid_params(f"unknown thought level {value!r}")
+            self.engine.thought_level = str(value)
+        else:
+            raise RpcError.invalid_params(f"unknown config option {config_id!r}")
+        self.server.store.update_meta(
+            self.id,
+            model=self.engine.model,
+            mode=self.engine.mode,
+            thought_level=self.engine.thought_level,
+        )
+        return self.options()
+
+    async def announce_option_change(self, config_id: str) -> None:
+        if config_id == "mode":
+            await self.send(
+                {"sessionUpdate": "current_mode_update", "currentModeId": self.engine.mode},
+                persist=False,
+            )
+        await self.send(
+            {"sessionUpdate": "config_option_update", "configOptions": self.options()},
+            persist=False,
+        )
+
+    def mcp_status(self) -> list[dict[str, object]]:
+        return self.mcp.status() if self.mcp is not None else []
+
+    # ------------------------------------------------------------ persistence
+
+    def _persist_grants(self) -> None:
+        self.server.store.update_meta(self.id, grants=sorted(self.grants))
+
+    def persist_history(self) -> None:
+        self.server.store.update_meta(self.id, messages=self.engine.messages, title=self.title)
+
+    # ------------------------------------------------------------ turns
+
+    def cancel(self) -> None:
+        self._cancel_epoch += 1
+        self.engine.cancel()
+
+    async def prompt(self, request: acp.PromptRequest) -> dict[str, object]:
+        epoch = self._cancel_epoch
+        async with self._turn_lock:
+            if self._closed:
+                raise RpcError.invalid_params(f"session {self.id} is closed")
+            if epoch != self._cancel_epoch:
+                return {"stopReason": "cancelled"}
+            self._turn += 1
+            return await self._run_prompt(request)
+
+    async def _run_prompt(self, request: acp.PromptRequest) -> dict[str, object]:
+        text = "".join(b.text for b in request.prompt if isinstance(b, acp.ContentBlockText))
+        for block in request.prompt:  # stored for replay; the editor already shows them live
+            self.server.store.append_update(
+                self.id,
+                msgspec.json.encode({"sessionUpdate": "user_message_chunk", "content": block}),
+                self._turn,
+            )
+        if self.title is None and (title := title_from(text)):
+            self.title = title
+            self.server.store.update_meta(self.id, title=title)
+            await self.send(
+                {"sessionUpdate": "session_info_update", "title": title, "updatedAt": _now_iso()}
+            )
+        outcome = await commands.dispatch(text, self) if text.lstrip().startswith("/") else None
+        if outcome is not None and outcome.reply is not None:
+            await self.send(text_chunk(outcome.reply))
+            return {"stopReason": "end_turn"}
+        try:
+            self.engine.check_ready()
+        except ModelNotConfigured as error:
+            raise RpcError.auth_required(f"{error}. {error.hint}") from None
+        parts = await to_prompt_parts(request.prompt, self.host.files)
+        if outcome is not None and outcome.run_prompt is not None:
+            from agent.ports import TextPart
+
+            parts = [TextPart(outcome.run_prompt)]
+        return await self._drive(parts)
+
+    async def _drive(self, parts: list[Any]) -> dict[str, object]:
+        stop = "end_turn"
+        usage: ev.TurnUsage | None = None
+        try:
+            async for event in self.engine.submit(parts):
+                await self._on_event(event)
+                if isinstance(event, ev.TurnFinished):
+                    stop, usage = event.stop_reason, event.usage
+        finally:
+            for update in self.ledger.close_all("The turn ended before this call finished."):
+                await self.send(update)
+            self.persist_history()
+        response: dict[str, object] = {"stopReason": stop}
+        if usage is not None:
+            response["usage"] = {
+                "inputTokens": usage.input_tokens,
+                "outputTokens": usage.output_tokens,
+                "totalTokens": usage.input_tokens + usage.output_tokens,
+                "thoughtTokens": usage.thought_tokens,
+                "cachedReadTokens": usage.cached_input_tokens,
+            }
+        return response
+
+    async def _on_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.UsageUpdated):
+            cost = cost_usd(
+                model_info(event.model, self.engine.config.prices),
+                event.input_tokens,
+                event.output_tokens,
+            )
+            self.server.store.record_usage(
+                self.id, self._turn, event.model, event.input_tokens, event.output_tokens, cost
+            )
+            self.persist_history()  # a kill -9 mid-turn keeps every completed model step
+        elif isinstance(event, ev.PermissionDecided):
+            self.server.audit(
+                "permission",
+                session=self.id,
+                call_id=event.call_id,
+                tool=event.tool,
+                allowed=event.allowed,
+                by=event.by,
+                reason=event.reason,
+            )
+            return
+        elif isinstance(event, ev.ToolCallFinished):
+            self.server.audit(
+                "tool_call", session=self.id, call_id=event.call_id, status=event.status
+            )
+        update = translate(event)
+        if update is not None:
+            await self.send(update)
+
+    async def close(self) -> None:
+        self._closed = True
+        self.cancel()
+        # Wait for the running turn to flush and answer before freeing resources.
+        async with self._turn_lock:
+            pass
+        if self.mcp is not None:
+            await self.mcp.close()
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+__all__ = ["Session", "title_from"]

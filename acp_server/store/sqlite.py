@@ -1,0 +1,308 @@
+"""The session store: one SQLite database in WAL mode under the profile home.
+
+Every `session/update` is appended as it happens (one committed INSERT), so a
+`kill -9` mid-turn loses at most the update being written, and `session/load`
+after a restart replays from the database alone. Updates are stored as the
+JSON already sent on the wire, so replay re-sends bytes without re-encoding.
+
+API (also used by `acp-server sessions ...`):
+  SessionStore.open(path) -> SessionStore
+  create(record), get(id), update_meta(id, **fields), delete(id), prune(older_than_days)
+  append_update(id, payload_json: bytes, turn) -> seq;  updates(id) -> list[bytes]
+  list(cwd=None, cursor=0, limit=50, since=None) -> (records, next_cursor | None)
+  record_usage(id, turn, model, input_tokens, output_tokens, cost_usd), usage(id), usage_by_day()
+  integrity_check() -> str;  close()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = 2
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            cwd TEXT NOT NULL,
+            additional_dirs TEXT NOT NULL DEFAULT '[]',
+            title TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            model TEXT,
+            mode TEXT,
+            thought_level TEXT,
+            grants TEXT NOT NULL DEFAULT '[]',
+            messages TEXT NOT NULL DEFAULT '[]',
+            deleted INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX sessions_by_cwd ON sessions (cwd, updated_at);
+        CREATE TABLE updates (
+            session_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            turn INTEGER NOT NULL,
+            ts REAL NOT NULL,
+            payload BLOB NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        ) WITHOUT ROWID;
+    """,
+    2: """
+        CREATE TABLE usage (
+            session_id TEXT NOT NULL,
+            turn INTEGER NOT NULL,
+            ts REAL NOT NULL,
+            day TEXT NOT NULL,
+            model TEXT,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cost_usd REAL
+        );
+        CREATE INDEX usage_by_session ON usage (session_id);
+        ALTER TABLE sessions ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+    """,
+}
+
+
+@dataclass
+class SessionRecord:
+    id: str
+    cwd: str
+    additional_dirs: list[str] = field(default_factory=list)
+    title: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    model: str | None = None
+    mode: str | None = None
+    thought_level: str | None = None
+    grants: list[str] = field(default_factory=list)
+    messages: list[dict[str, object]] = field(default_factory=list)
+    cost_usd: float = 0.0
+
+
+_COLUMNS = "id, cwd, additional_dirs, title, created_at, updated_at, model, mode, thought_level, grants, messages, cost_usd"
+_JSON_FIELDS = {"additional_dirs", "grants", "messages"}
+
+
+def _record(row: sqlite3.Row | tuple[object, ...]) -> SessionRecord:
+    values = dict(zip(_COLUMNS.split(", "), row, strict=True))
+    for name in _JSON_FIELDS:
+        values[name] = json.loads(values[name])  # type: ignore[arg-type]
+    return SessionRecord(**values)  # type: ignore[arg-type]
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says which file and why."""
+
+
+class SessionStore:
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+        self._seq: dict[str, int] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> SessionStore:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fresh = not path.exists()
+        try:
+            if fresh:
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=10
+            )
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            store = cls(connection, path)
+            store._migrate()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot open the session database {path}: {error}") from None
+        return store
+
+    def _migrate(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        current = row[0] if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer acp-server (schema {current})")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            # One transaction per step: a crash mid-migration leaves the previous version intact.
+            self._db.executescript(
+                f"BEGIN; {_MIGRATIONS[version]}; DELETE FROM schema_version; "
+                f"INSERT INTO schema_version VALUES ({version}); COMMIT;"
+            )
+
+    def schema_version(self) -> int:
+        return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    # ------------------------------------------------------------ sessions
+
+    def create(self, record: SessionRecord) -> None:
+        now = time.time()
+        record.created_at = record.created_at or now
+        record.updated_at = now
+        self._db.execute(
+            f"INSERT INTO sessions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                record.id,
+                record.cwd,
+                json.dumps(record.additional_dirs),
+                record.title,
+                record.created_at,
+                record.updated_at,
+                record.model,
+                record.mode,
+                record.thought_level,
+                json.dumps(record.grants),
+                json.dumps(record.messages),
+                record.cost_usd,
+            ),
+        )
+        self._seq[record.id] = 0
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM sessions WHERE id = ? AND deleted = 0", (session_id,)
+        ).fetchone()
+        return _record(row) if row else None
+
+    def update_meta(self, session_id: str, **fields: object) -> None:
+        if not fields:
+            return
+        allowed = set(_COLUMNS.split(", ")) - {"id", "created_at"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown session fields: {sorted(unknown)}")
+        values = [json.dumps(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        self._db.execute(
+            f"UPDATE sessions SET {assignments}, updated_at = ? WHERE id = ?",
+            (*values, time.time(), session_id),
+        )
+
+    def delete(self, session_id: str) -> bool:
+        cursor = self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        self._db.execute("DELETE FROM updates WHERE session_id = ?", (session_id,))
+        self._db.execute("DELETE FROM usage WHERE session_id = ?", (session_id,))
+        self._seq.pop(session_id, None)
+        return cursor.rowcount > 0
+
+    def prune(self, older_than_days: float) -> int:
+        cutoff = time.time() - older_than_days * 86400
+        ids = [
+            r[0]
+            for r in self._db.execute("SELECT id FROM sessions WHERE updated_at < ?", (cutoff,))
+        ]
+        for session_id in ids:
+            self.delete(session_id)
+        return len(ids)
+
+    def list(
+        self, cwd: str | None = None, cursor: int = 0, limit: int = 50, since: float | None = None
+    ) -> tuple[list[SessionRecord], int | None]:
+        """Newest first. `cursor` is an offset; the next one is None on the last page."""
+        where, args = ["deleted = 0"], []
+        if cwd is not None:
+            where.append("cwd = ?")
+            args.append(cwd)
+        if since is not None:
+            where.append("updated_at >= ?")
+            args.append(since)
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM sessions WHERE {' AND '.join(where)} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+            (*args, limit + 1, cursor),
+        ).fetchall()
+        records = [_record(r) for r in rows[:limit]]
+        return records, cursor + limit if len(rows) > limit else None
+
+    # ------------------------------------------------------------ updates
+
+    def append_update(self, session_id: str, payload: bytes, turn: int = 0) -> int:
+        seq = self._next_seq(session_id)
+        self._db.execute(
+            "INSERT INTO updates (session_id, seq, turn, ts, payload) VALUES (?,?,?,?,?)",
+            (session_id, seq, turn, time.time(), payload),
+        )
+        return seq
+
+    def append_updates(self, session_id: str, payloads: Iterable[bytes], turn: int = 0) -> None:
+        self._db.execute("BEGIN")
+        try:
+            for payload in payloads:
+                self.append_update(session_id, payload, turn)
+        finally:
+            self._db.execute("COMMIT")
+
+    def _next_seq(self, session_id: str) -> int:
+        if session_id not in self._seq:
+            row = self._db.execute(
+                "SELECT MAX(seq) FROM updates WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            self._seq[session_id] = row[0] or 0
+        self._seq[session_id] += 1
+        return self._seq[session_id]
+
+    def updates(self, session_id: str) -> list[bytes]:
+        rows = self._db.execute(
+            "SELECT payload FROM updates WHERE session_id = ? ORDER BY seq", (session_id,)
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def update_count(self, session_id: str) -> int:
+        return int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM updates WHERE session_id = ?", (session_id,)
+            ).fetchone()[0]
+        )
+
+    # ------------------------------------------------------------ usage
+
+    def record_usage(
+        self,
+        session_id: str,
+        turn: int,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cost_usd: float | None,
+    ) -> None:
+        now = time.time()
+        day = time.strftime("%Y-%m-%d", time.localtime(now))
+        self._db.execute(
+            "INSERT INTO usage VALUES (?,?,?,?,?,?,?,?)",
+            (session_id, turn, now, day, model, input_tokens, output_tokens, cost_usd),
+        )
+        if cost_usd:
+            self._db.execute(
+                "UPDATE sessions SET cost_usd = cost_usd + ? WHERE id = ?", (cost_usd, session_id)
+            )
+
+    def usage(self, session_id: str) -> list[dict[str, object]]:
+        rows = self._db.execute(
+            "SELECT turn, model, SUM(input_tokens), SUM(output_tokens), SUM(cost_usd) FROM usage "
+            "WHERE session_id = ? GROUP BY turn, model ORDER BY turn",
+            (session_id,),
+        )
+        keys = ("turn", "model", "input_tokens", "output_tokens", "cost_usd")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def usage_by_day(self) -> list[dict[str, object]]:
+        rows = self._db.execute(
+            "SELECT day, SUM(input_tokens), SUM(output_tokens), SUM(cost_usd) FROM usage GROUP BY day ORDER BY day"
+        )
+        keys = ("day", "input_tokens", "output_tokens", "cost_usd")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # ------------------------------------------------------------ upkeep
+
+    def integrity_check(self) -> str:
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
