@@ -22,7 +22,7 @@ from pathlib import Path
 from acp_server.audit import redact
 
 _EMPTY: dict[str, str] = {}
-_ids: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("acp_log_ids", default=_EMPTY)  # noqa: B039  (never mutated: always replaced)
+_ids: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("acp_log_ids", default=_EMPTY)
 
 
 @contextlib.contextmanager

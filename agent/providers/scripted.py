@@ -181,7 +181,7 @@ def _tool_call(directive: Directive, call_id: str) -> StreamToolCall:
         return StreamToolCall(call_id, "update_plan", {"entries": plan})
     # mcp SERVER TOOL JSON
     try:
-        server, tool, raw = (rest.split(" ", 2) + ["", ""])[:3]
+        server, tool, raw = ([*rest.split(" ", 2), "", ""])[:3]
         arguments = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError:
         return StreamToolCall(call_id, f"mcp__{server}__{tool}", None, raw_arguments=raw)
