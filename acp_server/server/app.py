@@ -139,7 +139,7 @@ class AgentServer:
 
     # ------------------------------------------------------------ lifecycle
 
-    async def initialize(self, params: acp.InitializeRequest) -> dict[str, object]:
+    async def initialize(self, params: acp.InitializeRequest) -> AfterResponse:
         caps = params.client_capabilities or acp.ClientCapabilities()
         fs = caps.fs or acp.FileSystemCapabilities()
         self.client_caps = ClientCaps(
@@ -166,7 +166,7 @@ class AgentServer:
                     "args": ["setup-provider"],
                 }
             )
-        return {
+        result = {
             "protocolVersion": 1,
             "agentCapabilities": {
                 "loadSession": True,
@@ -185,6 +185,7 @@ class AgentServer:
             "authMethods": auth_methods,
             "agentInfo": {"name": "acp-server", "title": "acp-server", "version": __version__},
         }
+        return AfterResponse(result, _dump_modules)
 
     async def authenticate(self, params: acp.AuthenticateRequest) -> dict[str, object]:
         if params.method_id != AUTH_METHOD_ID:
@@ -367,6 +368,16 @@ class AgentServer:
                 await session.announce_option_change("mode")
 
         return AfterResponse({"configOptions": options}, then)
+
+
+async def _dump_modules() -> None:
+    """ACP_SERVER_DEBUG_MODULES=FILE records what was imported to answer
+    `initialize`, so a test can prove no heavy SDK loads before it."""
+    import sys
+
+    target = os.environ.get("ACP_SERVER_DEBUG_MODULES")
+    if target:
+        Path(target).write_text("\n".join(sorted(sys.modules)))
 
 
 def _iso(timestamp: float) -> str:

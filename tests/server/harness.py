@@ -88,7 +88,13 @@ class Editor:
 
     async def _create(self, params: Any) -> Any:
         self._require("terminal/create", self.terminal)
-        process = subprocess.Popen([params["command"], *params.get("args", [])], cwd=params.get("cwd"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [params["command"], *params.get("args", [])],
+            cwd=params.get("cwd"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         terminal_id = f"term-{uuid.uuid4().hex[:8]}"
         self.terminals[terminal_id] = process
         return {"terminalId": terminal_id}
@@ -103,7 +109,9 @@ class Editor:
     async def _output(self, params: Any) -> Any:
         self._require("terminal/output", self.terminal)
         process = self.terminals[params["terminalId"]]
-        out = process.stdout.read().decode() if process.poll() is not None and process.stdout else ""
+        out = (
+            process.stdout.read().decode() if process.poll() is not None and process.stdout else ""
+        )
         result: dict[str, Any] = {"output": out, "truncated": False}
         if process.returncode is not None:
             result["exitStatus"] = {"exitCode": process.returncode}
@@ -131,7 +139,10 @@ class Editor:
         return await self.endpoint.request(method, params, timeout=timeout)
 
     async def initialize(self, **extra: Any) -> Any:
-        caps: dict[str, Any] = {"fs": {"readTextFile": self.fs, "writeTextFile": self.fs}, "terminal": self.terminal}
+        caps: dict[str, Any] = {
+            "fs": {"readTextFile": self.fs, "writeTextFile": self.fs},
+            "terminal": self.terminal,
+        }
         caps.update(extra)
         return await self.call("initialize", {"protocolVersion": 1, "clientCapabilities": caps})
 
@@ -140,13 +151,24 @@ class Editor:
         return str(result["sessionId"])
 
     async def prompt(self, session_id: str, text: str, timeout: float = 20) -> Any:
-        return await self.call("session/prompt", {"sessionId": session_id, "prompt": [{"type": "text", "text": text}]}, timeout)
+        return await self.call(
+            "session/prompt",
+            {"sessionId": session_id, "prompt": [{"type": "text", "text": text}]},
+            timeout,
+        )
 
     def session_updates(self, session_id: str, kind: str | None = None) -> list[dict[str, Any]]:
-        return [u["update"] for u in self.updates if u["sessionId"] == session_id and (kind is None or u["update"]["sessionUpdate"] == kind)]
+        return [
+            u["update"]
+            for u in self.updates
+            if u["sessionId"] == session_id
+            and (kind is None or u["update"]["sessionUpdate"] == kind)
+        ]
 
     def text(self, session_id: str) -> str:
-        return "".join(u["content"]["text"] for u in self.session_updates(session_id, "agent_message_chunk"))
+        return "".join(
+            u["content"]["text"] for u in self.session_updates(session_id, "agent_message_chunk")
+        )
 
     async def wait_for(self, predicate: Any, timeout: float = 10) -> None:
         async def loop() -> None:
@@ -158,7 +180,13 @@ class Editor:
 
 
 @asynccontextmanager
-async def connect(home: Path, editor: Editor | None = None, config: Config | None = None, mode: str | None = None, **flags: Any) -> AsyncIterator[tuple[Editor, AgentServer]]:
+async def connect(
+    home: Path,
+    editor: Editor | None = None,
+    config: Config | None = None,
+    mode: str | None = None,
+    **flags: Any,
+) -> AsyncIterator[tuple[Editor, AgentServer]]:
     editor = editor or Editor()
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     flags = {"model": "scripted", **flags}
@@ -169,9 +197,18 @@ async def connect(home: Path, editor: Editor | None = None, config: Config | Non
     checker = SchemaChecker()
     (a_reader, a_writer), (c_reader, c_writer) = memory_pipe()
     agent_requests, agent_notes = server.routes()
-    server.endpoint = Endpoint(a_reader, a_writer, requests=agent_requests, notifications=agent_notes, observers=[checker.observer("agent")], name="agent")
+    server.endpoint = Endpoint(
+        a_reader,
+        a_writer,
+        requests=agent_requests,
+        notifications=agent_notes,
+        observers=[checker.observer("agent")],
+        name="agent",
+    )
     client_requests, client_notes = editor.routes()
-    editor.endpoint = Endpoint(c_reader, c_writer, requests=client_requests, notifications=client_notes, name="editor")
+    editor.endpoint = Endpoint(
+        c_reader, c_writer, requests=client_requests, notifications=client_notes, name="editor"
+    )
     editor.frames = checker.frames  # type: ignore[assignment]
     tasks = [asyncio.create_task(server.endpoint.run()), asyncio.create_task(editor.endpoint.run())]
     try:

@@ -10,31 +10,54 @@ from protocol import ErrorCode, RpcError
 from tests.server.harness import Editor, connect
 
 
-async def test_initialize_answers_version_one_even_for_two_with_honest_capabilities(tmp_path: Path) -> None:
+async def test_initialize_answers_version_one_even_for_two_with_honest_capabilities(
+    tmp_path: Path,
+) -> None:
     async with connect(tmp_path / "home") as (editor, _):
         result = await editor.call("initialize", {"protocolVersion": 2})
     assert result["protocolVersion"] == 1
     caps = result["agentCapabilities"]
     assert caps["loadSession"] is True
-    assert set(caps["sessionCapabilities"]) >= {"list", "resume", "close", "delete", "fork", "additionalDirectories"}
+    assert set(caps["sessionCapabilities"]) >= {
+        "list",
+        "resume",
+        "close",
+        "delete",
+        "fork",
+        "additionalDirectories",
+    }
     assert result["agentInfo"]["name"] == "acp-server"
     assert all(m.get("type") != "terminal" for m in result["authMethods"])
 
 
-async def test_terminal_auth_method_is_offered_only_when_the_client_advertises_it(tmp_path: Path) -> None:
+async def test_terminal_auth_method_is_offered_only_when_the_client_advertises_it(
+    tmp_path: Path,
+) -> None:
     async with connect(tmp_path / "home") as (editor, _):
         result = await editor.initialize(auth={"terminal": True})
     terminal = [m for m in result["authMethods"] if m.get("type") == "terminal"]
     assert terminal and terminal[0]["args"] == ["setup-provider"]
 
 
-async def test_new_session_answers_before_any_update_then_announces_commands(tmp_path: Path) -> None:
+async def test_new_session_answers_before_any_update_then_announces_commands(
+    tmp_path: Path,
+) -> None:
     async with connect(tmp_path / "home") as (editor, _):
         await editor.initialize()
         session_id = await editor.new_session(tmp_path)
-        await editor.wait_for(lambda: editor.session_updates(session_id, "available_commands_update"))
-        order = [(d, f.get("id"), f.get("method")) for d, f in editor.frames if f.get("method") == "session/update" or "result" in f]
-    response_at = next(i for i, (d, _id, m) in enumerate(order) if d == "agent" and m is None and _id is not None and _id >= 2)
+        await editor.wait_for(
+            lambda: editor.session_updates(session_id, "available_commands_update")
+        )
+        order = [
+            (d, f.get("id"), f.get("method"))
+            for d, f in editor.frames
+            if f.get("method") == "session/update" or "result" in f
+        ]
+    response_at = next(
+        i
+        for i, (d, _id, m) in enumerate(order)
+        if d == "agent" and m is None and _id is not None and _id >= 2
+    )
     first_update = next(i for i, (_, _, m) in enumerate(order) if m == "session/update")
     assert response_at < first_update
 
@@ -58,12 +81,16 @@ async def test_prompt_streams_text_thoughts_and_plan_before_the_response(tmp_pat
     assert editor.session_updates(session_id, "agent_thought_chunk")
     plan = editor.session_updates(session_id, "plan")[-1]["entries"]
     assert [e["content"] for e in plan] == ["A", "B"] and plan[0]["status"] == "in_progress"
-    last_update = max(i for i, (_, f) in enumerate(editor.frames) if f.get("method") == "session/update")
+    last_update = max(
+        i for i, (_, f) in enumerate(editor.frames) if f.get("method") == "session/update"
+    )
     assert last_update < response_index
     assert result["usage"]["totalTokens"] > 0
 
 
-async def test_every_tool_call_reaches_a_final_status_and_writes_go_through_the_editor(tmp_path: Path) -> None:
+async def test_every_tool_call_reaches_a_final_status_and_writes_go_through_the_editor(
+    tmp_path: Path,
+) -> None:
     async with connect(tmp_path / "home", mode="yolo") as (editor, _):
         await editor.initialize()
         session_id = await editor.new_session(tmp_path)
@@ -75,7 +102,12 @@ async def test_every_tool_call_reaches_a_final_status_and_writes_go_through_the_
         if update["sessionUpdate"] in ("tool_call", "tool_call_update") and "status" in update:
             statuses[update["toolCallId"]] = update["status"]
     assert len(statuses) == 3 and set(statuses.values()) == {"completed"}
-    diff = next(c for u in editor.session_updates(session_id, "tool_call_update") for c in u.get("content", []) if c["type"] == "diff")
+    diff = next(
+        c
+        for u in editor.session_updates(session_id, "tool_call_update")
+        for c in u.get("content", [])
+        if c["type"] == "diff"
+    )
     assert diff["path"] == str(tmp_path / "notes.txt") and diff["oldText"] is None
     assert editor.released and not editor.terminals
 
@@ -89,9 +121,18 @@ async def test_denied_permission_fails_the_call_and_the_model_continues(tmp_path
     assert result["stopReason"] == "end_turn"
     assert not (tmp_path / "secret.txt").exists()
     request = editor.permission_requests[0]
-    assert {o["optionId"] for o in request["options"]} == {"allow_once", "allow_always", "reject_once", "reject_always"}
+    assert {o["optionId"] for o in request["options"]} == {
+        "allow_once",
+        "allow_always",
+        "reject_once",
+        "reject_always",
+    }
     assert any(c["type"] == "diff" for c in request["toolCall"]["content"])
-    finals = [u for u in editor.session_updates(session_id, "tool_call_update") if u.get("status") == "failed"]
+    finals = [
+        u
+        for u in editor.session_updates(session_id, "tool_call_update")
+        if u.get("status") == "failed"
+    ]
     assert finals and editor.text(session_id).endswith("after")
 
 
@@ -107,14 +148,21 @@ async def test_allow_always_is_remembered_for_the_session(tmp_path: Path) -> Non
     assert (tmp_path / "b.txt").read_text() == "2" and grants == ["allow:write_file"]
 
 
-async def test_set_config_option_returns_the_full_list_and_mode_changes_send_both_updates(tmp_path: Path) -> None:
+async def test_set_config_option_returns_the_full_list_and_mode_changes_send_both_updates(
+    tmp_path: Path,
+) -> None:
     async with connect(tmp_path / "home") as (editor, _):
         await editor.initialize()
         session_id = await editor.new_session(tmp_path)
-        result = await editor.call("session/set_config_option", {"sessionId": session_id, "configId": "mode", "value": "read-only"})
+        result = await editor.call(
+            "session/set_config_option",
+            {"sessionId": session_id, "configId": "mode", "value": "read-only"},
+        )
         await editor.wait_for(lambda: editor.session_updates(session_id, "config_option_update"))
         await editor.call("session/set_mode", {"sessionId": session_id, "modeId": "yolo"})
-        await editor.wait_for(lambda: len(editor.session_updates(session_id, "current_mode_update")) == 2)
+        await editor.wait_for(
+            lambda: len(editor.session_updates(session_id, "current_mode_update")) == 2
+        )
     assert {o["id"] for o in result["configOptions"]} == {"model", "mode", "thought_level"}
     assert {o["category"] for o in result["configOptions"]} == {"model", "mode", "thought_level"}
     modes = [u["currentModeId"] for u in editor.session_updates(session_id, "current_mode_update")]
@@ -135,7 +183,10 @@ async def test_first_prompt_sets_a_title_and_list_shows_it(tmp_path: Path) -> No
         session_id = await editor.new_session(tmp_path)
         await editor.prompt(session_id, "say Refactor the parser")
         listed = await editor.call("session/list", {"cwd": str(tmp_path) + "/"})
-    assert editor.session_updates(session_id, "session_info_update")[0]["title"] == "say Refactor the parser"
+    assert (
+        editor.session_updates(session_id, "session_info_update")[0]["title"]
+        == "say Refactor the parser"
+    )
     assert listed["sessions"][0]["sessionId"] == session_id and listed["sessions"][0]["title"]
 
 
@@ -147,7 +198,9 @@ async def test_list_filters_on_cwd_and_pages_with_an_opaque_cursor(tmp_path: Pat
         ids = {await editor.new_session(tmp_path) for _ in range(55)}
         await editor.new_session(other)
         first = await editor.call("session/list", {"cwd": str(tmp_path)})
-        second = await editor.call("session/list", {"cwd": str(tmp_path), "cursor": first["nextCursor"]})
+        second = await editor.call(
+            "session/list", {"cwd": str(tmp_path), "cursor": first["nextCursor"]}
+        )
         empty = await editor.call("session/list", {"cwd": str(tmp_path / "nowhere")})
         with pytest.raises(RpcError) as info:
             await editor.call("session/list", {"cursor": "!!not-a-cursor!!"})
@@ -157,7 +210,9 @@ async def test_list_filters_on_cwd_and_pages_with_an_opaque_cursor(tmp_path: Pat
     assert info.value.code == ErrorCode.INVALID_PARAMS
 
 
-async def test_delete_of_an_unknown_session_succeeds_and_deleted_sessions_vanish(tmp_path: Path) -> None:
+async def test_delete_of_an_unknown_session_succeeds_and_deleted_sessions_vanish(
+    tmp_path: Path,
+) -> None:
     async with connect(tmp_path / "home") as (editor, _):
         await editor.initialize()
         session_id = await editor.new_session(tmp_path)
@@ -175,16 +230,34 @@ async def test_load_replays_history_before_responding_and_resume_does_not(tmp_pa
         await editor.prompt(session_id, "think first\nplan one\nwrite f.txt data\nsay done")
     async with connect(home) as (editor, _):
         await editor.initialize()
-        await editor.call("session/load", {"sessionId": session_id, "cwd": str(tmp_path), "mcpServers": []})
+        await editor.call(
+            "session/load", {"sessionId": session_id, "cwd": str(tmp_path), "mcpServers": []}
+        )
         replayed = [f for _, f in editor.frames if f.get("method") == "session/update"]
-        load_index = next(i for i, (_, f) in enumerate(editor.frames) if f.get("id") == 2 and "result" in f)
+        load_index = next(
+            i for i, (_, f) in enumerate(editor.frames) if f.get("id") == 2 and "result" in f
+        )
         kinds = [u["update"]["sessionUpdate"] for u in editor.updates]
-        before = [i for i, (_, f) in enumerate(editor.frames) if f.get("method") == "session/update" and f["params"]["update"]["sessionUpdate"] != "available_commands_update"]
-    assert {"user_message_chunk", "agent_thought_chunk", "plan", "tool_call", "tool_call_update", "agent_message_chunk"} <= set(kinds)
+        before = [
+            i
+            for i, (_, f) in enumerate(editor.frames)
+            if f.get("method") == "session/update"
+            and f["params"]["update"]["sessionUpdate"] != "available_commands_update"
+        ]
+    assert {
+        "user_message_chunk",
+        "agent_thought_chunk",
+        "plan",
+        "tool_call",
+        "tool_call_update",
+        "agent_message_chunk",
+    } <= set(kinds)
     assert replayed and max(before) < load_index
     async with connect(home) as (editor, _):
         await editor.initialize()
-        await editor.call("session/resume", {"sessionId": session_id, "cwd": str(tmp_path), "mcpServers": []})
+        await editor.call(
+            "session/resume", {"sessionId": session_id, "cwd": str(tmp_path), "mcpServers": []}
+        )
         await editor.wait_for(lambda: editor.updates)
         kinds = {u["update"]["sessionUpdate"] for u in editor.updates}
     assert kinds == {"available_commands_update"}
@@ -194,7 +267,9 @@ async def test_loading_an_unknown_session_is_resource_not_found(tmp_path: Path) 
     async with connect(tmp_path / "home") as (editor, _):
         await editor.initialize()
         with pytest.raises(RpcError) as info:
-            await editor.call("session/load", {"sessionId": "sess_nope", "cwd": str(tmp_path), "mcpServers": []})
+            await editor.call(
+                "session/load", {"sessionId": "sess_nope", "cwd": str(tmp_path), "mcpServers": []}
+            )
     assert info.value.code == ErrorCode.RESOURCE_NOT_FOUND
 
 
@@ -203,18 +278,24 @@ async def test_fork_copies_history_into_a_new_session(tmp_path: Path) -> None:
         await editor.initialize()
         session_id = await editor.new_session(tmp_path)
         await editor.prompt(session_id, "say original")
-        forked = await editor.call("session/fork", {"sessionId": session_id, "cwd": str(tmp_path), "mcpServers": []})
+        forked = await editor.call(
+            "session/fork", {"sessionId": session_id, "cwd": str(tmp_path), "mcpServers": []}
+        )
         new_id = forked["sessionId"]
         await editor.prompt(new_id, "say branch")
         fork_messages = server.store.get(new_id).messages
         source_messages = server.store.get(session_id).messages
         counts = server.store.update_count(new_id), server.store.update_count(session_id)
     assert new_id != session_id
-    assert fork_messages[: len(source_messages)] == source_messages and len(fork_messages) > len(source_messages)
+    assert fork_messages[: len(source_messages)] == source_messages and len(fork_messages) > len(
+        source_messages
+    )
     assert counts[0] > counts[1]
 
 
-async def test_prompt_without_a_usable_provider_is_auth_required(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_prompt_without_a_usable_provider_is_auth_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     async with connect(tmp_path / "home", model="openai:gpt-4.1") as (editor, _):
         await editor.initialize()
@@ -239,12 +320,21 @@ async def test_slash_commands_are_answered_locally(tmp_path: Path) -> None:
 async def test_skills_become_commands_that_inject_their_body(tmp_path: Path) -> None:
     skill = tmp_path / ".agents" / "skills" / "greet"
     skill.mkdir(parents=True)
-    (skill / "SKILL.md").write_text("---\nname: greet\ndescription: Say a greeting\n---\nsay skill body ran\n")
+    (skill / "SKILL.md").write_text(
+        "---\nname: greet\ndescription: Say a greeting\n---\nsay skill body ran\n"
+    )
     async with connect(tmp_path / "home") as (editor, _):
         await editor.initialize()
         session_id = await editor.new_session(tmp_path)
-        await editor.wait_for(lambda: editor.session_updates(session_id, "available_commands_update"))
-        names = {c["name"] for c in editor.session_updates(session_id, "available_commands_update")[0]["availableCommands"]}
+        await editor.wait_for(
+            lambda: editor.session_updates(session_id, "available_commands_update")
+        )
+        names = {
+            c["name"]
+            for c in editor.session_updates(session_id, "available_commands_update")[0][
+                "availableCommands"
+            ]
+        }
         await editor.prompt(session_id, "/greet")
     assert "greet" in names and "help" in names
     assert "skill body ran" in editor.text(session_id)

@@ -1,0 +1,144 @@
+"""The real `acp-server` subprocess over stdio."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ACP_SERVER = str(Path(sys.executable).with_name("acp-server"))
+
+
+class Proc:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[bytes] = []
+        self.next_id = 0
+
+    async def send(self, method: str, params: Any, *, notify: bool = False) -> int | None:
+        frame: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
+        if not notify:
+            self.next_id += 1
+            frame["id"] = self.next_id
+        assert self.process.stdin
+        self.process.stdin.write(json.dumps(frame).encode() + b"\n")
+        await self.process.stdin.drain()
+        return frame.get("id")
+
+    async def reply(self, request_id: int, timeout: float = 20) -> dict[str, Any]:
+        while True:
+            frame = await self.frame(timeout)
+            if frame.get("id") == request_id and "method" not in frame:
+                return frame
+
+    async def frame(self, timeout: float = 20) -> dict[str, Any]:
+        assert self.process.stdout
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+        assert line, "the server closed stdout"
+        self.lines.append(line)
+        return json.loads(line)
+
+    async def call(self, method: str, params: Any) -> dict[str, Any]:
+        request_id = await self.send(method, params)
+        assert request_id is not None
+        return await self.reply(request_id)
+
+    async def finish(self) -> tuple[bytes, bytes, int]:
+        assert self.process.stdin
+        self.process.stdin.close()
+        out, err = await asyncio.wait_for(self.process.communicate(), 10)
+        return out, err, self.process.returncode or 0
+
+
+async def spawn(home: Path, *args: str, env: dict[str, str] | None = None) -> Proc:
+    environment = {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(home), **(env or {})}
+    process = await asyncio.create_subprocess_exec(
+        ACP_SERVER,
+        "--model",
+        "scripted",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=environment,
+    )
+    return Proc(process)
+
+
+async def test_stdout_carries_only_frames_and_stderr_stays_quiet(tmp_path: Path) -> None:
+    proc = await spawn(tmp_path / "home", "--mode", "yolo")
+    await proc.call("initialize", {"protocolVersion": 1})
+    session = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    await proc.call(
+        "session/prompt",
+        {
+            "sessionId": session,
+            "prompt": [{"type": "text", "text": "say hi\nrun echo to-stdout-of-child"}],
+        },
+    )
+    await proc.send("nonsense", {})
+    out, err, code = await proc.finish()
+    every = proc.lines + out.splitlines()
+    assert code == 0 and err == b""
+    for line in every:
+        frame = json.loads(line)
+        assert frame["jsonrpc"] == "2.0"
+
+
+async def test_no_heavy_import_happens_before_initialize_is_answered(tmp_path: Path) -> None:
+    dump = tmp_path / "modules.txt"
+    proc = await spawn(tmp_path / "home", env={"ACP_SERVER_DEBUG_MODULES": str(dump)})
+    await proc.call("initialize", {"protocolVersion": 1})
+    await proc.finish()
+    modules = set(dump.read_text().split())
+    assert "protocol" in modules
+    for heavy in ("openai", "anthropic", "mcp", "pydantic", "rich", "httpx", "yaml"):
+        assert heavy not in modules, heavy
+
+
+async def test_a_session_loads_in_a_new_process_after_a_restart(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = await spawn(home)
+    await first.call("initialize", {"protocolVersion": 1})
+    session = (await first.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    await first.call(
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": "say remembered words"}]},
+    )
+    await first.finish()
+    second = await spawn(home)
+    await second.call("initialize", {"protocolVersion": 1})
+    load_id = await second.send(
+        "session/load", {"sessionId": session, "cwd": str(tmp_path), "mcpServers": []}
+    )
+    replayed: list[dict[str, Any]] = []
+    while (frame := await second.frame()).get("id") != load_id:
+        replayed.append(frame["params"]["update"])
+    await second.finish()
+    text = "".join(
+        u["content"]["text"] for u in replayed if u["sessionUpdate"] == "agent_message_chunk"
+    )
+    assert text == "remembered words"
+    assert any(u["sessionUpdate"] == "user_message_chunk" for u in replayed)
+
+
+async def test_the_process_exits_promptly_when_stdin_closes_mid_turn(tmp_path: Path) -> None:
+    proc = await spawn(tmp_path / "home")
+    await proc.call("initialize", {"protocolVersion": 1})
+    session = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    await proc.send(
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": "say x\nwait 60"}]},
+    )
+    await proc.frame()
+    _, _, code = await proc.finish()
+    assert code == 0
