@@ -42,7 +42,10 @@ def ensure_environment() -> None:
     _say("installing acp-server with its development extras (first run only)")
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True, stdout=sys.stderr)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True, stdout=sys.stderr)
+    # compat mode puts the checkout on sys.path with a .pth line: the default
+    # import-hook finder costs ~20 ms at every start of acp-server.
+    editable = ["-e", f"{ROOT}[dev]", "--config-settings", "editable_mode=compat"]
+    subprocess.run([*pip, "install", *editable], check=True, stdout=sys.stderr)
     STAMP.write_text(_wanted_stamp())
 
 

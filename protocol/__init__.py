@@ -4,13 +4,27 @@ Layers: `schema` (generated types), `codec`, `framing`, `jsonrpc` (sans-I/O),
 and one asyncio edge, `Endpoint`, with its transports.
 """
 
-from protocol import schema
+import importlib
+from typing import Any
+
 from protocol.codec import convert, encode_frame, to_builtins
 from protocol.endpoint import AfterResponse, Endpoint, FrameObserver, Route, current_request_id
 from protocol.errors import ErrorCode, RpcError
 from protocol.framing import DEFAULT_MAX_LINE_BYTES
-from protocol.methods import AGENT_METHODS, CLIENT_METHODS, PROTOCOL_VERSION
 from protocol.transports import SpawnedProcess, memory_pipe, open_stdio, spawn_process
+
+PROTOCOL_VERSION = 1
+
+
+def __getattr__(name: str) -> Any:
+    # The generated types load on first use: an agent can answer `initialize`
+    # before paying for ~180 type definitions.
+    if name == "schema":
+        return importlib.import_module("protocol.schema")
+    if name in ("AGENT_METHODS", "CLIENT_METHODS"):
+        return getattr(importlib.import_module("protocol.methods"), name)
+    raise AttributeError(f"module 'protocol' has no attribute {name!r}")
+
 
 __all__ = [
     "AGENT_METHODS",

@@ -46,5 +46,3 @@ CLIENT_METHODS: MethodTable = {
     "elicitation/create": (acp.CreateElicitationRequest, acp.CreateElicitationResponse),
     "elicitation/complete": (acp.CompleteElicitationNotification, None),
 }
-
-PROTOCOL_VERSION = 1

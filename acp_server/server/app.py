@@ -11,18 +11,24 @@ import base64
 import binascii
 import logging
 import os
-import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acp_server import __version__
-from acp_server.audit import AuditLog
-from acp_server.config import Config
-from acp_server.server.session import Session
-from agent import EngineConfig, ProviderConfig
-from protocol import AfterResponse, Endpoint, Route, RpcError
-from protocol import schema as acp
+from protocol import AfterResponse, Endpoint, Route, RpcError, convert
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from acp_server.audit import AuditLog
+
+    # The engine and the config loader load on the first session, not before
+    # `initialize` is answered: editors show "Loading..." until then.
+    from acp_server.config import Config
+    from acp_server.server.session import Session
+    from agent import EngineConfig
+    from protocol import schema as acp
 
 log = logging.getLogger("acp_server")
 PAGE_SIZE = 50
@@ -60,18 +66,65 @@ def _make_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
 
+def typed(type_name: str, handler: Callable[[Any], Awaitable[Any]]) -> Route:
+    """A route whose params decode into a generated schema type, imported on
+    first use (the ~180 generated types cost start-up time editors feel)."""
+
+    async def decode_then_handle(raw: object) -> Any:
+        from protocol import schema
+
+        return await handler(convert(raw, getattr(schema, type_name)))
+
+    return Route(None, decode_then_handle)
+
+
 class AgentServer:
-    def __init__(self, config: Config, home: Path | None, *, mode: str | None = None) -> None:
-        self.config = config
-        self.home = home
-        self.default_mode = mode or config.permissions.default_mode
+    def __init__(
+        self,
+        config: Config | None,
+        home: Path | None,
+        *,
+        setup: Callable[[], tuple[Config, Path | None]] | None = None,
+    ) -> None:
+        """Pass `config` and `home`, or a `setup` callable that provides both on
+        first use, so nothing but the protocol loads before `initialize`."""
+        self._config = config
+        self._home = home
+        self._setup = setup
         self.client_caps = ClientCaps()
         self.sessions: dict[str, Session] = {}
         self.endpoint: Endpoint = None  # type: ignore[assignment]  # set by the runner
         self._store: Any = None
-        self.audit = AuditLog(home / "logs" / "audit.jsonl") if home else AuditLog.null()
+        self._audit: AuditLog | None = None
 
     # ------------------------------------------------------------ plumbing
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            assert self._setup is not None
+            self._config, self._home = self._setup()
+        return self._config
+
+    @property
+    def home(self) -> Path | None:
+        if self._config is None and self._setup is not None:
+            _ = self.config
+        return self._home
+
+    @property
+    def audit(self) -> AuditLog:
+        if self._audit is None:
+            from acp_server.audit import AuditLog
+
+            self._audit = (
+                AuditLog(self.home / "logs" / "audit.jsonl") if self.home else AuditLog.null()
+            )
+        return self._audit
+
+    @property
+    def default_mode(self) -> str:
+        return self.config.permissions.default_mode
 
     @property
     def store(self) -> Any:
@@ -84,6 +137,8 @@ class AgentServer:
         return self._store
 
     def engine_config(self) -> EngineConfig:
+        from agent import EngineConfig, ProviderConfig
+
         c = self.config
         providers = {
             name: ProviderConfig(p.base_url, p.api_key, p.api_key_env)
@@ -110,23 +165,23 @@ class AgentServer:
 
     def routes(self) -> tuple[dict[str, Route], dict[str, Route]]:
         requests = {
-            "initialize": Route(acp.InitializeRequest, self.initialize),
-            "authenticate": Route(acp.AuthenticateRequest, self.authenticate),
+            "initialize": typed("InitializeRequest", self.initialize),
+            "authenticate": typed("AuthenticateRequest", self.authenticate),
             "logout": Route(None, self.logout),
-            "session/new": Route(acp.NewSessionRequest, self.new_session),
-            "session/load": Route(acp.LoadSessionRequest, self.load_session),
-            "session/resume": Route(acp.ResumeSessionRequest, self.resume_session),
-            "session/fork": Route(acp.ForkSessionRequest, self.fork_session),
-            "session/close": Route(acp.CloseSessionRequest, self.close_session),
-            "session/list": Route(acp.ListSessionsRequest, self.list_sessions),
-            "session/delete": Route(acp.DeleteSessionRequest, self.delete_session),
-            "session/prompt": Route(acp.PromptRequest, self.prompt),
-            "session/set_mode": Route(acp.SetSessionModeRequest, self.set_mode),
-            "session/set_config_option": Route(
-                acp.SetSessionConfigOptionRequest, self.set_config_option
+            "session/new": typed("NewSessionRequest", self.new_session),
+            "session/load": typed("LoadSessionRequest", self.load_session),
+            "session/resume": typed("ResumeSessionRequest", self.resume_session),
+            "session/fork": typed("ForkSessionRequest", self.fork_session),
+            "session/close": typed("CloseSessionRequest", self.close_session),
+            "session/list": typed("ListSessionsRequest", self.list_sessions),
+            "session/delete": typed("DeleteSessionRequest", self.delete_session),
+            "session/prompt": typed("PromptRequest", self.prompt),
+            "session/set_mode": typed("SetSessionModeRequest", self.set_mode),
+            "session/set_config_option": typed(
+                "SetSessionConfigOptionRequest", self.set_config_option
             ),
         }
-        notifications = {"session/cancel": Route(acp.CancelNotification, self.cancel)}
+        notifications = {"session/cancel": typed("CancelNotification", self.cancel)}
         return requests, notifications
 
     async def shutdown(self) -> None:
@@ -135,18 +190,19 @@ class AgentServer:
         self.sessions.clear()
         if self._store is not None:
             self._store.close()
-        self.audit.close()
+        if self._audit is not None:
+            self._audit.close()
 
     # ------------------------------------------------------------ lifecycle
 
     async def initialize(self, params: acp.InitializeRequest) -> AfterResponse:
-        caps = params.client_capabilities or acp.ClientCapabilities()
-        fs = caps.fs or acp.FileSystemCapabilities()
+        caps = params.client_capabilities
+        fs = caps.fs if caps else None
         self.client_caps = ClientCaps(
-            fs_read=bool(fs.read_text_file),
-            fs_write=bool(fs.write_text_file),
-            terminal=bool(caps.terminal),
-            auth_terminal=bool(caps.auth and caps.auth.terminal),
+            fs_read=bool(fs and fs.read_text_file),
+            fs_write=bool(fs and fs.write_text_file),
+            terminal=bool(caps and caps.terminal),
+            auth_terminal=bool(caps and caps.auth and caps.auth.terminal),
         )
         auth_methods: list[dict[str, object]] = [
             {
@@ -204,6 +260,8 @@ class AgentServer:
     # ------------------------------------------------------------ sessions
 
     def _new(self, session_id: str, cwd: str, extra: list[str] | None, **state: Any) -> Session:
+        from acp_server.server.session import Session
+
         roots = (cwd, *(normalise_cwd(d) for d in extra or ()))
         state.setdefault("model", self.config.model)
         state.setdefault("mode", self.default_mode)
@@ -220,7 +278,7 @@ class AgentServer:
         from acp_server.store import SessionRecord
 
         cwd = normalise_cwd(params.cwd)
-        session_id = f"sess_{uuid.uuid4().hex}"
+        session_id = f"sess_{os.urandom(16).hex()}"
         session = self._new(session_id, cwd, params.additional_directories)
         self.store.create(
             SessionRecord(
@@ -276,7 +334,7 @@ class AgentServer:
                 mode=active.engine.mode,
                 model=active.engine.model,
             )
-        new_id = f"sess_{uuid.uuid4().hex}"
+        new_id = f"sess_{os.urandom(16).hex()}"
         cwd = normalise_cwd(params.cwd)
         record = replace(
             source,
@@ -307,7 +365,8 @@ class AgentServer:
         return {}
 
     async def delete_session(self, params: acp.DeleteSessionRequest) -> dict[str, object]:
-        await self.close_session(acp.CloseSessionRequest(session_id=params.session_id))
+        if (session := self.sessions.pop(params.session_id, None)) is not None:
+            await session.close()
         self.store.delete(params.session_id)  # unknown ids succeed silently
         return {}
 
@@ -377,7 +436,8 @@ async def _dump_modules() -> None:
 
     target = os.environ.get("ACP_SERVER_DEBUG_MODULES")
     if target:
-        Path(target).write_text("\n".join(sorted(sys.modules)))
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(sorted(sys.modules)))
 
 
 def _iso(timestamp: float) -> str:

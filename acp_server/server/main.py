@@ -7,63 +7,102 @@ imported before `initialize` is answered.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import logging
 import os
 import sys
+from dataclasses import dataclass
 
 from acp_server import __version__
 
-
-def parse_server_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="acp-server", description="ACP agent on stdio (launched by your editor)."
-    )
-    parser.add_argument(
-        "--model", help="model id, e.g. openai:gpt-4.1, anthropic:claude-sonnet-4-5, or scripted"
-    )
-    parser.add_argument(
-        "--mode",
-        choices=["ask", "accept-edits", "read-only", "yolo"],
-        help="permission mode for new sessions",
-    )
-    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default) or ERROR")
-    parser.add_argument(
-        "--max-line-bytes", type=int, default=None, help="largest accepted frame (default 50 MB)"
-    )
-    parser.add_argument("--version", action="version", version=f"acp-server {__version__}")
-    return parser.parse_args(argv)
+_VALUE_FLAGS = {
+    "--model": "model",
+    "--mode": "mode",
+    "--log-level": "log_level",
+    "--max-line-bytes": "max_line_bytes",
+}
+_MODES = ("ask", "accept-edits", "read-only", "yolo")
 
 
-async def serve(args: argparse.Namespace) -> int:
-    from acp_server.config import ConfigError, load_config
-    from acp_server.home import HomeError, ensure_home, resolve_home
-    from acp_server.logs import configure_logging
+@dataclass
+class ServerArgs:
+    model: str | None = None
+    mode: str | None = None
+    log_level: str | None = None
+    max_line_bytes: int | None = None
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse_server_args(argv: list[str]) -> ServerArgs:
+    """A small hand parser: argparse alone costs ~15 ms of every editor start."""
+    args = ServerArgs()
+    items = iter(argv)
+    for item in items:
+        flag, eq, inline = item.partition("=")
+        if flag not in _VALUE_FLAGS:
+            raise UsageError(f"unknown option {item!r}; see `acp-server --help`")
+        value = inline if eq else next(items, None)
+        if value is None:
+            raise UsageError(f"{flag} needs a value")
+        setattr(args, _VALUE_FLAGS[flag], value)
+    if args.mode is not None and args.mode not in _MODES:
+        raise UsageError(f"--mode must be one of {', '.join(_MODES)}")
+    if args.max_line_bytes is not None:
+        try:
+            args.max_line_bytes = int(args.max_line_bytes)
+        except ValueError:
+            raise UsageError("--max-line-bytes must be an integer") from None
+    return args
+
+
+HELP = f"""usage: acp-server [--model ID] [--mode MODE] [--log-level LEVEL] [--max-line-bytes N]
+       acp-server COMMAND ...   (see `acp-server help`)
+
+acp-server {__version__}: an Agent Client Protocol agent on stdio, launched by your editor.
+
+  --model ID          e.g. openai:gpt-4.1, anthropic:claude-sonnet-4-5, ollama:qwen3, or scripted
+  --mode MODE         permission mode for new sessions: {", ".join(_MODES)}
+  --log-level LEVEL   DEBUG, INFO, WARNING (default) or ERROR; also ACP_SERVER_LOG_LEVEL
+  --max-line-bytes N  largest accepted frame (default 50 MB)
+"""
+
+
+async def serve(args: ServerArgs) -> int:
     from acp_server.server.app import AgentServer
     from protocol import DEFAULT_MAX_LINE_BYTES, Endpoint, open_stdio
 
     reader, writer = await open_stdio()
-    home = None
-    problem = None
-    try:
-        home = ensure_home(resolve_home())
-    except (HomeError, OSError) as error:
-        problem = str(error)
     flags = {
         "model": args.model,
         "logging.level": args.log_level,
         "permissions.default_mode": args.mode,
     }
-    try:
-        config = load_config(home, flags=flags)
-    except ConfigError as error:
-        from acp_server.config import Config
 
-        problem, config = f"configuration error: {error}", Config()
-    configure_logging(home, config.logging.level, stderr_level=args.log_level)
-    if problem:
-        print(f"acp-server: {problem}", file=sys.stderr)
-    server = AgentServer(config, home)
+    def setup() -> tuple[object, object]:
+        # Home, logging and config are set up when the first session needs
+        # them, after `initialize` has been answered.
+        from acp_server.config import Config, ConfigError, load_config
+        from acp_server.home import HomeError, ensure_home, resolve_home
+
+        home = None
+        try:
+            home = ensure_home(resolve_home())
+        except (HomeError, OSError) as error:
+            print(f"acp-server: {error}", file=sys.stderr)
+        level = args.log_level or os.environ.get("ACP_SERVER_LOG_LEVEL")
+        try:
+            config = load_config(home, flags=flags)
+        except ConfigError as error:
+            _configure_logging(home, level, args.log_level)
+            logging.getLogger("acp_server").error("configuration error, using defaults: %s", error)
+            return Config(), home
+        _configure_logging(home, level or config.logging.level, args.log_level)
+        return config, home
+
+    server = AgentServer(None, None, setup=setup)  # type: ignore[arg-type]
     requests, notifications = server.routes()
     endpoint = Endpoint(
         reader,
@@ -81,8 +120,24 @@ async def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_logging(home: object, level: str | None, stderr_level: str | None) -> None:
+    from acp_server.logs import configure_logging
+
+    configure_logging(home, level, stderr_level=stderr_level)  # type: ignore[arg-type]
+
+
 def run_stdio(argv: list[str]) -> int:
-    args = parse_server_args(argv)
+    if "--help" in argv or "-h" in argv:
+        sys.stderr.write(HELP)
+        return 0
+    if "--version" in argv:
+        sys.stderr.write(f"acp-server {__version__}\n")
+        return 0
+    try:
+        args = parse_server_args(argv)
+    except UsageError as error:
+        sys.stderr.write(f"acp-server: {error}\n")
+        return 2
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     try:
         return asyncio.run(serve(args))

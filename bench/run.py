@@ -1,0 +1,314 @@
+"""Benchmarks: our server beside the official SDK agent and the raw floor.
+
+    .venv/bin/python bench/run.py [--quick] [--only NAME ...]
+
+A hand-written NDJSON client (stdlib only, not our client library) drives each
+agent as a real subprocess. Every figure is a median over fresh runs, printed
+with min and max, and as a ratio to the peers measured in this same run.
+Results also go to bench/results/latest.json. These are benchmarks, not tests:
+nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PY = sys.executable
+
+
+def agents(home: str) -> dict[str, list[str]]:
+    return {
+        "acp-server": [str(BIN / "acp-server"), "--model", "scripted"],
+        "sdk": [PY, str(ROOT / "bench" / "peers" / "sdk_agent.py")],
+        "floor": [PY, str(ROOT / "bench" / "peers" / "floor_agent.py")],
+    }
+
+
+class Client:
+    """Just enough NDJSON JSON-RPC to time an agent."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.ids = 0
+        self.waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.notes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.note_count = 0
+        self.reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def spawn(cls, argv: list[str], env: dict[str, str]) -> Client:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=env,
+            limit=1 << 30,
+        )
+        return cls(process)
+
+    async def _read(self) -> None:
+        assert self.process.stdout
+        while line := await self.process.stdout.readline():
+            msg = json.loads(line)
+            if "id" in msg and "method" not in msg:
+                future = self.waiters.pop(msg["id"], None)
+                if future and not future.done():
+                    future.set_result(msg)
+            elif msg.get("method") == "session/update":
+                self.note_count += 1
+                self.notes.put_nowait(msg)
+
+    def send(
+        self, method: str, params: Any, notify: bool = False
+    ) -> asyncio.Future[dict[str, Any]] | None:
+        frame: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
+        future = None
+        if not notify:
+            self.ids += 1
+            frame["id"] = self.ids
+            future = asyncio.get_running_loop().create_future()
+            self.waiters[self.ids] = future
+        assert self.process.stdin
+        self.process.stdin.write(json.dumps(frame).encode() + b"\n")
+        return future
+
+    async def call(self, method: str, params: Any) -> dict[str, Any]:
+        future = self.send(method, params)
+        assert future is not None
+        return await asyncio.wait_for(future, 120)
+
+    async def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 10)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        self.reader.cancel()
+
+    def rss_kb(self, field: str = "VmHWM") -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+        return 0
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+async def cold_start(argv: list[str], env: dict[str, str], runs: int) -> dict[str, Any]:
+    times, rss = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client = await Client.spawn(argv, env)
+        await client.call("initialize", {"protocolVersion": 1, "clientCapabilities": {}})
+        times.append((time.perf_counter() - start) * 1000)
+        rss.append(client.rss_kb() / 1024)
+        await client.close()
+    return {"ms": summary(times), "rss_mb": summary(rss)}
+
+
+async def first_session(
+    argv: list[str], env: dict[str, str], cwd: str, runs: int
+) -> dict[str, Any]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client = await Client.spawn(argv, env)
+        await client.call("initialize", {"protocolVersion": 1})
+        await client.call("session/new", {"cwd": cwd, "mcpServers": []})
+        times.append((time.perf_counter() - start) * 1000)
+        await client.close()
+    return {"ms": summary(times)}
+
+
+async def latency(argv: list[str], env: dict[str, str], cwd: str, count: int) -> dict[str, Any]:
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1})
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        await client.call("session/new", {"cwd": cwd, "mcpServers": []})
+        samples.append((time.perf_counter() - start) * 1000)
+    await client.close()
+    samples.sort()
+    return {"p50_ms": samples[len(samples) // 2], "p99_ms": samples[int(len(samples) * 0.99) - 1]}
+
+
+async def streaming(
+    argv: list[str], env: dict[str, str], cwd: str, chunks: int, size: int
+) -> dict[str, Any]:
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1})
+    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    start = time.perf_counter()
+    await client.call(
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": f"stream {chunks} {size}"}]},
+    )
+    elapsed = time.perf_counter() - start
+    indices = []
+    while not client.notes.empty():
+        update = client.notes.get_nowait()["params"]["update"]
+        if update.get("sessionUpdate") == "agent_message_chunk":
+            indices.append(int(update["content"]["text"][:7]))
+    await client.close()
+    return {"notes_per_s": len(indices) / elapsed, "in_order": indices == list(range(chunks))}
+
+
+async def cancel_latency(
+    argv: list[str], env: dict[str, str], cwd: str, runs: int
+) -> dict[str, Any]:
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1})
+    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    samples, stops = [], set()
+    for _ in range(runs):
+        future = client.send(
+            "session/prompt",
+            {"sessionId": session, "prompt": [{"type": "text", "text": "wait 30"}]},
+        )
+        await asyncio.sleep(0.05)
+        start = time.perf_counter()
+        client.send("session/cancel", {"sessionId": session}, notify=True)
+        reply = await asyncio.wait_for(future, 10)  # type: ignore[arg-type]
+        samples.append((time.perf_counter() - start) * 1000)
+        stops.add(reply["result"]["stopReason"])
+    await client.close()
+    return {"ms": summary(samples), "stop_reasons": sorted(stops)}
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}x" if theirs else "n/a"
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check)")
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args()
+    runs = 3 if args.quick else 10
+    tmp = tempfile.mkdtemp(prefix="acp-bench-")
+    env = {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(Path(tmp) / "home")}
+    table = agents(env["ACP_SERVER_HOME"])
+    results: dict[str, dict[str, Any]] = {name: {} for name in table}
+    wanted = set(args.only or ["cold_start", "first_session", "latency", "streaming", "cancel"])
+    for name, argv in table.items():
+        if "cold_start" in wanted:
+            results[name]["cold_start"] = await cold_start(argv, env, runs)
+        if "first_session" in wanted:
+            results[name]["first_session"] = await first_session(argv, env, tmp, runs)
+        if "latency" in wanted:
+            results[name]["latency"] = await latency(argv, env, tmp, 50 if args.quick else 300)
+        if "streaming" in wanted:
+            results[name]["streaming"] = await streaming(
+                argv, env, tmp, 2000 if args.quick else 10000, 20
+            )
+        if "cancel" in wanted and name != "sdk":
+            results[name]["cancel"] = await cancel_latency(argv, env, tmp, 5 if args.quick else 20)
+    report(results)
+    out = ROOT / "bench" / "results" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "quick": args.quick,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwrote {out}")
+    return 0
+
+
+def report(results: dict[str, dict[str, Any]]) -> None:
+    ours, sdk, floor = results["acp-server"], results["sdk"], results["floor"]
+    print(
+        f"{'figure':38} {'acp-server':>12} {'sdk':>12} {'floor':>12} {'vs floor':>9} {'vs sdk':>8}"
+    )
+
+    def row(label: str, a: float | None, b: float | None, c: float | None, unit: str = "") -> None:
+        cells = [f"{v:.2f}{unit}" if v is not None else "-" for v in (a, b, c)]
+        print(
+            f"{label:38} {cells[0]:>12} {cells[1]:>12} {cells[2]:>12} {ratio(a, c) if a and c else '-':>9} {ratio(a, b) if a and b else '-':>8}"
+        )
+
+    def get(d: dict[str, Any], *path: str) -> float | None:
+        for key in path:
+            if not isinstance(d, dict) or key not in d:
+                return None
+            d = d[key]
+        return float(d)  # type: ignore[arg-type]
+
+    row(
+        "spawn -> initialize, median ms",
+        get(ours, "cold_start", "ms", "median"),
+        get(sdk, "cold_start", "ms", "median"),
+        get(floor, "cold_start", "ms", "median"),
+    )
+    row(
+        "peak RSS after initialize, MB",
+        get(ours, "cold_start", "rss_mb", "median"),
+        get(sdk, "cold_start", "rss_mb", "median"),
+        get(floor, "cold_start", "rss_mb", "median"),
+    )
+    row(
+        "spawn -> session/new, median ms",
+        get(ours, "first_session", "ms", "median"),
+        get(sdk, "first_session", "ms", "median"),
+        get(floor, "first_session", "ms", "median"),
+    )
+    row(
+        "session/new round trip p50 ms",
+        get(ours, "latency", "p50_ms"),
+        get(sdk, "latency", "p50_ms"),
+        get(floor, "latency", "p50_ms"),
+    )
+    row(
+        "session/new round trip p99 ms",
+        get(ours, "latency", "p99_ms"),
+        get(sdk, "latency", "p99_ms"),
+        get(floor, "latency", "p99_ms"),
+    )
+    row(
+        "stream notifications / s",
+        get(ours, "streaming", "notes_per_s"),
+        get(sdk, "streaming", "notes_per_s"),
+        get(floor, "streaming", "notes_per_s"),
+    )
+    row(
+        "cancel -> cancelled, median ms",
+        get(ours, "cancel", "ms", "median"),
+        None,
+        get(floor, "cancel", "ms", "median"),
+    )
+    for name, data in results.items():
+        if "cold_start" in data:
+            ms = data["cold_start"]["ms"]
+            print(f"  {name}: cold start min {ms['min']:.1f} ms, max {ms['max']:.1f} ms")
+        if "streaming" in data:
+            print(f"  {name}: stream chunks in order: {data['streaming']['in_order']}")
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
