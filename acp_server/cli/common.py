@@ -1,0 +1,56 @@
+"""Shared helpers for the human-facing subcommands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from acp_server import __version__
+
+OVERVIEW = f"""acp-server {__version__}
+
+  acp-server [--model ID] [--mode MODE]      the stdio ACP agent (what editors launch)
+  acp-server run "PROMPT" [--json] ...       one headless turn (CI, scripts)
+  acp-server doctor [--online]               check the installation
+  acp-server sessions list|show|export|delete|prune
+  acp-server models [set ID]                 model catalog / default model
+  acp-server config show|path|set KEY VALUE
+  acp-server setup-provider                  store a provider key interactively
+  acp-server setup zed|neovim|jetbrains|vscode [--write]
+  --profile NAME                             use $ACP_SERVER_HOME/profiles/NAME
+
+Every subcommand takes --help.
+"""
+
+
+def print_help() -> int:
+    print(OVERVIEW)
+    return 0
+
+
+def home() -> Path:
+    from acp_server.home import ensure_home, resolve_home
+
+    return ensure_home(resolve_home())
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"acp-server: {message}", file=sys.stderr)
+    return code
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
+def open_store() -> Any:
+    from acp_server.store import SessionStore
+
+    return SessionStore.open(home() / "sessions.db")
+
+
+def version_action(parser: Any) -> None:
+    parser.add_argument("--version", action="version", version=f"acp-server {__version__}")

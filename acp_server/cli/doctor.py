@@ -1,0 +1,260 @@
+"""`acp-server doctor [--online]`: one screen of checks, each ok / warn / fail
+with a fix. It never raises: a broken installation is what it is for."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from acp_server import __version__
+from acp_server.cli.common import version_action
+
+Check = tuple[str, str, str, str]  # (status, name, detail, fix)
+
+
+def _safe(name: str, check: Callable[[], list[Check]]) -> list[Check]:
+    try:
+        return check()
+    except Exception as error:  # the doctor reports; it does not crash
+        return [
+            (
+                "fail",
+                name,
+                f"{type(error).__name__}: {error}",
+                "report this with `acp-server doctor` output",
+            )
+        ]
+
+
+def check_python() -> list[Check]:
+    ok = sys.version_info >= (3, 11)
+    versions = []
+    for package in ("msgspec", "openai", "anthropic", "mcp", "rich"):
+        try:
+            from importlib.metadata import version
+
+            versions.append(f"{package} {version(package)}")
+        except Exception:
+            versions.append(f"{package} missing")
+    status = "ok" if ok else "fail"
+    return [
+        (
+            status,
+            "python",
+            f"Python {sys.version.split()[0]}, acp-server {__version__}; " + ", ".join(versions),
+            "use Python 3.11 or newer",
+        )
+    ]
+
+
+def check_home(home: Path) -> list[Check]:
+    if not home.exists():
+        return [("warn", "home", f"{home} does not exist yet", "it is created on first use")]
+    mode = stat.S_IMODE(home.stat().st_mode)
+    if mode & 0o077:
+        return [
+            (
+                "warn" if not mode & 0o002 else "fail",
+                "home",
+                f"{home} has mode {mode:o}",
+                f"chmod 700 {home}",
+            )
+        ]
+    return [("ok", "home", f"{home} (mode {mode:o})", "")]
+
+
+def check_config(home: Path) -> list[Check]:
+    from acp_server.config import ConfigError, load_config
+
+    try:
+        config = load_config(home)
+    except ConfigError as error:
+        return [
+            ("fail", "config", str(error), "fix the named key, or run `acp-server config show`")
+        ]
+    checks: list[Check] = [
+        (
+            "ok",
+            "config",
+            f"{home / 'config.yaml'} is valid"
+            if (home / "config.yaml").exists()
+            else "defaults (no config.yaml)",
+            "",
+        )
+    ]
+    env = home / ".env"
+    if env.exists() and stat.S_IMODE(env.stat().st_mode) & 0o077:
+        checks.append(("warn", ".env", f"{env} is readable by others", f"chmod 600 {env}"))
+    from agent import ModelNotConfigured, check_model
+
+    try:
+        from acp_server.server.app import AgentServer
+
+        check_model(config.model, AgentServer(config, home).engine_config().providers)
+        checks.append(("ok", "model", f"{config.model} is usable", ""))
+    except ModelNotConfigured as error:
+        checks.append(("warn", "model", str(error), error.hint))
+    for name, server in config.mcp_servers.items():
+        target = server.command or server.url or ""
+        found = bool(server.url) or bool(shutil.which(target) or os.path.exists(target))
+        checks.append(
+            (
+                "ok" if found else "fail",
+                f"mcp:{name}",
+                f"{server.transport} {target}",
+                "" if found else f"install {target} or fix mcp_servers.{name}",
+            )
+        )
+    return checks
+
+
+def check_ripgrep() -> list[Check]:
+    path = shutil.which("rg")
+    return (
+        [("ok", "ripgrep", path, "")]
+        if path
+        else [
+            (
+                "warn",
+                "ripgrep",
+                "not on PATH; grep falls back to pure Python",
+                "install ripgrep for fast search",
+            )
+        ]
+    )
+
+
+def check_database(home: Path) -> list[Check]:
+    path = home / "sessions.db"
+    if not path.exists():
+        return [("ok", "database", "no sessions yet", "")]
+    from acp_server.store import SessionStore
+
+    store = SessionStore.open(path)
+    try:
+        result = store.integrity_check()
+    finally:
+        store.close()
+    return [
+        (
+            "ok" if result == "ok" else "fail",
+            "database",
+            f"{path}: integrity {result}",
+            "" if result == "ok" else "move the file aside; sessions in it may be lost",
+        )
+    ]
+
+
+def check_editors() -> list[Check]:
+    from acp_server.cli.editors import EDITOR_FILES
+
+    checks: list[Check] = []
+    for editor, path in EDITOR_FILES.items():
+        file = Path(os.path.expanduser(path))
+        if not file.exists():
+            continue
+        text = file.read_text(encoding="utf-8", errors="replace")
+        if "acp-server" not in text:
+            checks.append(
+                (
+                    "warn",
+                    f"editor:{editor}",
+                    f"{file} has no acp-server entry",
+                    f"acp-server setup {editor} --write",
+                )
+            )
+            continue
+        commands = [w.strip("\"',") for w in text.split() if w.strip("\"',").endswith("acp-server")]
+        missing = [c for c in commands if os.path.isabs(c) and not os.path.exists(c)]
+        checks.append(
+            (
+                "fail",
+                f"editor:{editor}",
+                f"{file} points at missing {missing[0]}",
+                f"acp-server setup {editor} --write",
+            )
+            if missing
+            else ("ok", f"editor:{editor}", str(file), "")
+        )
+    return checks
+
+
+async def _online(home: Path) -> list[Check]:
+    from acp_server.config import load_config
+    from acp_server.server.app import AgentServer
+    from agent import ask
+
+    config = load_config(home)
+    if not config.model:
+        return [("warn", "online", "no model configured", "acp-server models set ID")]
+    try:
+        answer = await asyncio.wait_for(
+            ask(
+                "Reply with the single word: ok",
+                model=config.model,
+                config=AgentServer(config, home).engine_config(),
+            ),
+            60,
+        )
+    except Exception as error:
+        return [
+            (
+                "fail",
+                "online",
+                f"{config.model}: {type(error).__name__}: {error}",
+                "check the key and base URL",
+            )
+        ]
+    return [("ok", "online", f"{config.model} answered {answer.strip()[:40]!r}", "")]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="acp-server doctor", description="Check the installation."
+    )
+    parser.add_argument(
+        "--online", action="store_true", help="also make a live round trip to the model"
+    )
+    parser.add_argument("--json", action="store_true")
+    version_action(parser)
+    args = parser.parse_args(argv[1:])
+    from acp_server.home import HomeError, resolve_home
+
+    try:
+        home = resolve_home()
+    except HomeError as error:
+        print(f"fail  home  {error}")
+        return 1
+    checks: list[Check] = []
+    checks += _safe("python", check_python)
+    checks += _safe("home", lambda: check_home(home))
+    checks += _safe("config", lambda: check_config(home))
+    checks += _safe("ripgrep", check_ripgrep)
+    checks += _safe("database", lambda: check_database(home))
+    checks += _safe("editors", check_editors)
+    if args.online:
+        checks += asyncio.run(_online(home))
+    if args.json:
+        print(
+            json.dumps(
+                [dict(zip(("status", "check", "detail", "fix"), c, strict=True)) for c in checks],
+                indent=2,
+            )
+        )
+    else:
+        colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+        from acp_server.cli.common import console
+
+        out = console()
+        for status, name, detail, fix in checks:
+            out.print(f"[{colours[status]}]{status:4}[/] {name:14} {detail}", highlight=False)
+            if fix and status != "ok":
+                out.print(f"     {'':14} fix: {fix}", style="dim", highlight=False)
+    return 1 if any(c[0] == "fail" for c in checks) else 0

@@ -1,0 +1,211 @@
+"""`acp-server models [set ID]`, `acp-server config show|path|set`, and
+`acp-server setup-provider` (the command the ACP terminal-auth method runs)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from acp_server.cli.common import console, fail, home, version_action
+
+PROVIDER_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+}
+SUGGESTED = {
+    "openai": "openai:gpt-4.1",
+    "anthropic": "anthropic:claude-sonnet-4-5",
+    "openrouter": "openrouter:anthropic/claude-sonnet-4.5",
+}
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0]
+    if command == "models":
+        return _models(argv[1:])
+    if command == "config":
+        return _config(argv[1:])
+    return _setup_provider(argv[1:])
+
+
+# ------------------------------------------------------------------ config.yaml editing
+
+
+def set_config_value(path: Path, key: str, value: str) -> None:
+    """Validate KEY=VALUE against the schema, then write config.yaml atomically."""
+    import yaml
+
+    from acp_server.config.loader import _set  # validation shared with loading
+    from acp_server.config.schema import Config
+
+    parsed: Any = yaml.safe_load(value) if value.strip() else None
+    _set(Config(), key, parsed, f"value for {key}")
+    data: dict[str, Any] = {}
+    if path.exists():
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = loaded if isinstance(loaded, dict) else {}
+    node = data
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = parsed
+    from agent.localhost import atomic_write
+
+    atomic_write(str(path), yaml.safe_dump(data, sort_keys=False))
+    os.chmod(path, 0o600)
+
+
+def _models(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="acp-server models", description="Model catalog for configured providers."
+    )
+    parser.add_argument("action", nargs="?", choices=["set"])
+    parser.add_argument("model", nargs="?")
+    parser.add_argument("--json", action="store_true")
+    version_action(parser)
+    args = parser.parse_args(argv)
+    from acp_server.config import ConfigError, load_config
+    from agent import known_models, model_info
+
+    profile = home()
+    if args.action == "set":
+        if not args.model:
+            return fail("usage: acp-server models set PROVIDER:MODEL", 2)
+        try:
+            set_config_value(profile / "config.yaml", "model", args.model)
+        except ConfigError as error:
+            return fail(str(error), 2)
+        print(f"default model set to {args.model}")
+        return 0
+    try:
+        config = load_config(profile)
+    except ConfigError as error:
+        return fail(str(error), 2)
+    rows = []
+    for provider in ("openai", "anthropic", "openrouter"):
+        configured = bool(config.providers.get(provider) and config.providers[provider].api_key)
+        for name in known_models(provider):
+            info = model_info(f"{provider}:{name}", config.prices)
+            rows.append(
+                {
+                    "id": info.id,
+                    "context_window": info.context_window,
+                    "input_usd_per_mtok": info.input_price_per_mtok,
+                    "output_usd_per_mtok": info.output_price_per_mtok,
+                    "key_configured": configured,
+                    "default": info.id == config.model,
+                }
+            )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table("model", "window", "$ in/Mtok", "$ out/Mtok", "key", "")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            f"{row['context_window']:,}",
+            str(row["input_usd_per_mtok"]),
+            str(row["output_usd_per_mtok"]),
+            "yes" if row["key_configured"] else "no",
+            "default" if row["default"] else "",
+        )
+    console().print(table)
+    print(
+        "Local servers (ollama:NAME, lmstudio:NAME, llamacpp:NAME, vllm:NAME) need no key. Current default:",
+        config.model or "(none)",
+    )
+    return 0
+
+
+def _config(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="acp-server config", description="Show or change the configuration."
+    )
+    version_action(parser)
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("show", help="the effective configuration, secrets masked")
+    sub.add_parser("path", help="where the configuration lives")
+    setter = sub.add_parser("set", help="set KEY to VALUE in config.yaml")
+    setter.add_argument("key")
+    setter.add_argument("value")
+    args = parser.parse_args(argv)
+    from acp_server.config import ConfigError, config_as_dict, load_config
+
+    profile = home()
+    if args.action == "path":
+        print(profile / "config.yaml")
+        return 0
+    try:
+        if args.action == "set":
+            set_config_value(profile / "config.yaml", args.key, args.value)
+            print(f"{args.key} = {args.value}")
+            return 0
+        import yaml
+
+        print(yaml.safe_dump(config_as_dict(load_config(profile)), sort_keys=False), end="")
+    except ConfigError as error:
+        return fail(str(error), 2)
+    return 0
+
+
+def store_secret(profile: Path, name: str, value: str) -> None:
+    """Add or replace NAME in $ACP_SERVER_HOME/.env (0600, atomic)."""
+    from acp_server.config import read_dotenv
+    from agent.localhost import atomic_write
+
+    path = profile / ".env"
+    values = read_dotenv(path)
+    values[name] = value
+    atomic_write(str(path), "".join(f"{k}={v}\n" for k, v in values.items()))
+    os.chmod(path, 0o600)
+
+
+def _setup_provider(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="acp-server setup-provider",
+        description="Store a provider key and make it the default.",
+    )
+    parser.add_argument("--provider", choices=sorted(PROVIDER_KEYS))
+    parser.add_argument(
+        "--key-env", help="read the key from this environment variable instead of prompting"
+    )
+    parser.add_argument("--model", help="default model to set (default: a suggested one)")
+    version_action(parser)
+    args = parser.parse_args(argv)
+    provider = args.provider
+    interactive = sys.stdin.isatty()
+    if provider is None:
+        if not interactive:
+            return fail("--provider is required when not on a terminal", 2)
+        choices = sorted(PROVIDER_KEYS)
+        for index, name in enumerate(choices, 1):
+            print(f"  {index}. {name}")
+        answer = input("Provider number: ").strip()
+        if not answer.isdigit() or not 1 <= int(answer) <= len(choices):
+            return fail("no provider chosen", 2)
+        provider = choices[int(answer) - 1]
+    if args.key_env:
+        key = os.environ.get(args.key_env, "")
+    elif interactive:
+        key = getpass.getpass(f"{PROVIDER_KEYS[provider]}: ").strip()
+    else:
+        key = sys.stdin.readline().strip()
+    if not key:
+        return fail("no key given", 2)
+    profile = home()
+    store_secret(profile, PROVIDER_KEYS[provider], key)
+    model = args.model or SUGGESTED[provider]
+    set_config_value(profile / "config.yaml", "model", model)
+    print(
+        f"Stored {PROVIDER_KEYS[provider]} in {profile / '.env'} (mode 0600); default model {model}."
+    )
+    print("Test it with: acp-server doctor --online")
+    return 0
