@@ -23,7 +23,8 @@ SUBCOMMANDS = {
 
 
 def _apply_profile(args: list[str]) -> list[str]:
-    """`--profile NAME` is ACP_SERVER_HOME=<home>/profiles/NAME: a fully separate profile."""
+    """`--profile NAME` is ACP_SERVER_HOME=<home>/profiles/NAME, where <home> is
+    ACP_SERVER_HOME or ~/.acp-server: a fully separate profile."""
     if "--profile" not in args:
         return args
     index = args.index("--profile")
@@ -36,7 +37,7 @@ def _apply_profile(args: list[str]) -> list[str]:
         raise SystemExit(2)
     from acp_server.home import resolve_home
 
-    base = resolve_home({k: v for k, v in os.environ.items() if k != "ACP_SERVER_HOME"})
+    base = resolve_home()
     os.environ["ACP_SERVER_HOME"] = str(base / "profiles" / name)
     return args[:index] + args[index + 2 :]
 
