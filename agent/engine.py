@@ -71,6 +71,7 @@ Emit = Callable[[Event], None]
 class _Step:
     text: list[str] = field(default_factory=list)
     thinking: list[str] = field(default_factory=list)
+    signature: str | None = None
     calls: list[StreamToolCall] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
@@ -333,8 +334,11 @@ class Engine:
                 step.text.append(event.text)
                 emit(TextDelta(event.text))
             elif isinstance(event, StreamThought):
-                step.thinking.append(event.text)
-                emit(ThoughtDelta(event.text))
+                if event.signature:
+                    step.signature = event.signature  # Anthropic needs it back with the thinking
+                if event.text:
+                    step.thinking.append(event.text)
+                    emit(ThoughtDelta(event.text))
             elif isinstance(event, StreamToolCall):
                 step.calls.append(event)
             elif isinstance(event, StreamUsage):
@@ -458,6 +462,8 @@ def assistant_message(step: _Step) -> Message:
     message: Message = {"role": "assistant", "content": "".join(step.text)}
     if step.thinking:
         message["thinking"] = "".join(step.thinking)
+    if step.signature:
+        message["thinking_signature"] = step.signature
     if step.calls:
         message["tool_calls"] = [
             {

@@ -1,0 +1,158 @@
+"""OpenAI-compatible chat completions (OpenAI, OpenRouter, Ollama, vLLM,
+llama.cpp, LM Studio), streaming with tool calls, on the official SDK.
+
+The SDK's own retries are off: retries, backoff and fallback are ours.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from agent.providers.base import (
+    Message,
+    ModelRequest,
+    StreamEnd,
+    StreamEvent,
+    StreamText,
+    StreamThought,
+    StreamToolCall,
+    StreamUsage,
+)
+from agent.providers.errors import map_error
+
+FINISH = {
+    "stop": "end_turn",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "length": "max_tokens",
+    "content_filter": "refusal",
+}
+
+
+def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for message in messages:
+        role = message.get("role")
+        if role == "user":
+            parts = message.get("content") or []
+            blocks = []
+            for part in (
+                parts if isinstance(parts, list) else [{"type": "text", "text": str(parts)}]
+            ):
+                if part.get("type") == "image":
+                    blocks.append(
+                        {
+                            "type": "image_url",
+                            "image_url": {"url": f"data:{part['mime_type']};base64,{part['data']}"},
+                        }
+                    )
+                else:
+                    blocks.append({"type": "text", "text": part.get("text", "")})
+            simple = all(b["type"] == "text" for b in blocks)
+            out.append(
+                {
+                    "role": "user",
+                    "content": "\n".join(b["text"] for b in blocks) if simple else blocks,
+                }
+            )
+        elif role == "assistant":
+            entry: dict[str, Any] = {"role": "assistant", "content": message.get("content") or None}
+            calls = message.get("tool_calls") or []
+            if calls:
+                entry["tool_calls"] = [
+                    {
+                        "id": c["id"],
+                        "type": "function",
+                        "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
+                    }
+                    for c in calls  # type: ignore[union-attr]
+                ]
+            out.append(entry)
+        elif role == "tool":
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": message["tool_call_id"],
+                    "content": str(message.get("content", "")),
+                }
+            )
+    return out
+
+
+class OpenAICompatProvider:
+    def __init__(self, name: str, api_key: str | None, base_url: str | None) -> None:
+        import openai
+
+        self.name = name
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key or "not-needed", base_url=base_url, max_retries=0, timeout=None
+        )
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": to_openai_messages(request.system, request.messages),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if request.tools:
+            kwargs["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": dict(t.parameters),
+                    },
+                }
+                for t in request.tools
+            ]
+        if request.thought_level in ("low", "medium", "high") and self.name == "openai":
+            kwargs["reasoning_effort"] = request.thought_level
+        calls: dict[int, dict[str, str]] = {}
+        finish = "stop"
+        try:
+            stream = await self._client.chat.completions.create(**kwargs)
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    details = getattr(chunk.usage, "prompt_tokens_details", None)
+                    cached = getattr(details, "cached_tokens", 0) or 0
+                    yield StreamUsage(
+                        chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0, cached
+                    )
+                for choice in chunk.choices:
+                    delta = choice.delta
+                    reasoning = getattr(delta, "reasoning_content", None) or getattr(
+                        delta, "reasoning", None
+                    )
+                    if reasoning:
+                        yield StreamThought(str(reasoning))
+                    if delta.content:
+                        yield StreamText(delta.content)
+                    for call in delta.tool_calls or []:
+                        slot = calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
+                        if call.id:
+                            slot["id"] = call.id
+                        if call.function is not None:
+                            slot["name"] += call.function.name or ""
+                            slot["arguments"] += call.function.arguments or ""
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        except Exception as error:
+            raise map_error(error, self.name) from error
+        for index in sorted(calls):
+            yield _tool_call(calls[index], index)
+        yield StreamEnd(FINISH.get(finish, "end_turn"))  # type: ignore[arg-type]
+
+
+def _tool_call(slot: dict[str, str], index: int) -> StreamToolCall:
+    raw = slot["arguments"] or "{}"
+    try:
+        arguments = json.loads(raw)
+    except json.JSONDecodeError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        arguments = None
+    return StreamToolCall(slot["id"] or f"call_{index}", slot["name"], arguments, raw)
