@@ -50,10 +50,11 @@ LOCAL_PROVIDERS = frozenset({"ollama", "lmstudio", "llamacpp", "vllm"})
 
 def model_info(model_id: str, prices: Mapping[str, tuple[float, float]] | None = None) -> ModelInfo:
     provider, _, name = model_id.partition(":")
-    if model_id == "scripted":
-        return ModelInfo("scripted", 200_000, 0.0, 0.0, True, True)
-    known = _KNOWN.get(name) or _KNOWN.get(name.rsplit("/", 1)[-1])
     override = (prices or {}).get(model_id) or (prices or {}).get(name)
+    if model_id == "scripted":
+        price_in, price_out = override or (0.0, 0.0)
+        return ModelInfo("scripted", 200_000, price_in, price_out, True, True)
+    known = _KNOWN.get(name) or _KNOWN.get(name.rsplit("/", 1)[-1])
     if known:
         window, price_in, price_out, thinking = known
     else:
