@@ -1,0 +1,185 @@
+"""Protocol rules the tracer checks on raw frames, without altering them.
+
+Each check returns violations as (rule, detail). Rules:
+- invalid-json: a line that is not JSON;
+- schema: params or results that do not decode as the ACP v1 types;
+- unadvertised-client-call: fs/terminal/elicitation calls the client did not advertise;
+- update-before-session-response: an update for a session before new/resume/fork answered;
+- update-after-prompt-response: turn content for a session with no prompt in flight;
+- tool-call-not-completed: a prompt answered while its tool calls are still open;
+- response-to-unknown-id: a reply to a request that was never sent (or was answered).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+TURN_CONTENT = {
+    "agent_message_chunk",
+    "agent_thought_chunk",
+    "tool_call",
+    "tool_call_update",
+    "plan",
+}
+Violation = tuple[str, str]
+
+
+@dataclass
+class TraceChecker:
+    caps: dict[str, Any] = field(default_factory=dict)
+    pending: dict[tuple[str, Any], tuple[str, dict[str, Any]]] = field(
+        default_factory=dict
+    )  # (sender, id) -> (method, params)
+    opened: set[str] = field(default_factory=set)
+    loading: set[str] = field(default_factory=set)
+    prompting: dict[str, int] = field(default_factory=dict)
+    open_calls: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def check(self, sender: str, line: bytes) -> list[Violation]:
+        """`sender` is "client" or "agent"."""
+        try:
+            frame = json.loads(line)
+        except ValueError:
+            return [("invalid-json", f"{sender} sent a line that is not JSON: {line[:120]!r}")]
+        if not isinstance(frame, dict):
+            return [("invalid-json", f"{sender} sent a JSON value that is not an object")]
+        if "method" in frame:
+            return self._call(sender, frame)
+        return self._reply(sender, frame)
+
+    # ------------------------------------------------------------ calls
+
+    def _call(self, sender: str, frame: dict[str, Any]) -> list[Violation]:
+        method, params = str(frame["method"]), frame.get("params") or {}
+        found = self._schema(method, params, "params")
+        if "id" in frame:
+            self.pending[(sender, frame["id"])] = (method, params)
+        if sender == "client":
+            self._client_call(method, params)
+        else:
+            found += self._agent_call(method, params)
+        return found
+
+    def _client_call(self, method: str, params: dict[str, Any]) -> None:
+        if method == "initialize":
+            self.caps = params.get("clientCapabilities") or {}
+        elif method == "session/load":
+            self.loading.add(str(params.get("sessionId")))
+        elif method == "session/prompt":
+            session = str(params.get("sessionId"))
+            self.prompting[session] = self.prompting.get(session, 0) + 1
+
+    def _agent_call(self, method: str, params: dict[str, Any]) -> list[Violation]:
+        found: list[Violation] = []
+        fs = self.caps.get("fs") or {}
+        gates = {
+            "fs/read_text_file": fs.get("readTextFile"),
+            "fs/write_text_file": fs.get("writeTextFile"),
+        }
+        if method.startswith("terminal/"):
+            gates[method] = self.caps.get("terminal")
+        if method == "elicitation/create":
+            gates[method] = bool(self.caps.get("elicitation"))
+        if method in gates and not gates[method]:
+            found.append(
+                (
+                    "unadvertised-client-call",
+                    f"the agent called {method} but the client did not advertise it",
+                )
+            )
+        if method == "session/update":
+            found += self._update(params)
+        return found
+
+    def _update(self, params: dict[str, Any]) -> list[Violation]:
+        session = str(params.get("sessionId"))
+        update = params.get("update") or {}
+        kind = update.get("sessionUpdate")
+        found: list[Violation] = []
+        if session not in self.opened and session not in self.loading:
+            found.append(
+                (
+                    "update-before-session-response",
+                    f"{kind} for session {session} before its session response",
+                )
+            )
+        elif (
+            kind in TURN_CONTENT and session not in self.loading and not self.prompting.get(session)
+        ):
+            found.append(
+                (
+                    "update-after-prompt-response",
+                    f"{kind} for session {session} while no prompt is in flight",
+                )
+            )
+        if kind in ("tool_call", "tool_call_update"):
+            calls = self.open_calls.setdefault(session, {})
+            call_id = str(update.get("toolCallId"))
+            status = update.get("status") or calls.get(call_id, "pending")
+            calls[call_id] = status
+        return found
+
+    # ------------------------------------------------------------ replies
+
+    def _reply(self, sender: str, frame: dict[str, Any]) -> list[Violation]:
+        requester = "agent" if sender == "client" else "client"
+        entry = self.pending.pop((requester, frame.get("id")), None)
+        if entry is None:
+            return [
+                (
+                    "response-to-unknown-id",
+                    f"{sender} answered id {frame.get('id')!r}, which has no request in flight",
+                )
+            ]
+        method, params = entry
+        if "error" in frame:
+            if method == "session/prompt":
+                self._prompt_done(str(params.get("sessionId")))
+            return []
+        result = frame.get("result")
+        found = self._schema(method, result, "result")
+        if method in ("session/new", "session/fork") and isinstance(result, dict):
+            self.opened.add(str(result.get("sessionId")))
+        elif method in ("session/load", "session/resume"):
+            session = str(params.get("sessionId"))
+            self.loading.discard(session)
+            self.opened.add(session)
+        elif method == "session/prompt":
+            session = str(params.get("sessionId"))
+            unfinished = [
+                cid
+                for cid, status in self.open_calls.get(session, {}).items()
+                if status not in ("completed", "failed")
+            ]
+            if unfinished:
+                found.append(
+                    (
+                        "tool-call-not-completed",
+                        f"prompt answered with tool calls still open: {', '.join(unfinished)}",
+                    )
+                )
+                for cid in unfinished:
+                    self.open_calls[session][cid] = "failed"
+            self._prompt_done(session)
+        return found
+
+    def _prompt_done(self, session: str) -> None:
+        self.prompting[session] = max(0, self.prompting.get(session, 0) - 1)
+
+    @staticmethod
+    def _schema(method: str, value: Any, part: str) -> list[Violation]:
+        from protocol import AGENT_METHODS, CLIENT_METHODS, RpcError, convert
+
+        types = AGENT_METHODS.get(method) or CLIENT_METHODS.get(method)
+        if types is None:
+            return []
+        target = types[0] if part == "params" else types[1]
+        if target is None:
+            return []
+        try:
+            convert(value, target)
+        except RpcError as error:
+            return [("schema", f"{method} {part}: {error.message}")]
+        return []
