@@ -157,11 +157,14 @@ async def _loop(client: ClientConnection, chat: Chat, session: str, console: Any
     loop = asyncio.get_running_loop()
     turn: asyncio.Task[dict[str, Any]] | None = None
     interrupts = 0
+    background: set[asyncio.Task[None]] = set()
 
     def on_sigint() -> None:
         nonlocal interrupts
         if turn is not None and not turn.done():
-            loop.create_task(client.cancel(session))
+            task = loop.create_task(client.cancel(session))
+            background.add(task)
+            task.add_done_callback(background.discard)
             console.print("\n[dim]cancelling…[/]")
         else:
             interrupts += 1
@@ -171,7 +174,7 @@ async def _loop(client: ClientConnection, chat: Chat, session: str, console: Any
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, on_sigint)
     while True:
-        line = await _input("\n› ")
+        line = await _input("\n> ")
         if line is None or line.strip() in (":quit", ":q"):
             return 0
         text = line.strip()
