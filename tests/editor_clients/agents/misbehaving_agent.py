@@ -28,11 +28,20 @@ def send(obj):
 
 
 def update(session, body):
-    send({"jsonrpc": "2.0", "method": "session/update", "params": {"sessionId": session, "update": body}})
+    send(
+        {
+            "jsonrpc": "2.0",
+            "method": "session/update",
+            "params": {"sessionId": session, "update": body},
+        }
+    )
 
 
 def text(session, value):
-    update(session, {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": value}})
+    update(
+        session,
+        {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": value}},
+    )
 
 
 if DEFECT == "stdout-banner":
@@ -52,7 +61,11 @@ for raw in sys.stdin:
     if method == "initialize":
         caps = params.get("clientCapabilities") or {}
         version = 2 if DEFECT == "wrong-version" else 1
-        result = {"protocolVersion": version, "agentCapabilities": {"loadSession": True, "sessionCapabilities": {"list": {}}}, "agentInfo": {"name": "misbehaving", "version": "0"}}
+        result = {
+            "protocolVersion": version,
+            "agentCapabilities": {"loadSession": True, "sessionCapabilities": {"list": {}}},
+            "agentInfo": {"name": "misbehaving", "version": "0"},
+        }
         send({"jsonrpc": "2.0", "id": mid, "result": result})
     elif method == "session/new":
         session = f"s{len(history) + 1}"
@@ -68,18 +81,48 @@ for raw in sys.stdin:
         send({"jsonrpc": "2.0", "id": mid, "result": {}})
     elif method == "session/list":
         sessions = [{"sessionId": s, "cwd": "/"} for s in history]
-        send({"jsonrpc": "2.0", "id": mid, "result": {"sessions": {"all": sessions} if DEFECT == "list-not-array" else sessions}})
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": mid,
+                "result": {
+                    "sessions": {"all": sessions} if DEFECT == "list-not-array" else sessions
+                },
+            }
+        )
     elif method == "session/prompt":
         session = params["sessionId"]
         prompt = "".join(b.get("text", "") for b in params.get("prompt", []))
-        history.setdefault(session, []).append({"sessionUpdate": "user_message_chunk", "content": {"type": "text", "text": prompt}})
+        history.setdefault(session, []).append(
+            {"sessionUpdate": "user_message_chunk", "content": {"type": "text", "text": prompt}}
+        )
         if DEFECT == "unadvertised-fs":
             next_id += 1
-            send({"jsonrpc": "2.0", "id": next_id, "method": "fs/read_text_file", "params": {"sessionId": session, "path": "/etc/hostname"}})
+            send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": next_id,
+                    "method": "fs/read_text_file",
+                    "params": {"sessionId": session, "path": "/etc/hostname"},
+                }
+            )
         if DEFECT == "open-tool-call":
-            update(session, {"sessionUpdate": "tool_call", "toolCallId": "t1", "title": "Never finishes", "status": "pending"})
+            update(
+                session,
+                {
+                    "sessionUpdate": "tool_call",
+                    "toolCallId": "t1",
+                    "title": "Never finishes",
+                    "status": "pending",
+                },
+            )
         text(session, "echo: " + prompt)
-        history[session].append({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "echo: " + prompt}})
+        history[session].append(
+            {
+                "sessionUpdate": "agent_message_chunk",
+                "content": {"type": "text", "text": "echo: " + prompt},
+            }
+        )
         send({"jsonrpc": "2.0", "id": mid, "result": {"stopReason": "end_turn"}})
         if DEFECT == "late-update":
             text(session, "after the end")
@@ -87,7 +130,13 @@ for raw in sys.stdin:
         if DEFECT == "answers-notification":
             send({"jsonrpc": "2.0", "id": None, "result": {}})
     elif mid is not None:
-        send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": f"Method not found: {method}"}})
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": mid,
+                "error": {"code": -32601, "message": f"Method not found: {method}"},
+            }
+        )
 
 if DEFECT == "ignores-eof":
     time.sleep(60)
