@@ -1,0 +1,60 @@
+"""A tiny stdio MCP server (stdlib only) shipped with the kit, so MCP-001 needs
+no MCP SDK. One tool, `echo`; each call touches the marker file given as argv[1].
+
+    python -m editor_clients.conformance.mcp_stub MARKER
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main() -> None:
+    marker = sys.argv[1] if len(sys.argv) > 1 else None
+    for raw in sys.stdin:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            continue
+        method, ident = message.get("method"), message.get("id")
+        if ident is None:
+            continue  # notifications (initialized, cancelled)
+        if method == "initialize":
+            result = {
+                "protocolVersion": message.get("params", {}).get("protocolVersion", "2025-06-18"),
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "conformance-kit", "version": "1"},
+            }
+        elif method == "tools/list":
+            schema = {"type": "object", "properties": {"text": {"type": "string"}}}
+            result = {
+                "tools": [{"name": "echo", "description": "Echo text back", "inputSchema": schema}]
+            }
+        elif method == "tools/call":
+            text = str((message.get("params", {}).get("arguments") or {}).get("text", ""))
+            if marker:
+                with open(marker, "a", encoding="utf-8") as handle:
+                    handle.write(text + "\n")
+            result = {"content": [{"type": "text", "text": text}], "isError": False}
+        elif method == "ping":
+            result = {}
+        else:
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": ident,
+                        "error": {"code": -32601, "message": f"unknown {method}"},
+                    }
+                )
+                + "\n"
+            )
+            sys.stdout.flush()
+            continue
+        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": ident, "result": result}) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
