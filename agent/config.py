@@ -10,6 +10,7 @@ from agent.providers.registry import ProviderConfig
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
+    model: str | None = None  # default model id ("provider:model"); Engine(model=...) wins
     fallback_models: tuple[str, ...] = ()
     providers: Mapping[str, ProviderConfig] = field(default_factory=dict)
     max_turns: int = 90  # model requests per prompt

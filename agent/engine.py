@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agent.compression import compact_history, estimate_tokens
 from agent.config import EngineConfig
@@ -35,10 +35,10 @@ from agent.events import (
     TextDelta,
     ThoughtDelta,
     TurnFinished,
-    TurnUsage,
     UsageUpdated,
 )
-from agent.ports import Host, ImagePart, PromptPart, ResourcePart, TextPart
+from agent.history import Step, TurnTotals, assistant_message, repair_history, user_message
+from agent.ports import Host, PromptPart, TextPart
 from agent.providers import (
     BreakerBoard,
     Message,
@@ -65,19 +65,6 @@ from agent.tools import builtin_tools
 
 log = logging.getLogger("agent")
 Emit = Callable[[Event], None]
-
-
-@dataclass
-class _Step:
-    text: list[str] = field(default_factory=list)
-    thinking: list[str] = field(default_factory=list)
-    signature: str | None = None
-    calls: list[StreamToolCall] = field(default_factory=list)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    thought_tokens: int = 0
-    finish: str = "end_turn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +95,7 @@ class Engine:
         self.cwd = cwd
         self.roots = tuple(roots) or (cwd,)
         self.mode = mode
-        self.model = model
+        self.model = model or config.model
         self.thought_level = config.thought_level
         self.messages: list[Message] = list(messages or [])
         self.tool_sources = list(tool_sources)
@@ -212,7 +199,7 @@ class Engine:
         return done
 
     async def _turn(self, prompt: Sequence[PromptPart], emit: Emit) -> None:
-        usage = _Usage()
+        usage = TurnTotals()
         runner = ToolRunner(self, emit)
         prompt_message = user_message(prompt)
         self.messages.append(prompt_message)
@@ -241,7 +228,7 @@ class Engine:
         self,
         prompt: Sequence[PromptPart],
         emit: Emit,
-        usage: _Usage,
+        usage: TurnTotals,
         runner: ToolRunner,
         prompt_message: Message,
     ) -> tuple[StopReason, str | None]:
@@ -318,7 +305,7 @@ class Engine:
             inactivity_timeout=self.config.provider_inactivity_timeout,
         )
 
-    async def _model_call(self, model: str, emit: Emit) -> _Step:
+    async def _model_call(self, model: str, emit: Emit) -> Step:
         client = self._client(model)
         tools = self.tools()
         request = self._request(
@@ -327,7 +314,7 @@ class Engine:
             tools,
             system_prompt(self.cwd, self.roots, self.mode, tools, self.instructions),
         )
-        step = _Step()
+        step = Step()
         self._partial = step
         async for event in client.stream(request):
             if isinstance(event, StreamText):
@@ -362,7 +349,7 @@ class Engine:
         self.messages.append(assistant_message(step))
         return step
 
-    def _record(self, step: _Step, emit: Emit, usage: _Usage, model: str) -> None:
+    def _record(self, step: Step, emit: Emit, usage: TurnTotals, model: str) -> None:
         info = model_info(model, self.config.prices)
         cost = cost_usd(info, step.input_tokens, step.output_tokens)
         usage.add(step, cost)
@@ -417,87 +404,6 @@ class Engine:
             return "".join(parts)
 
         return summarise
-
-
-class _Usage:
-    def __init__(self) -> None:
-        self.input = self.output = self.cached = self.thought = 0
-        self.cost: float | None = None
-
-    def add(self, step: _Step, cost: float | None) -> None:
-        self.input += step.input_tokens
-        self.output += step.output_tokens
-        self.cached += step.cached_tokens
-        self.thought += step.thought_tokens
-        if cost is not None:
-            self.cost = (self.cost or 0.0) + cost
-
-    def total(self) -> TurnUsage:
-        return TurnUsage(self.input, self.output, self.cached, self.thought, self.cost)
-
-
-def user_message(prompt: Sequence[PromptPart]) -> Message:
-    content: list[dict[str, object]] = []
-    for part in prompt:
-        if isinstance(part, TextPart):
-            content.append({"type": "text", "text": part.text})
-        elif isinstance(part, ImagePart):
-            content.append({"type": "image", "data": part.data, "mime_type": part.mime_type})
-        elif isinstance(part, ResourcePart):
-            if part.text is not None:
-                content.append(
-                    {"type": "text", "text": f'<context uri="{part.uri}">\n{part.text}\n</context>'}
-                )
-            else:
-                content.append(
-                    {
-                        "type": "text",
-                        "text": f"[attached {part.uri}: {part.note or 'not readable here'}]",
-                    }
-                )
-    return {"role": "user", "content": content}
-
-
-def assistant_message(step: _Step) -> Message:
-    message: Message = {"role": "assistant", "content": "".join(step.text)}
-    if step.thinking:
-        message["thinking"] = "".join(step.thinking)
-    if step.signature:
-        message["thinking_signature"] = step.signature
-    if step.calls:
-        message["tool_calls"] = [
-            {
-                "id": c.id,
-                "name": c.name,
-                "arguments": dict(c.arguments)
-                if c.arguments is not None
-                else {"_invalid_json": c.raw_arguments},
-            }
-            for c in step.calls
-        ]
-    return message
-
-
-def repair_history(messages: list[Message]) -> None:
-    """Every tool call in history needs a result, or the next model call is rejected."""
-    answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if message.get("role") != "assistant" or not message.get("tool_calls"):
-            continue
-        missing = [c for c in message["tool_calls"] if c["id"] not in answered]  # type: ignore[union-attr, index]
-        for position, call in enumerate(missing):
-            messages.insert(
-                index + 1 + position,
-                {
-                    "role": "tool",
-                    "tool_call_id": call["id"],
-                    "name": call["name"],
-                    "content": "Cancelled before it finished.",
-                    "is_error": True,
-                },
-            )
-        break
 
 
 def dumps(value: object) -> str:
