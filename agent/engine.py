@@ -60,7 +60,7 @@ from agent.providers import (
     open_model,
 )
 from agent.runner import ToolRunner
-from agent.tooling import Tool, ToolSource
+from agent.tooling import Access, Tool, ToolSource
 from agent.tools import builtin_tools
 
 log = logging.getLogger("agent")
@@ -71,7 +71,7 @@ Emit = Callable[[Event], None]
 class ToolInfo:
     name: str
     description: str
-    source: str  # "builtin" or "mcp"
+    source: str  # "builtin" or "mcp:<server>"
     permission: str  # what happens in the current mode: "allowed", "asks", "refused"
 
 
@@ -132,32 +132,28 @@ class Engine:
         return used, self.context_window()
 
     def tool_infos(self) -> list[ToolInfo]:
+        """Every tool the model sees, where it comes from, and what calling it
+        (with no arguments, inside the roots) does in the current mode."""
         from agent.policy import decide
-        from agent.tooling import Access
 
+        builtin = {t.spec.name for t in self._builtin}
         infos = []
         for tool in self.tools():
-            kind = {
-                "read": "read",
-                "search": "read",
-                "edit": "write",
-                "delete": "write",
-                "move": "write",
-                "execute": "execute",
-            }.get(tool.spec.kind, "external")
-            if tool.spec.name == "update_plan":
-                kind = "none"
+            name = tool.spec.name
             decision = decide(
-                tool.spec.name,
-                Access(kind),
+                name,
+                _typical_access(tool, self.cwd, builtin=name in builtin),
                 mode=self.mode,
                 roots=self.roots,
                 allow=self.config.allow,
                 deny=self.config.deny,
             )  # type: ignore[arg-type]
             state = {"allow": "allowed", "ask": "asks", "deny": "refused"}[decision.action]
-            source = "mcp" if tool.spec.name.startswith("mcp__") else "builtin"
-            infos.append(ToolInfo(tool.spec.name, tool.spec.description, source, state))
+            if name in builtin:
+                source = "builtin"
+            else:  # "mcp__<server>__<tool>"
+                source = "mcp:" + name.split("__")[1] if name.count("__") >= 2 else "mcp"
+            infos.append(ToolInfo(name, tool.spec.description, source, state))
         return infos
 
     def clear(self) -> None:
@@ -404,6 +400,19 @@ class Engine:
             return "".join(parts)
 
         return summarise
+
+
+def _typical_access(tool: Tool, cwd: str, *, builtin: bool) -> Access:
+    kinds = {"read": "read", "search": "read", "edit": "write", "delete": "write",
+             "move": "write", "execute": "execute"}  # fmt: skip
+    if tool.spec.name == "update_plan":
+        return Access("none")
+    if builtin:
+        return Access(kinds.get(tool.spec.kind, "external"))  # type: ignore[arg-type]
+    try:  # MCP tools know their read-only hint without arguments
+        return tool.access({}, cwd)
+    except Exception:
+        return Access("external")
 
 
 def dumps(value: object) -> str:

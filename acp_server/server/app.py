@@ -96,6 +96,7 @@ class AgentServer:
         self.endpoint: Endpoint = None  # type: ignore[assignment]  # set by the runner
         self._store: Any = None
         self._audit: AuditLog | None = None
+        self._mcp_hub: Any = None
 
     # ------------------------------------------------------------ plumbing
 
@@ -111,6 +112,59 @@ class AgentServer:
         if self._config is None and self._setup is not None:
             _ = self.config
         return self._home
+
+    def mcp_hub(self) -> Any:
+        if self._mcp_hub is None:
+            from agent.mcp import McpHub
+
+            self._mcp_hub = McpHub(self.config.mcp.connect_timeout, self.config.mcp.call_timeout)
+        return self._mcp_hub
+
+    def mcp_specs(self, servers: list[acp.McpServer] | None, cwd: str) -> list[Any]:
+        """ACP McpServer entries plus the user's configured servers, as hub specs."""
+        from agent.mcp import McpServerSpec
+
+        specs = []
+        for server in servers or []:
+            kind = (server.type or "stdio").lower()
+            if kind == "stdio":
+                env = tuple((e.name, e.value) for e in server.env or [])
+                specs.append(
+                    McpServerSpec(
+                        server.name or "server",
+                        "stdio",
+                        command=server.command,
+                        args=tuple(server.args or ()),
+                        env=env,
+                        cwd=cwd,
+                    )
+                )
+            elif kind in ("http", "sse"):
+                headers = tuple((h.name, h.value) for h in server.headers or [])
+                specs.append(
+                    McpServerSpec(server.name or "server", kind, url=server.url, headers=headers)
+                )  # type: ignore[arg-type]
+            else:
+                log.warning("MCP server %s uses unsupported transport %s", server.name, kind)
+        for name, settings in self.config.mcp_servers.items():
+            if settings.command:
+                specs.append(
+                    McpServerSpec(
+                        name,
+                        "stdio",
+                        command=settings.command,
+                        args=settings.args,
+                        env=settings.env,
+                        cwd=cwd,
+                    )
+                )
+            else:
+                specs.append(
+                    McpServerSpec(
+                        name, settings.transport, url=settings.url, headers=settings.headers
+                    )
+                )
+        return specs
 
     @property
     def audit(self) -> AuditLog:
@@ -188,6 +242,8 @@ class AgentServer:
         for session in list(self.sessions.values()):
             await session.close()
         self.sessions.clear()
+        if self._mcp_hub is not None:
+            await self._mcp_hub.aclose()
         if self._store is not None:
             self._store.close()
         if self._audit is not None:
@@ -227,7 +283,7 @@ class AgentServer:
             "agentCapabilities": {
                 "loadSession": True,
                 "promptCapabilities": {"image": True, "audio": False, "embeddedContext": True},
-                "mcpCapabilities": {"http": False, "sse": False},
+                "mcpCapabilities": {"http": True, "sse": True},
                 "sessionCapabilities": {
                     "list": {},
                     "resume": {},
@@ -289,6 +345,7 @@ class AgentServer:
                 mode=session.engine.mode,
             )
         )
+        await session.attach_mcp(self.mcp_specs(params.mcp_servers, cwd))
         return self._opened(session, {"sessionId": session_id})
 
     async def _restore(self, session_id: str, cwd: str, extra: list[str] | None) -> Session:
@@ -315,11 +372,13 @@ class AgentServer:
 
     async def load_session(self, params: acp.LoadSessionRequest) -> AfterResponse:
         session = await self._restore(params.session_id, params.cwd, params.additional_directories)
+        await session.attach_mcp(self.mcp_specs(params.mcp_servers, session.cwd))
         await session.replay()  # the whole history, before the response
         return self._opened(session)
 
     async def resume_session(self, params: acp.ResumeSessionRequest) -> AfterResponse:
         session = await self._restore(params.session_id, params.cwd, params.additional_directories)
+        await session.attach_mcp(self.mcp_specs(params.mcp_servers, session.cwd))
         return self._opened(session)
 
     async def fork_session(self, params: acp.ForkSessionRequest) -> AfterResponse:
@@ -356,6 +415,7 @@ class AgentServer:
             grants=record.grants,
             title=record.title,
         )
+        await session.attach_mcp(self.mcp_specs(params.mcp_servers, cwd))
         return self._opened(session, {"sessionId": new_id})
 
     async def close_session(self, params: acp.CloseSessionRequest) -> dict[str, object]:

@@ -97,6 +97,10 @@ class Session:
         self._cancel_epoch = 0
         self._turn = 0
         self._closed = False
+        self._announced = False
+        self._in_turn = False
+        self._held_notices: list[dict[str, object]] = []
+        self._background: set[asyncio.Task[None]] = set()
         self.mcp: Any = None
 
     # ------------------------------------------------------------ wire helpers
@@ -134,6 +138,33 @@ class Session:
             },
             persist=False,
         )
+        self._announced = True
+
+    # ------------------------------------------------------------ MCP
+
+    async def attach_mcp(self, specs: list[Any]) -> None:
+        if not specs:
+            return
+        self.mcp = await self.server.mcp_hub().attach(specs, on_notice=self._on_notice)
+        self.engine.tool_sources = [self.mcp]
+
+    def _on_notice(self, notice: ev.Notice) -> None:
+        # Updates may only go out after the session response and, as turn
+        # content, inside a turn: notices from outside a turn wait for the next.
+        update = translate(notice)
+        if update is None:
+            return
+        if self._in_turn and self._announced:
+            task = asyncio.get_running_loop().create_task(self.send(update))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        else:
+            self._held_notices.append(update)
+
+    async def _flush_notices(self) -> None:
+        held, self._held_notices = self._held_notices, []
+        for update in held:
+            await self.send(update)
 
     # ------------------------------------------------------------ options
 
@@ -181,7 +212,18 @@ class Session:
         )
 
     def mcp_status(self) -> list[dict[str, object]]:
-        return self.mcp.status() if self.mcp is not None else []
+        if self.mcp is None:
+            return []
+        return [
+            {
+                "name": st.name,
+                "transport": st.transport,
+                "state": st.state,
+                "error": st.error,
+                "tools": st.tool_count,
+            }
+            for st in self.mcp.status()
+        ]
 
     # ------------------------------------------------------------ persistence
 
@@ -205,7 +247,12 @@ class Session:
             if epoch != self._cancel_epoch:
                 return {"stopReason": "cancelled"}
             self._turn += 1
-            return await self._run_prompt(request)
+            self._in_turn = True
+            try:
+                await self._flush_notices()
+                return await self._run_prompt(request)
+            finally:
+                self._in_turn = False
 
     async def _run_prompt(self, request: acp.PromptRequest) -> dict[str, object]:
         text = "".join(b.text for b in request.prompt if isinstance(b, acp.ContentBlockText))

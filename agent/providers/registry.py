@@ -239,22 +239,49 @@ class ModelClient:
 async def _with_inactivity(
     stream: AsyncIterator[StreamEvent], seconds: float, provider: str
 ) -> AsyncIterator[StreamEvent]:
-    iterator = stream.__aiter__()
+    """Relay `stream`, ending it with StreamStalled after `seconds` of silence.
+
+    The provider stream runs in its own pump task and a watchdog timer is reset
+    on every event, so no timeout scope ever spans a `yield` and cancelling the
+    consumer cancels the pump (which closes the HTTP stream)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1024)
+    finished = object()
+
+    async def pump() -> None:
+        try:
+            async for event in stream:
+                await queue.put(event)
+            await queue.put(finished)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            await queue.put(error)
+
+    task = asyncio.create_task(pump())
+    stalled = StreamStalled(
+        f"{provider}: no data for {seconds:g} s", retryable=True, provider=provider
+    )
+
+    def on_silence() -> None:
+        task.cancel()
+        queue.put_nowait(stalled) if not queue.full() else None
+
+    watchdog = loop.call_later(seconds, on_silence)
     try:
         while True:
-            try:
-                event = await asyncio.wait_for(iterator.__anext__(), seconds)
-            except StopAsyncIteration:
+            item = await queue.get()
+            if item is finished:
                 return
-            except TimeoutError:
-                raise StreamStalled(
-                    f"{provider}: no data for {seconds:g} s", retryable=True, provider=provider
-                ) from None
-            yield event
+            if isinstance(item, BaseException):
+                raise item
+            watchdog.cancel()
+            watchdog = loop.call_later(seconds, on_silence)
+            yield item  # type: ignore[misc]
     finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        watchdog.cancel()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 def open_model(

@@ -1,0 +1,322 @@
+"""MCP servers as namespaced tools, on the official `mcp` SDK (imported lazily).
+
+- One long-lived owner task per connection enters and exits the SDK's
+  contexts: the SDK refuses to close a connection from another task.
+- `attach()` connects a session's servers concurrently and returns after all
+  are ready or `connect_timeout` passed; slow servers keep connecting in the
+  background and their tools appear when ready, announced with a Notice.
+- Identical specs shared by sessions are reference-counted: one connection.
+- Failures are never silent: a server that cannot start, or dies, produces an
+  error Notice with its name, transport, the error and its stderr tail.
+- Env values and headers are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from agent.events import Notice
+
+log = logging.getLogger("agent.mcp")
+NoticeSink = Callable[[Notice], None]
+State = Literal["connecting", "ready", "failed", "closed"]
+
+
+@dataclass(frozen=True, slots=True)
+class McpServerSpec:
+    name: str
+    transport: Literal["stdio", "http", "sse"] = "stdio"
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    cwd: str | None = None
+    url: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def where(self) -> str:
+        return self.url or self.command or "?"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDef:
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    name: str
+    transport: str
+    state: State
+    error: str | None
+    tool_count: int
+
+    def __getitem__(self, key: str) -> object:  # lets `/mcp` treat it like a row
+        return {"tools": self.tool_count}.get(key, getattr(self, key, None))
+
+
+def sanitise(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "server"
+
+
+class Connection:
+    """One MCP server connection, owned by one task."""
+
+    def __init__(self, spec: McpServerSpec, call_timeout: float) -> None:
+        self.spec = spec
+        self.call_timeout = call_timeout
+        self.state: State = "connecting"
+        self.error: str | None = None
+        self.tools: list[ToolDef] = []
+        self.session: Any = None
+        self.ready = asyncio.Event()
+        self.references = 0
+        self.listeners: list[NoticeSink] = []
+        self._close = asyncio.Event()
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self._owner = asyncio.create_task(self._own(), name=f"mcp-{spec.name}")
+
+    def _notify(self, notice: Notice) -> None:
+        for listener in list(self.listeners):
+            listener(notice)
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        try:
+            self._stderr.flush()
+            self._stderr.seek(0)
+            return "\n".join(self._stderr.read().splitlines()[-lines:])
+        except (OSError, ValueError):
+            return ""
+
+    def fail(self, error: str) -> None:
+        if self.state == "failed":
+            return
+        self.state, self.error = "failed", error
+        tail = self.stderr_tail() if self.spec.transport == "stdio" else ""
+        text = (
+            f"MCP server {self.spec.name} ({self.spec.transport} {self.spec.where}) failed: {error}"
+        )
+        log.warning("%s", text)
+        self._notify(Notice("error", text + (f"\nstderr:\n{tail}" if tail else "")))
+
+    async def _own(self) -> None:
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                read, write = await self._open(stack)
+                from mcp import ClientSession
+
+                session = await stack.enter_async_context(ClientSession(read, write))
+                await session.initialize()
+                self.tools = await self._list_tools(session)
+                self.session, self.state = session, "ready"
+                self.ready.set()
+                self._notify(
+                    Notice(
+                        "info", f"MCP server {self.spec.name} connected: {len(self.tools)} tool(s)"
+                    )
+                )
+                await self._close.wait()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # the SDK raises exception groups from its task groups
+            self.fail(_describe(error))
+        finally:
+            if self.state != "failed":
+                self.state = "closed"
+            self.session = None
+            self.ready.set()
+
+    async def _open(self, stack: contextlib.AsyncExitStack) -> tuple[Any, Any]:
+        spec = self.spec
+        if spec.transport == "stdio":
+            import os
+
+            from mcp.client.stdio import StdioServerParameters, stdio_client
+
+            params = StdioServerParameters(
+                command=spec.command or "",
+                args=list(spec.args),
+                env={**os.environ, **dict(spec.env)},
+                cwd=spec.cwd,
+            )
+            return await stack.enter_async_context(stdio_client(params, errlog=self._stderr))  # type: ignore[arg-type]
+        if spec.transport == "http":
+            import httpx2
+            from mcp.client.streamable_http import streamable_http_client
+
+            client = await stack.enter_async_context(
+                httpx2.AsyncClient(headers=dict(spec.headers), timeout=httpx2.Timeout(30, read=300))
+            )
+            streams = await stack.enter_async_context(
+                streamable_http_client(spec.url or "", http_client=client)
+            )
+            return streams[0], streams[1]
+        from mcp.client.sse import sse_client
+
+        streams = await stack.enter_async_context(
+            sse_client(spec.url or "", headers=dict(spec.headers))
+        )
+        return streams[0], streams[1]
+
+    @staticmethod
+    async def _list_tools(session: Any) -> list[ToolDef]:
+        tools: list[ToolDef] = []
+        cursor = None
+        while True:
+            from mcp import types
+
+            page = await session.list_tools(
+                params=types.PaginatedRequestParams(cursor=cursor) if cursor else None
+            )
+            for tool in page.tools:
+                annotations = getattr(tool, "annotations", None)
+                read_only = bool(
+                    (annotations and getattr(annotations, "read_only_hint", None))
+                    or getattr(annotations, "readOnlyHint", None)
+                )
+                schema = (
+                    getattr(tool, "input_schema", None)
+                    or getattr(tool, "inputSchema", None)
+                    or {"type": "object"}
+                )
+                tools.append(ToolDef(tool.name, tool.description or "", dict(schema), read_only))
+            cursor = getattr(page, "next_cursor", None) or getattr(page, "nextCursor", None)
+            if not cursor:
+                return tools
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> Any:
+        if self.session is None:
+            raise ConnectionError(
+                f"MCP server {self.spec.name} is {self.state}"
+                + (f": {self.error}" if self.error else "")
+            )
+        try:
+            return await asyncio.wait_for(
+                self.session.call_tool(tool, arguments), self.call_timeout
+            )
+        except TimeoutError:
+            raise TimeoutError(
+                f"MCP tool {self.spec.name}/{tool} did not answer in {self.call_timeout:g} s"
+            ) from None
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            if (
+                self._owner.done()
+                or isinstance(error, (ConnectionError, EOFError))
+                or "closed" in str(error).lower()
+            ):
+                self.fail(f"the connection was lost during {tool}: {_describe(error)}")
+            raise
+
+    async def close(self) -> None:
+        self._close.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._owner), 5)
+        except (TimeoutError, Exception):
+            self._owner.cancel()
+            with contextlib.suppress(BaseException):
+                await self._owner
+        self._stderr.close()
+
+
+def _describe(error: BaseException) -> str:
+    inner = getattr(error, "exceptions", None)
+    if inner:
+        return "; ".join(_describe(e) for e in inner)
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class McpAttachment:
+    """A session's view of its MCP servers; a ToolSource for the engine."""
+
+    def __init__(
+        self, hub: McpHub, connections: list[tuple[str, Connection]], sink: NoticeSink | None
+    ) -> None:
+        self._hub = hub
+        self.connections = connections
+        self._sink = sink
+
+    def tools(self) -> Sequence[Any]:
+        from agent.mcp.tool import McpTool
+
+        out = []
+        for prefix, connection in self.connections:
+            if connection.state == "ready":
+                out += [McpTool(prefix, connection, definition) for definition in connection.tools]
+        return out
+
+    def status(self) -> list[ServerStatus]:
+        return [
+            ServerStatus(c.spec.name, c.spec.transport, c.state, c.error, len(c.tools))
+            for _, c in self.connections
+        ]
+
+    async def close(self) -> None:
+        for _, connection in self.connections:
+            if self._sink in connection.listeners:
+                connection.listeners.remove(self._sink)  # type: ignore[arg-type]
+            await self._hub.release(connection)
+        self.connections = []
+
+
+class McpHub:
+    def __init__(self, connect_timeout: float = 10.0, call_timeout: float = 120.0) -> None:
+        self.connect_timeout = connect_timeout
+        self.call_timeout = call_timeout
+        self._connections: dict[McpServerSpec, Connection] = {}
+
+    async def attach(
+        self, specs: Sequence[McpServerSpec], on_notice: NoticeSink | None = None
+    ) -> McpAttachment:
+        connections: list[tuple[str, Connection]] = []
+        seen: dict[str, int] = {}
+        for spec in specs:
+            connection = self._connections.get(spec)
+            if connection is None or connection.state in ("failed", "closed"):
+                connection = Connection(spec, self.call_timeout)
+                self._connections[spec] = connection
+            connection.references += 1
+            if on_notice is not None:
+                connection.listeners.append(on_notice)
+            base = sanitise(spec.name)
+            seen[base] = seen.get(base, 0) + 1
+            # Deterministic: in spec order, later clashes become name_2, name_3, ...
+            prefix = base if seen[base] == 1 else f"{base}_{seen[base]}"
+            connections.append((prefix, connection))
+        waits = [asyncio.create_task(c.ready.wait()) for _, c in connections]
+        if waits:
+            _, pending = await asyncio.wait(waits, timeout=self.connect_timeout)
+            for task in pending:
+                task.cancel()
+            if pending and on_notice is not None:
+                slow = [c.spec.name for _, c in connections if not c.ready.is_set()]
+                on_notice(
+                    Notice(
+                        "warning",
+                        f"MCP server(s) still connecting: {', '.join(slow)}; their tools appear when ready",
+                    )
+                )
+        return McpAttachment(self, connections, on_notice)
+
+    async def release(self, connection: Connection) -> None:
+        connection.references -= 1
+        if connection.references <= 0:
+            if self._connections.get(connection.spec) is connection:
+                del self._connections[connection.spec]
+            await connection.close()
+
+    async def aclose(self) -> None:
+        for connection in list(self._connections.values()):
+            await connection.close()
+        self._connections.clear()
