@@ -83,7 +83,8 @@ class Connection:
         self.references = 0
         self.listeners: list[NoticeSink] = []
         self._close = asyncio.Event()
-        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        # Closed in close(): it outlives this method, so no context manager.
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115
         self._owner = asyncio.create_task(self._own(), name=f"mcp-{spec.name}")
 
     def _notify(self, notice: Notice) -> None:
