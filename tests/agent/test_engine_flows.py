@@ -265,3 +265,80 @@ async def test_thoughts_and_plans_stream_as_their_own_events(tmp_path: Path) -> 
     assert "".join(x.text for x in events if isinstance(x, ev.ThoughtDelta)) == "step one"
     plans = [x for x in events if isinstance(x, ev.PlanUpdated)]
     assert plans and [p.content for p in plans[-1].entries] == ["inspect", "fix", "test"]
+
+
+class RemoteTool:
+    """Stands in for a tool served by an external MCP server."""
+
+    def __init__(self, name: str, *, read_only: bool) -> None:
+        from agent.tooling import ToolSpec
+
+        self.spec = ToolSpec(f"mcp__remote__{name}", f"remote {name}", {"type": "object"})
+        self.read_only = read_only
+        self.calls: list[dict[str, object]] = []
+
+    def describe(self, args: dict[str, object], cwd: str) -> object:
+        from agent.tooling import ToolDescription
+
+        return ToolDescription(f"remote {self.spec.name}", "other")
+
+    def access(self, args: dict[str, object], cwd: str) -> object:
+        from agent.tooling import Access
+
+        return Access("external", read_only_hint=self.read_only)
+
+    async def preview(self, args: dict[str, object], ctx: object) -> tuple[()]:
+        return ()
+
+    async def run(self, args: dict[str, object], ctx: object) -> object:
+        from agent.tooling import ToolOutput
+
+        self.calls.append(dict(args))
+        return ToolOutput("remote ok", (ev.TextContent("remote ok"),))
+
+
+class RemoteServer:
+    def __init__(self, *tools: RemoteTool) -> None:
+        self._tools = tools
+
+    def tools(self) -> tuple[RemoteTool, ...]:
+        return self._tools
+
+
+class RejectingGate:
+    def __init__(self) -> None:
+        self.requests: list[PermissionRequest] = []
+
+    async def request(self, request: PermissionRequest) -> PermissionOutcome:
+        self.requests.append(request)
+        return "reject_once"
+
+
+async def test_external_tools_run_when_read_only_hinted_and_ask_otherwise(
+    tmp_path: Path,
+) -> None:
+    lookup, mutate = RemoteTool("lookup", read_only=True), RemoteTool("mutate", read_only=False)
+    gate = RejectingGate()
+    host = Host(gate, LocalFileSystem(), LocalCommandRunner())
+    e = Engine(
+        EngineConfig(),
+        host,
+        cwd=str(tmp_path),
+        mode="ask",
+        model="scripted",
+        tool_sources=[RemoteServer(lookup, mutate)],  # type: ignore[list-item]
+    )
+    events = await turn(e, 'mcp remote lookup {"q": 1}\nmcp remote mutate {"x": 2}')
+    assert lookup.calls == [{"q": 1}] and mutate.calls == [] and len(gate.requests) == 1
+    decided = {x.tool: x for x in events if isinstance(x, ev.PermissionDecided)}
+    assert not decided["mcp__remote__mutate"].allowed
+    assert decided["mcp__remote__mutate"].by.startswith("user:")
+    assert closed(events)
+    infos = {i.name: i for i in e.tool_infos()}
+    assert infos["mcp__remote__lookup"].source == "mcp:remote"
+    assert (infos["mcp__remote__lookup"].permission, infos["mcp__remote__mutate"].permission) == (
+        "allowed",
+        "asks",
+    )
+    e.mode = "read-only"
+    assert {i.name: i.permission for i in e.tool_infos()}["mcp__remote__mutate"] == "refused"
