@@ -60,7 +60,7 @@ def decide(
     if mode == "read-only" and changes:
         return Decision(
             "deny",
-            "read-only mode: edits, commands and tools with side effects are refused",
+            "read-only mode (edits, commands and tools with side effects are refused)",
             "mode:read-only",
         )
     sensitive = [p for p in access.paths if is_sensitive(p)]

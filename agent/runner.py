@@ -122,7 +122,7 @@ class ToolRunner:
             self._finish(call.id, "failed", (TextContent(f"Denied: {reason}"),), None)
             return tool_result(
                 call,
-                f"Permission denied: {reason}. Do not retry this call unchanged; adapt or ask the user.",
+                f"denied: {reason}. Do not retry this call unchanged; adapt or ask the user.",
                 is_error=True,
             )
         async with limit:

@@ -80,10 +80,13 @@ async def test_budget_stops_the_session_with_a_message(tmp_path: Path) -> None:
 
 
 async def test_read_only_mode_refuses_writes_and_commands(tmp_path: Path) -> None:
-    events = await turn(engine(tmp_path, mode="read-only"), "write a.txt x\nrun touch b.txt")
+    e = engine(tmp_path, mode="read-only")
+    events = await turn(e, "write a.txt x\nrun touch b.txt")
     decisions = [x for x in events if isinstance(x, ev.PermissionDecided)]
     assert [d.allowed for d in decisions] == [False, False] and decisions[0].by == "mode:read-only"
     assert not (tmp_path / "a.txt").exists() and not (tmp_path / "b.txt").exists()
+    results = [m["content"] for m in e.messages if m.get("role") == "tool"]
+    assert all(str(r).startswith("denied: read-only mode") for r in results) and len(results) == 2
 
 
 class RecordingGate:
