@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent import Engine, EngineConfig
-from agent.events import TextDelta
+from agent.events import TextDelta, ToolCallStarted, TurnFinished
 from agent.localhost import AutoPermissionGate, LocalCommandRunner, LocalFileSystem
 from agent.ports import Host, TextPart
 from agent.providers import ModelRequest, StreamText, open_model
@@ -65,6 +65,39 @@ async def provider_run(deltas: int, *, with_client: bool) -> float:
     return (time.process_time() - start) / count * 1e6
 
 
+class SilentEditor:
+    """A permission prompt nobody answers."""
+
+    async def request(self, request: object) -> str:
+        await asyncio.Event().wait()
+        return "reject_once"
+
+
+async def cancel_latency(cwd: str, prompt: str, *, mode: str, gate: object) -> float:
+    """Wall milliseconds from engine.cancel() to TurnFinished in the consumer."""
+    host = Host(gate, LocalFileSystem(), LocalCommandRunner())  # type: ignore[arg-type]
+    engine = Engine(EngineConfig(), host, cwd=cwd, mode=mode, model="scripted")
+    started = asyncio.Event()
+    finished = asyncio.Event()
+
+    async def consume() -> None:
+        async for event in engine.submit([TextPart(prompt)]):
+            if isinstance(event, (TextDelta, ToolCallStarted)):
+                started.set()
+            if isinstance(event, TurnFinished):
+                finished.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.sleep(0.2)  # let the command or prompt get under way
+    begin = time.perf_counter()
+    engine.cancel()
+    await asyncio.wait_for(finished.wait(), 10)
+    elapsed = (time.perf_counter() - begin) * 1000
+    await task
+    return elapsed
+
+
 def line(label: str, figures: list[float]) -> str:
     return (
         f"{label:<34} {statistics.median(figures):7.2f} us CPU per text delta "
@@ -87,6 +120,15 @@ async def main() -> None:
     print(line("scripted provider alone", bare))
     print(line("model client around it", client))
     print(line("whole path to engine events", figures))
+    with tempfile.TemporaryDirectory() as cwd:
+        approve = AutoPermissionGate("approve")
+        for label, prompt, mode, gate in (
+            ("model stream", "say x\nwait 30", "yolo", approve),
+            ("running command", "run sleep 30", "yolo", approve),
+            ("permission prompt", "run sleep 30", "ask", SilentEditor()),
+        ):
+            ms = [await cancel_latency(cwd, prompt, mode=mode, gate=gate) for _ in range(3)]
+            print(f"cancel during {label:<20} -> TurnFinished in {statistics.median(ms):6.1f} ms")
     engine_share = median - statistics.median(client)
     verdict = "met" if median <= TARGET_US else "NOT met"
     print(f"engine's own share ~{engine_share:.2f} us; target <= {TARGET_US:.0f} us: {verdict}")
