@@ -342,3 +342,35 @@ async def test_external_tools_run_when_read_only_hinted_and_ask_otherwise(
     )
     e.mode = "read-only"
     assert {i.name: i.permission for i in e.tool_infos()}["mcp__remote__mutate"] == "refused"
+
+
+def pairs_intact(messages: list[dict[str, object]]) -> bool:
+    """Every tool result follows the assistant message that made the call, and vice versa."""
+    open_ids: set[object] = set()
+    for message in messages:
+        if message.get("role") == "assistant":
+            if open_ids:
+                return False
+            open_ids = {c["id"] for c in message.get("tool_calls") or ()}  # type: ignore[index, union-attr]
+        elif message.get("role") == "tool":
+            if message.get("tool_call_id") not in open_ids:
+                return False
+            open_ids.discard(message.get("tool_call_id"))
+        elif open_ids:
+            return False
+    return not open_ids
+
+
+@pytest.mark.parametrize("protect", [1, 2, 3, 4, 5])
+async def test_compression_never_separates_a_tool_call_from_its_result(
+    tmp_path: Path, protect: int
+) -> None:
+    (tmp_path / "f.txt").write_text("data " * 40)
+    e = make(tmp_path, context_window_override=300, protect_last_n=protect)
+    compactions = 0
+    for n in range(4):
+        events = await turn(e, f"read f.txt\nread f.txt\nsay done {n}")
+        compactions += sum(isinstance(x, ev.Compacted) for x in events)
+        assert pairs_intact(e.messages), e.messages  # type: ignore[arg-type]
+        assert events[-1].stop_reason == "end_turn"  # type: ignore[union-attr]
+    assert compactions > 0
