@@ -94,16 +94,25 @@ class LocalCommandRunner:
         timeout: float,
         on_terminal: Callable[[str], None] | None = None,
     ) -> CommandResult:
-        process = await asyncio.create_subprocess_exec(
-            "/bin/sh",
-            "-c",
-            command,
-            cwd=cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
+        spawn = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
+                "/bin/sh",
+                "-c",
+                command,
+                cwd=cwd,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
         )
+        try:
+            process = await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            # The shell may already run while the pipes are still being wired up.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(_kill_group(await spawn))
+            raise
         tail = bytearray()
         truncated = False
 
@@ -138,14 +147,17 @@ class LocalCommandRunner:
 
 
 async def _kill_group(process: asyncio.subprocess.Process) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, sig)
-        try:
-            await asyncio.wait_for(process.wait(), 1.0)
-            return
-        except TimeoutError:
-            continue
+    """SIGTERM the group, give the shell a second, then SIGKILL whatever is left:
+    a child caught mid-fork can miss the SIGTERM and would otherwise outlive us."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), 1.0)
+    # The group id stays reserved while any member lives, so this cannot hit a stranger.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), 1.0)
 
 
 class AutoPermissionGate:

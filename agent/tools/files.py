@@ -3,11 +3,12 @@ list/glob/grep (local disk: editors offer no listing API)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fnmatch
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 
 from agent.events import DiffContent, Location, TextContent, ToolContent
@@ -212,11 +213,15 @@ class ListDir(NoPreview):
     async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
         path = resolve_path(args.get("path", "."), ctx.cwd)
         try:
-            entries = sorted(os.scandir(path), key=lambda e: e.name)
+            names = await asyncio.to_thread(_list, path)
         except OSError as error:
             raise FileAccessError(f"cannot list {path}: {error.strerror}") from None
-        names = [e.name + ("/" if e.is_dir() else "") for e in entries]
         return ToolOutput(cap("\n".join(names) or "(empty)"), raw_output={"count": len(names)})
+
+
+def _list(path: str) -> list[str]:
+    entries = sorted(os.scandir(path), key=lambda e: e.name)
+    return [e.name + ("/" if e.is_dir() else "") for e in entries]
 
 
 def _walk(root: str) -> list[str]:
@@ -248,17 +253,22 @@ class Glob(NoPreview):
     async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
         root = resolve_path(args.get("path", "."), ctx.cwd)
         pattern = arg_str(args, "pattern")
-        matches = [
-            p
-            for p in _walk(root)
-            if fnmatch.fnmatch(os.path.relpath(p, root), pattern)
-            or fnmatch.fnmatch(os.path.basename(p), pattern)
-        ]
+        # Walks run in a thread: a large tree must not stall the event loop.
+        matches = await asyncio.to_thread(_glob, root, pattern)
         shown = [display(p, ctx.cwd) for p in matches[:500]]
         more = f"\n[{len(matches) - 500} more]" if len(matches) > 500 else ""
         return ToolOutput(
             "\n".join(shown) + more or "(no matches)", raw_output={"count": len(matches)}
         )
+
+
+def _glob(root: str, pattern: str) -> list[str]:
+    return [
+        p
+        for p in _walk(root)
+        if fnmatch.fnmatch(os.path.relpath(p, root), pattern)
+        or fnmatch.fnmatch(os.path.basename(p), pattern)
+    ]
 
 
 class Grep(NoPreview):
@@ -291,9 +301,9 @@ class Grep(NoPreview):
             regex = re.compile(pattern)
         except re.error as error:
             raise ToolInputError(f"invalid regular expression: {error}") from None
-        lines = _ripgrep(pattern, root, file_glob) if shutil.which("rg") else None
+        lines = await _ripgrep(pattern, root, file_glob) if shutil.which("rg") else None
         if lines is None:
-            lines = _python_grep(regex, root, file_glob)
+            lines = await asyncio.to_thread(_python_grep, regex, root, file_glob)
         shown = [
             display(line.split(":", 1)[0], ctx.cwd) + ":" + line.split(":", 1)[1]
             for line in lines[:200]
@@ -305,26 +315,38 @@ class Grep(NoPreview):
         )
 
 
-def _ripgrep(pattern: str, root: str, file_glob: str | None) -> list[str] | None:
-    argv = [
-        "rg",
-        "--line-number",
-        "--no-heading",
-        "--color",
-        "never",
-        "--sort",
-        "path",
-        "-e",
-        pattern,
-    ]
+async def _ripgrep(pattern: str, root: str, file_glob: str | None) -> list[str] | None:
+    """None when rg cannot answer (then the pure-Python search does)."""
+    argv = ["rg", "--line-number", "--with-filename", "--no-heading", "--color", "never"]
+    argv += ["--sort", "path", "-e", pattern]
     argv += ["--glob", file_glob] if file_glob else []
     try:
-        done = subprocess.run(
-            [*argv, root], capture_output=True, text=True, timeout=60, check=False
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            root,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:
         return None
-    return done.stdout.splitlines() if done.returncode in (0, 1) else None
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+    except TimeoutError:
+        _kill(process)
+        await process.wait()
+        return None
+    except asyncio.CancelledError:
+        _kill(process)  # the child is reaped by the loop's child watcher
+        raise
+    if process.returncode not in (0, 1):
+        return None
+    return out.decode("utf-8", "replace").splitlines()
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
 
 
 def _python_grep(regex: re.Pattern[str], root: str, file_glob: str | None) -> list[str]:

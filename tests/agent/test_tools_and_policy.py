@@ -150,3 +150,16 @@ def test_deny_rules_win_over_allow_rules_and_yolo() -> None:
         ).action
         == "allow"
     )
+
+
+@pytest.mark.parametrize("use_rg", [True, False])
+async def test_grep_on_a_single_file_still_names_the_file(
+    tmp_path: Path, use_rg: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "one.txt").write_text("x\nneedle here\n")
+    if not use_rg:
+        monkeypatch.setattr(file_tools.shutil, "which", lambda _name: None)
+    elif not file_tools.shutil.which("rg"):
+        pytest.skip("ripgrep is not installed here")
+    out = await Grep().run({"pattern": "needle", "path": "one.txt"}, ctx(tmp_path))
+    assert out.model_text == "one.txt:2:needle here"
