@@ -161,9 +161,20 @@ class Engine:
         self._last_context = 0
 
     def cancel(self) -> None:
-        """End the running turn as `cancelled` (no-op when idle)."""
-        if self._turn_task is not None and not self._turn_task.done():
-            self._turn_task.cancel()
+        """End the running turn as `cancelled` (no-op when idle). Safe to call
+        from another thread; the turn then ends on its own loop."""
+        task = self._turn_task
+        if task is None or task.done():
+            return
+        loop = task.get_loop()
+        try:
+            same_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            same_loop = False
+        if same_loop:
+            task.cancel()
+        else:  # called from another thread (e.g. a signal handler or a GUI)
+            loop.call_soon_threadsafe(task.cancel)
 
     @property
     def busy(self) -> bool:

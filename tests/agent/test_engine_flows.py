@@ -374,3 +374,23 @@ async def test_compression_never_separates_a_tool_call_from_its_result(
         assert pairs_intact(e.messages), e.messages  # type: ignore[arg-type]
         assert events[-1].stop_reason == "end_turn"  # type: ignore[union-attr]
     assert compactions > 0
+
+
+async def test_cancel_from_another_thread_ends_the_turn(tmp_path: Path) -> None:
+    e = make(tmp_path)
+    task, seen = await consume_until(
+        e, "say x\nwait 30", lambda s: any(isinstance(x, ev.TextDelta) for x in s)
+    )
+    await asyncio.to_thread(e.cancel)
+    await asyncio.wait_for(task, WAIT)
+    assert seen[-1].stop_reason == "cancelled"  # type: ignore[union-attr]
+
+
+def test_the_system_prompt_names_the_roots_the_mode_and_the_tools(tmp_path: Path) -> None:
+    from agent.context import system_prompt
+
+    extra = tmp_path / "lib"
+    e = make(tmp_path, mode="accept-edits")
+    prompt = system_prompt(str(tmp_path), [str(tmp_path), str(extra)], e.mode, e.tools())
+    assert str(tmp_path) in prompt and str(extra) in prompt and "accept-edits" in prompt
+    assert all(name in prompt for name in ("read_file", "edit_file", "run_command"))
