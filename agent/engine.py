@@ -219,6 +219,7 @@ class Engine:
         except ModelNotConfigured as error:
             message = f"{error}. {error.hint}"
             emit(Notice("error", message))
+            emit(TextDelta(f"\n\n{message}"))
         except Exception as error:
             log.exception("turn failed")
             message = f"The turn failed: {type(error).__name__}: {error}"

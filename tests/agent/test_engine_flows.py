@@ -394,3 +394,15 @@ def test_the_system_prompt_names_the_roots_the_mode_and_the_tools(tmp_path: Path
     prompt = system_prompt(str(tmp_path), [str(tmp_path), str(extra)], e.mode, e.tools())
     assert str(tmp_path) in prompt and str(extra) in prompt and "accept-edits" in prompt
     assert all(name in prompt for name in ("read_file", "edit_file", "run_command"))
+
+
+async def test_an_unconfigured_model_ends_the_turn_with_a_visible_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    e = make(tmp_path)
+    e.model = "anthropic:claude-sonnet-4-5"
+    events = await turn(e, "hi")
+    assert any(isinstance(x, ev.Notice) and x.level == "error" for x in events)
+    assert any(isinstance(x, ev.TextDelta) for x in events)
+    assert events[-1].stop_reason == "end_turn" and events[-1].message  # type: ignore[union-attr]
