@@ -14,7 +14,6 @@ stops the model stream and the tools, closes open tool calls and ends the turn
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -323,7 +322,6 @@ class Engine:
             system_prompt(self.cwd, self.roots, self.mode, tools, self.instructions),
         )
         step = Step()
-        self._partial = step
         async for event in client.stream(request):
             if isinstance(event, StreamText):
                 step.text.append(event.text)
@@ -425,10 +423,6 @@ def _typical_access(tool: Tool, cwd: str, *, builtin: bool) -> Access:
         return tool.access({}, cwd)
     except Exception:
         return Access("external")
-
-
-def dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 __all__ = ["Engine", "TextContent", "ToolInfo"]
