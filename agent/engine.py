@@ -182,6 +182,10 @@ class Engine:
     # ------------------------------------------------------------ turn
 
     async def submit(self, prompt: Sequence[PromptPart]) -> AsyncIterator[Event]:
+        """Run one turn. One turn at a time: a second concurrent submit raises
+        RuntimeError, since two turns would interleave one history."""
+        if self.busy:
+            raise RuntimeError("a turn is already running on this engine; cancel it or wait")
         queue: asyncio.Queue[Event] = asyncio.Queue()
         task = asyncio.create_task(self._turn(prompt, queue.put_nowait))
         self._turn_task = task

@@ -406,3 +406,17 @@ async def test_an_unconfigured_model_ends_the_turn_with_a_visible_hint(
     assert any(isinstance(x, ev.Notice) and x.level == "error" for x in events)
     assert any(isinstance(x, ev.TextDelta) for x in events)
     assert events[-1].stop_reason == "end_turn" and events[-1].message  # type: ignore[union-attr]
+
+
+async def test_a_second_concurrent_turn_is_refused_and_the_first_is_unharmed(
+    tmp_path: Path,
+) -> None:
+    e = make(tmp_path)
+    task, seen = await consume_until(
+        e, "say first\nwait 1\nsay done", lambda s: any(isinstance(x, ev.TextDelta) for x in s)
+    )
+    with pytest.raises(RuntimeError):
+        await _collect(e, "say second")
+    await asyncio.wait_for(task, WAIT)
+    assert "".join(x.text for x in seen if isinstance(x, ev.TextDelta)) == "firstdone"
+    assert seen[-1].stop_reason == "end_turn"  # type: ignore[union-attr]
