@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.localhost import AutoPermissionGate, LocalCommandRunner, LocalFileSystem, atomic_write
 from agent.policy import decide
@@ -163,3 +165,41 @@ async def test_grep_on_a_single_file_still_names_the_file(
         pytest.skip("ripgrep is not installed here")
     out = await Grep().run({"pattern": "needle", "path": "one.txt"}, ctx(tmp_path))
     assert out.model_text == "one.txt:2:needle here"
+
+
+_paths = st.sampled_from(
+    ["/work/p/a.py", "/work/p/.env", "/work/p/.git/config", "/elsewhere/x.txt", "/work/p/k.pem"]
+)
+_accesses = st.builds(
+    Access,
+    st.sampled_from(["read", "write", "execute", "external", "none"]),
+    st.tuples(_paths) | st.just(()),
+    st.sampled_from([None, "git status", "rm -rf build"]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    access=_accesses,
+    mode=st.sampled_from(["ask", "accept-edits", "read-only", "yolo"]),
+    allow=st.lists(st.sampled_from(["write_file", "run_command:git *", "*"]), max_size=2),
+    deny=st.lists(st.sampled_from(["write_file", "run_command:rm *"]), max_size=1),
+)
+def test_policy_invariants_hold_for_any_call(
+    access: Access, mode: str, allow: list[str], deny: list[str]
+) -> None:
+    decision = decide("write_file", access, mode=mode, roots=["/work/p"], allow=allow, deny=deny)
+    if "write_file" in deny:
+        assert decision.action == "deny"  # deny wins over everything, yolo included
+    elif mode == "yolo":
+        assert decision.action == "allow"
+    changes = access.kind in ("write", "execute") or (
+        access.kind == "external" and not access.read_only_hint
+    )
+    if mode == "read-only" and changes:
+        assert decision.action == "deny"
+    if mode != "yolo" and decision.action == "allow" and not decision.by.startswith("rule:"):
+        # Without a rule, nothing sensitive or outside the roots slips through unasked.
+        assert all(p.startswith("/work/p/") for p in access.paths)
+        assert not any(p.endswith((".env", ".pem")) or "/.git/" in p for p in access.paths)
