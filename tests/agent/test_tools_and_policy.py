@@ -203,3 +203,25 @@ def test_policy_invariants_hold_for_any_call(
         # Without a rule, nothing sensitive or outside the roots slips through unasked.
         assert all(p.startswith("/work/p/") for p in access.paths)
         assert not any(p.endswith((".env", ".pem")) or "/.git/" in p for p in access.paths)
+
+
+async def test_many_edits_apply_together_or_not_at_all(tmp_path: Path) -> None:
+    from agent.tools import EditFile
+
+    target = tmp_path / "m.txt"
+    target.write_text("one two three two")
+    edit = EditFile()
+    with pytest.raises(ToolInputError):
+        await edit.run(
+            {"path": "m.txt", "edits": [{"old": "one", "new": "1"}, {"old": "nine", "new": "9"}]},
+            ctx(tmp_path),
+        )
+    assert target.read_text() == "one two three two"
+    await edit.run(
+        {
+            "path": "m.txt",
+            "edits": [{"old": "one", "new": "1"}, {"old": "two", "new": "2", "replace_all": True}],
+        },
+        ctx(tmp_path),
+    )
+    assert target.read_text() == "1 2 three 2"
