@@ -420,3 +420,26 @@ async def test_a_second_concurrent_turn_is_refused_and_the_first_is_unharmed(
     await asyncio.wait_for(task, WAIT)
     assert "".join(x.text for x in seen if isinstance(x, ev.TextDelta)) == "firstdone"
     assert seen[-1].stop_reason == "end_turn"  # type: ignore[union-attr]
+
+
+class CrashingTool(RemoteTool):
+    async def run(self, args: dict[str, object], ctx: object) -> object:
+        raise ZeroDivisionError("boom")
+
+
+async def test_a_crashing_tool_fails_its_call_and_the_turn_goes_on(tmp_path: Path) -> None:
+    host = Host(AutoPermissionGate("approve"), LocalFileSystem(), LocalCommandRunner())
+    e = Engine(
+        EngineConfig(),
+        host,
+        cwd=str(tmp_path),
+        mode="yolo",
+        model="scripted",
+        tool_sources=[RemoteServer(CrashingTool("explode", read_only=True))],  # type: ignore[list-item]
+    )
+    events = await turn(e, "mcp remote explode {}\nsay still here")
+    finished = [x for x in events if isinstance(x, ev.ToolCallFinished)]
+    assert [x.status for x in finished] == ["failed"] and closed(events)
+    assert "".join(x.text for x in events if isinstance(x, ev.TextDelta)) == "still here"
+    result = next(m for m in e.messages if m.get("role") == "tool")
+    assert result["is_error"] and "ZeroDivisionError" in str(result["content"])
