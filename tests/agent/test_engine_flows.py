@@ -443,3 +443,19 @@ async def test_a_crashing_tool_fails_its_call_and_the_turn_goes_on(tmp_path: Pat
     assert "".join(x.text for x in events if isinstance(x, ev.TextDelta)) == "still here"
     result = next(m for m in e.messages if m.get("role") == "tool")
     assert result["is_error"] and "ZeroDivisionError" in str(result["content"])
+
+
+async def test_cancel_during_a_real_http_model_stream_ends_cancelled(tmp_path: Path) -> None:
+    async with FakeProvider() as fake:
+        reply = openai_stream(text="partial answer that never ends", split=4)
+        reply.stall_after = 3  # the server keeps the socket open and sends nothing more
+        fake.enqueue(reply)
+        e = make(tmp_path, providers=local(fake))
+        e.model = "local:m"
+        task, seen = await consume_until(
+            e, "go", lambda s: any(isinstance(x, ev.TextDelta) for x in s)
+        )
+        e.cancel()
+        await asyncio.wait_for(task, WAIT)
+    assert seen[-1].stop_reason == "cancelled" and not e.busy  # type: ignore[union-attr]
+    assert e.messages[-1]["role"] == "user"  # nothing half-made was stored as a reply
