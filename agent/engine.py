@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 
 from agent.compression import compact_history, estimate_tokens
 from agent.config import EngineConfig
@@ -59,19 +58,12 @@ from agent.providers import (
     open_model,
 )
 from agent.runner import ToolRunner
-from agent.tooling import Access, Tool, ToolSource
+from agent.toolinfo import ToolInfo, describe_tools
+from agent.tooling import Tool, ToolSource
 from agent.tools import builtin_tools
 
 log = logging.getLogger("agent")
 Emit = Callable[[Event], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ToolInfo:
-    name: str
-    description: str
-    source: str  # "builtin" or "mcp:<server>"
-    permission: str  # what happens in the current mode: "allowed", "asks", "refused"
 
 
 class Engine:
@@ -133,27 +125,15 @@ class Engine:
     def tool_infos(self) -> list[ToolInfo]:
         """Every tool the model sees, where it comes from, and what calling it
         (with no arguments, inside the roots) does in the current mode."""
-        from agent.policy import decide
-
-        builtin = {t.spec.name for t in self._builtin}
-        infos = []
-        for tool in self.tools():
-            name = tool.spec.name
-            decision = decide(
-                name,
-                _typical_access(tool, self.cwd, builtin=name in builtin),
-                mode=self.mode,
-                roots=self.roots,
-                allow=self.config.allow,
-                deny=self.config.deny,
-            )  # type: ignore[arg-type]
-            state = {"allow": "allowed", "ask": "asks", "deny": "refused"}[decision.action]
-            if name in builtin:
-                source = "builtin"
-            else:  # "mcp__<server>__<tool>"
-                source = "mcp:" + name.split("__")[1] if name.count("__") >= 2 else "mcp"
-            infos.append(ToolInfo(name, tool.spec.description, source, state))
-        return infos
+        return describe_tools(
+            self.tools(),
+            {t.spec.name for t in self._builtin},
+            cwd=self.cwd,
+            mode=self.mode,
+            roots=self.roots,
+            allow=self.config.allow,
+            deny=self.config.deny,
+        )
 
     def clear(self) -> None:
         self.messages.clear()
@@ -414,19 +394,6 @@ class Engine:
             return "".join(parts)
 
         return summarise
-
-
-def _typical_access(tool: Tool, cwd: str, *, builtin: bool) -> Access:
-    kinds = {"read": "read", "search": "read", "edit": "write", "delete": "write",
-             "move": "write", "execute": "execute"}  # fmt: skip
-    if tool.spec.name == "update_plan":
-        return Access("none")
-    if builtin:
-        return Access(kinds.get(tool.spec.kind, "external"))  # type: ignore[arg-type]
-    try:  # MCP tools know their read-only hint without arguments
-        return tool.access({}, cwd)
-    except Exception:
-        return Access("external")
 
 
 __all__ = ["Engine", "TextContent", "ToolInfo"]

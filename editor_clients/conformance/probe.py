@@ -130,7 +130,16 @@ async def raw_exchange(
 
 
 def frames_of(lines: Sequence[bytes]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in lines]
+    """The JSON objects among `lines`; anything else is IO-001's business."""
+    frames = []
+    for line in lines:
+        try:
+            frame = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(frame, dict):
+            frames.append(frame)
+    return frames
 
 
 def agent_env(env: dict[str, str] | None) -> dict[str, str]:

@@ -78,6 +78,8 @@ async def run_one(
             status, detail = "fail", f"unexpected error reply {error.code}: {error.message}"
         except (ConnectionError, OSError) as error:
             status, detail = "fail", f"the agent connection broke: {error}"
+        except Exception as error:  # anything else the agent provoked is still a result
+            status, detail = "fail", f"unexpected {type(error).__name__}: {error}"
         finally:
             transcript = probe.transcript()
             await probe.close()

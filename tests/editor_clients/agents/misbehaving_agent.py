@@ -48,6 +48,7 @@ if DEFECT == "stdout-banner":
     print("Welcome to the broken agent!", flush=True)
 
 history = {}
+cwds = {}
 caps = {}
 for raw in sys.stdin:
     try:
@@ -70,6 +71,7 @@ for raw in sys.stdin:
     elif method == "session/new":
         session = f"s{len(history) + 1}"
         history[session] = []
+        cwds[session] = params.get("cwd", "/")
         if DEFECT == "update-before-response":
             text(session, "too early")
         send({"jsonrpc": "2.0", "id": mid, "result": {"sessionId": session}})
@@ -80,7 +82,12 @@ for raw in sys.stdin:
                 update(session, item)
         send({"jsonrpc": "2.0", "id": mid, "result": {}})
     elif method == "session/list":
-        sessions = [{"sessionId": s, "cwd": "/"} for s in history]
+        wanted = params.get("cwd")
+        sessions = [
+            {"sessionId": s, "cwd": cwds.get(s, "/")}
+            for s in history
+            if wanted in (None, cwds.get(s))
+        ]
         send(
             {
                 "jsonrpc": "2.0",
