@@ -225,3 +225,11 @@ def test_version_and_help_work_everywhere(tmp_path: Path) -> None:
         ["help"],
     ):
         assert run(tmp_path / "home", *args).returncode == 0, args
+
+
+def test_every_setting_is_documented() -> None:
+    from acp_server.config.defaults import DEFAULT_CONFIG, MAPPING_SETTINGS
+
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    for key in [*DEFAULT_CONFIG, *MAPPING_SETTINGS]:
+        assert f"`{key}`" in doc, key
