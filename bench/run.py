@@ -196,6 +196,54 @@ async def cancel_latency(
     return {"ms": summary(samples), "stop_reasons": sorted(stops)}
 
 
+async def load_replay(
+    argv: list[str], env: dict[str, str], cwd: str, events: int
+) -> dict[str, Any]:
+    """Store a session with `events` updates, then time session/load in a new process."""
+    writer = await Client.spawn(argv, env)
+    await writer.call("initialize", {"protocolVersion": 1})
+    session = (await writer.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    await writer.call(
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": f"stream {events} 8"}]},
+    )
+    await writer.close()
+    reader = await Client.spawn(argv, env)
+    await reader.call("initialize", {"protocolVersion": 1})
+    start = time.perf_counter()
+    await reader.call("session/load", {"sessionId": session, "cwd": cwd, "mcpServers": []})
+    elapsed = time.perf_counter() - start
+    replayed = reader.note_count
+    await reader.close()
+    return {"events": replayed, "seconds": elapsed, "events_per_s": replayed / elapsed}
+
+
+async def fairness(argv: list[str], env: dict[str, str], cwd: str, samples: int) -> dict[str, Any]:
+    """session/new round trips while another session streams on the same connection."""
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1})
+    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    streaming = client.send(
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": "stream 200000 20"}]},
+    )
+    await asyncio.sleep(0.2)
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        await client.call("session/new", {"cwd": cwd, "mcpServers": []})
+        times.append((time.perf_counter() - start) * 1000)
+    client.send("session/cancel", {"sessionId": session}, notify=True)
+    await asyncio.wait_for(streaming, 60)  # type: ignore[arg-type]
+    await client.close()
+    times.sort()
+    return {"p50_ms": times[len(times) // 2], "max_ms": times[-1]}
+
+
 def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x" if theirs else "n/a"
 
@@ -210,7 +258,10 @@ async def main() -> int:
     env = {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(Path(tmp) / "home")}
     table = agents(env["ACP_SERVER_HOME"])
     results: dict[str, dict[str, Any]] = {name: {} for name in table}
-    wanted = set(args.only or ["cold_start", "first_session", "latency", "streaming", "cancel"])
+    wanted = set(
+        args.only
+        or ["cold_start", "first_session", "latency", "streaming", "cancel", "fairness", "load"]
+    )
     for name, argv in table.items():
         if "cold_start" in wanted:
             results[name]["cold_start"] = await cold_start(argv, env, runs)
@@ -224,6 +275,10 @@ async def main() -> int:
             )
         if "cancel" in wanted and name != "sdk":
             results[name]["cancel"] = await cancel_latency(argv, env, tmp, 5 if args.quick else 20)
+        if "fairness" in wanted and name != "sdk":
+            results[name]["fairness"] = await fairness(argv, env, tmp, 20 if args.quick else 50)
+        if "load" in wanted and name == "acp-server":
+            results[name]["load"] = await load_replay(argv, env, tmp, 1000 if args.quick else 10000)
     report(results)
     out = ROOT / "bench" / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
@@ -302,6 +357,13 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         None,
         get(floor, "cancel", "ms", "median"),
     )
+    row(
+        "session/new while streaming p50 ms",
+        get(ours, "fairness", "p50_ms"),
+        None,
+        get(floor, "fairness", "p50_ms"),
+    )
+    row("session/load replay, events / s", get(ours, "load", "events_per_s"), None, None)
     for name, data in results.items():
         if "cold_start" in data:
             ms = data["cold_start"]["ms"]
