@@ -250,11 +250,11 @@ class Session:
             self._in_turn = True
             try:
                 await self._flush_notices()
-                return await self._run_prompt(request)
+                return await self._run_prompt(request, epoch)
             finally:
                 self._in_turn = False
 
-    async def _run_prompt(self, request: acp.PromptRequest) -> dict[str, object]:
+    async def _run_prompt(self, request: acp.PromptRequest, epoch: int) -> dict[str, object]:
         text = "".join(b.text for b in request.prompt if isinstance(b, acp.ContentBlockText))
         for block in request.prompt:  # stored for replay; the editor already shows them live
             self.server.store.append_update(
@@ -281,6 +281,10 @@ class Session:
             from agent.ports import TextPart
 
             parts = [TextPart(outcome.run_prompt)]
+        if epoch != self._cancel_epoch:
+            # Cancelled while attachments were read: the engine never started,
+            # so engine.cancel() could not see it.
+            return {"stopReason": "cancelled"}
         return await self._drive(parts)
 
     async def _drive(self, parts: list[Any]) -> dict[str, object]:
