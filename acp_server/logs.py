@@ -9,7 +9,6 @@ are redacted before they are written.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import json
 import logging
 import logging.handlers
@@ -20,9 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from acp_server.audit import redact
-
-_EMPTY: dict[str, str] = {}
-_ids: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("acp_log_ids", default=_EMPTY)
+from acp_server.correlation import current_ids as _ids
 
 
 @contextlib.contextmanager
@@ -32,11 +29,6 @@ def bind(**ids: object) -> Iterator[None]:
         yield
     finally:
         _ids.reset(token)
-
-
-def bind_ids(**ids: object) -> None:
-    """Bind ids for the rest of the current task (each request runs in its own)."""
-    _ids.set({**_ids.get(), **{k: str(v) for k, v in ids.items() if v is not None}})
 
 
 class JsonLines(logging.Formatter):

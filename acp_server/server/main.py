@@ -102,6 +102,9 @@ async def serve(args: ServerArgs) -> int:
         _configure_logging(home, level or config.logging.level, args.log_level)
         return config, home
 
+    from acp_server.correlation import bind_ids
+
+    bind_ids(connection=f"{os.getpid()}-{os.urandom(3).hex()}")  # inherited by every handler task
     server = AgentServer(None, None, setup=setup)  # type: ignore[arg-type]
     requests, notifications = server.routes()
     endpoint = Endpoint(

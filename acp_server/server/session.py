@@ -248,6 +248,9 @@ class Session:
                 return {"stopReason": "cancelled"}
             self._turn += 1
             self._in_turn = True
+            from acp_server.correlation import bind_ids
+
+            bind_ids(session=self.id, turn=self._turn)  # this request's task only
             try:
                 await self._flush_notices()
                 return await self._run_prompt(request, epoch)
