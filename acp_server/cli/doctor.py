@@ -101,18 +101,44 @@ def check_config(home: Path) -> list[Check]:
         checks.append(("ok", "model", f"{config.model} is usable", ""))
     except ModelNotConfigured as error:
         checks.append(("warn", "model", str(error), error.hint))
-    for name, server in config.mcp_servers.items():
-        target = server.command or server.url or ""
-        found = bool(server.url) or bool(shutil.which(target) or os.path.exists(target))
-        checks.append(
-            (
-                "ok" if found else "fail",
-                f"mcp:{name}",
-                f"{server.transport} {target}",
-                "" if found else f"install {target} or fix mcp_servers.{name}",
-            )
-        )
+    if config.mcp_servers:
+        checks += asyncio.run(check_mcp(config))
     return checks
+
+
+async def check_mcp(config: object) -> list[Check]:
+    """Start each configured MCP server for real and list its tools."""
+    from acp_server.server.app import AgentServer
+    from agent.mcp import McpHub
+
+    server = AgentServer(config, None)  # type: ignore[arg-type]
+    hub = McpHub(connect_timeout=server.config.mcp.connect_timeout)
+    try:
+        attachment = await hub.attach(server.mcp_specs([], os.getcwd()))
+        rows: list[Check] = []
+        for status in attachment.status():
+            if status.state == "ready":
+                rows.append(
+                    (
+                        "ok",
+                        f"mcp:{status.name}",
+                        f"{status.transport}: started, {status.tool_count} tool(s)",
+                        "",
+                    )
+                )
+            else:
+                detail = f"{status.transport}: {status.state} {status.error or ''}".strip()
+                rows.append(
+                    (
+                        "fail",
+                        f"mcp:{status.name}",
+                        detail,
+                        f"fix mcp_servers.{status.name} in config.yaml",
+                    )
+                )
+        return rows
+    finally:
+        await hub.aclose()
 
 
 def check_ripgrep() -> list[Check]:

@@ -1,7 +1,7 @@
 """`acp-client chat`: an interactive chat with any ACP agent.
 
-Streams the answer (Markdown re-rendered live on a terminal, plain text when
-piped), thoughts dimmed, tool calls with status, diffs coloured, the plan as a
+Streams the answer as it arrives (as text; Markdown is not re-rendered),
+thoughts dimmed, tool calls with status, diffs coloured, the plan as a
 checklist. Permission prompts are answered at the keyboard. Slash commands
 from `available_commands_update` complete with Tab. `:mode X` and `:model Y`
 switch through config options; `:quit` leaves. Ctrl-C cancels the running

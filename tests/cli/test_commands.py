@@ -233,3 +233,17 @@ def test_every_setting_is_documented() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
     for key in [*DEFAULT_CONFIG, *MAPPING_SETTINGS]:
         assert f"`{key}`" in doc, key
+
+
+def test_doctor_starts_each_configured_mcp_server(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    (home / "config.yaml").write_text(
+        "mcp_servers:\n"
+        f"  good:\n    command: {sys.executable}\n    args: [-m, editor_clients.conformance.mcp_stub]\n"
+        "  broken:\n    command: /nonexistent/mcp-server\n"
+    )
+    done = run(home, "doctor", "--json")
+    rows = {r["check"]: r for r in json.loads(done.stdout)}
+    assert rows["mcp:good"]["status"] == "ok" and "1 tool" in rows["mcp:good"]["detail"]
+    assert rows["mcp:broken"]["status"] == "fail" and done.returncode == 1
