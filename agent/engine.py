@@ -29,7 +29,6 @@ from agent.events import (
     PlanUpdated,
     RetryNotice,
     StopReason,
-    TextContent,
     TextDelta,
     ThoughtDelta,
     TurnFinished,
@@ -396,4 +395,4 @@ class Engine:
         return summarise
 
 
-__all__ = ["Engine", "TextContent", "ToolInfo"]
+__all__ = ["Engine", "ToolInfo"]
