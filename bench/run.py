@@ -244,6 +244,74 @@ async def fairness(argv: list[str], env: dict[str, str], cwd: str, samples: int)
     return {"p50_ms": times[len(times) // 2], "max_ms": times[-1]}
 
 
+async def memory_growth(
+    argv: list[str], env: dict[str, str], cwd: str, turns: int
+) -> dict[str, Any]:
+    """RSS after 10 turns and after `turns` turns in one session (compression on)."""
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1})
+    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    text = "say " + "words of a longer answer " * 20
+    after_10 = 0
+    for turn in range(turns):
+        await client.call(
+            "session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": text}]}
+        )
+        while not client.notes.empty():
+            client.notes.get_nowait()
+        if turn == 9:
+            after_10 = client.rss_kb("VmRSS")
+    after_all = client.rss_kb("VmRSS")
+    await client.close()
+    return {
+        "rss_mb_after_10": after_10 / 1024,
+        f"rss_mb_after_{turns}": after_all / 1024,
+        "ratio": after_all / max(after_10, 1),
+    }
+
+
+async def concurrency(
+    argv: list[str], env: dict[str, str], cwd: str, sessions: int, chunks: int
+) -> dict[str, Any]:
+    """`sessions` sessions streaming at once on one connection: throughput, order, cross-talk."""
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1})
+    ids = [
+        (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"]["sessionId"]
+        for _ in range(sessions)
+    ]
+    while not client.notes.empty():
+        client.notes.get_nowait()
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(
+            client.call(
+                "session/prompt",
+                {"sessionId": sid, "prompt": [{"type": "text", "text": f"stream {chunks} 20"}]},
+            )
+            for sid in ids
+        )
+    )
+    elapsed = time.perf_counter() - start
+    per_session: dict[str, list[int]] = {sid: [] for sid in ids}
+    foreign = 0
+    while not client.notes.empty():
+        params = client.notes.get_nowait()["params"]
+        update = params["update"]
+        if update.get("sessionUpdate") != "agent_message_chunk":
+            continue
+        if params["sessionId"] not in per_session:
+            foreign += 1
+            continue
+        per_session[params["sessionId"]].append(int(update["content"]["text"][:7]))
+    await client.close()
+    in_order = all(v == list(range(chunks)) for v in per_session.values())
+    total = sum(len(v) for v in per_session.values())
+    return {"notes_per_s": total / elapsed, "in_order": in_order, "foreign": foreign}
+
+
 def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x" if theirs else "n/a"
 
@@ -277,6 +345,14 @@ async def main() -> int:
             results[name]["cancel"] = await cancel_latency(argv, env, tmp, 5 if args.quick else 20)
         if "fairness" in wanted and name != "sdk":
             results[name]["fairness"] = await fairness(argv, env, tmp, 20 if args.quick else 50)
+        if "memory" in wanted and name == "acp-server":
+            results[name]["memory"] = await memory_growth(
+                argv, env, tmp, 100 if args.quick else 1000
+            )
+        if "concurrency" in wanted and name != "sdk":
+            results[name]["concurrency"] = await concurrency(
+                argv, env, tmp, 50, 100 if args.quick else 400
+            )
         if "load" in wanted and name == "acp-server":
             results[name]["load"] = await load_replay(argv, env, tmp, 1000 if args.quick else 10000)
     report(results)
@@ -364,6 +440,18 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         get(floor, "fairness", "p50_ms"),
     )
     row("session/load replay, events / s", get(ours, "load", "events_per_s"), None, None)
+    row(
+        "50 sessions streaming, notes / s",
+        get(ours, "concurrency", "notes_per_s"),
+        None,
+        get(floor, "concurrency", "notes_per_s"),
+    )
+    if "memory" in ours:
+        print(f"  acp-server RSS growth: {ours['memory']}")
+    if "concurrency" in ours:
+        print(
+            f"  acp-server 50 sessions: in order {ours['concurrency']['in_order']}, foreign chunks {ours['concurrency']['foreign']}"
+        )
     for name, data in results.items():
         if "cold_start" in data:
             ms = data["cold_start"]["ms"]
