@@ -40,13 +40,13 @@ class JsonLines(logging.Formatter):
             "message": redact(record.getMessage()),
             **_ids.get(),
         }
-        try:
-            from protocol import current_request_id
+        from agent.runner import current_tool_call
+        from protocol import current_request_id
 
-            if (request_id := current_request_id.get()) is not None:
-                entry["request"] = request_id
-        except ImportError:
-            pass
+        if (request_id := current_request_id.get()) is not None:
+            entry["request"] = request_id
+        if (call_id := current_tool_call.get()) is not None:
+            entry["tool_call"] = call_id
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)

@@ -7,6 +7,7 @@ here or by `close_open_calls` when the turn ends early.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     from agent.engine import Engine
 
 log = logging.getLogger("agent.tools")
+
+#: The tool call whose work is running in this task, for hosts' log correlation.
+current_tool_call: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_tool_call", default=None
+)
 _CLEANUP_GRACE = 3.0  # seconds a cancelled tool gets to release what it holds
 
 
@@ -81,6 +87,7 @@ class ToolRunner:
         return tool_result(call, message, is_error=True)
 
     async def _run_one(self, call: StreamToolCall, limit: asyncio.Semaphore) -> Message:
+        current_tool_call.set(call.id)  # each call runs in its own task
         engine = self.engine
         tool = {t.spec.name: t for t in engine.tools()}.get(call.name)
         if tool is None:
