@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +56,16 @@ def open_store() -> Any:
 
 def version_action(parser: Any) -> None:
     parser.add_argument("--version", action="version", version=f"acp-server {__version__}")
+
+
+@contextlib.contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A spinner on a terminal; one plain line on stderr when piped."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        with Console(stderr=True).status(message):
+            yield
+    else:
+        print(f"{message}", file=sys.stderr, flush=True)
+        yield

@@ -102,7 +102,10 @@ def check_config(home: Path) -> list[Check]:
     except ModelNotConfigured as error:
         checks.append(("warn", "model", str(error), error.hint))
     if config.mcp_servers:
-        checks += asyncio.run(check_mcp(config))
+        from acp_server.cli.common import progress
+
+        with progress("starting the configured MCP servers..."):
+            checks += asyncio.run(check_mcp(config))
     return checks
 
 
@@ -266,7 +269,10 @@ def main(argv: list[str]) -> int:
     checks += _safe("database", lambda: check_database(home))
     checks += _safe("editors", check_editors)
     if args.online:
-        checks += asyncio.run(_online(home))
+        from acp_server.cli.common import progress
+
+        with progress("asking the model for a live round trip..."):
+            checks += asyncio.run(_online(home))
     if args.json:
         print(
             json.dumps(

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from acp_server.cli.common import console, fail, open_store, version_action
+from acp_server.cli.common import console, fail, open_store, progress, version_action
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,37 +149,8 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     record = store.get(args.id)
     if record is None:
         return fail(f"no session {args.id}", 2)
-    if args.format == "json":
-        body = json.dumps(
-            {
-                "id": record.id,
-                "cwd": record.cwd,
-                "title": record.title,
-                "model": record.model,
-                "cost_usd": record.cost_usd,
-                "updates": [json.loads(p) for p in store.updates(args.id)],
-                "usage": store.usage(args.id),
-            },
-            indent=2,
-            ensure_ascii=False,
-        )
-    else:
-        lines = [
-            f"# {record.title or record.id}",
-            "",
-            f"- directory: `{record.cwd}`",
-            f"- model: `{record.model}`",
-            f"- cost: ${record.cost_usd:.4f}",
-            "",
-        ]
-        for role, text in transcript(store, args.id):
-            lines += [
-                f"**{role}**:",
-                "",
-                text if role != "thought" else "> " + text.replace("\n", "\n> "),
-                "",
-            ]
-        body = "\n".join(lines)
+    with progress(f"exporting {args.id}..."):
+        body = _render(store, record, args.format)
     if args.out:
         from agent.localhost import atomic_write
 
@@ -190,6 +161,36 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(store: Any, record: Any, fmt: str) -> str:
+    if fmt == "json":
+        data = {
+            "id": record.id,
+            "cwd": record.cwd,
+            "title": record.title,
+            "model": record.model,
+            "cost_usd": record.cost_usd,
+            "updates": [json.loads(p) for p in store.updates(record.id)],
+            "usage": store.usage(record.id),
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    lines = [
+        f"# {record.title or record.id}",
+        "",
+        f"- directory: `{record.cwd}`",
+        f"- model: `{record.model}`",
+        f"- cost: ${record.cost_usd:.4f}",
+        "",
+    ]
+    for role, text in transcript(store, record.id):
+        lines += [
+            f"**{role}**:",
+            "",
+            text if role != "thought" else "> " + text.replace("\n", "\n> "),
+            "",
+        ]
+    return "\n".join(lines)
+
+
 def _delete(store: Any, args: argparse.Namespace) -> int:
     if not store.delete(args.id):
         return fail(f"no session {args.id}", 2)
@@ -198,7 +199,8 @@ def _delete(store: Any, args: argparse.Namespace) -> int:
 
 
 def _prune(store: Any, args: argparse.Namespace) -> int:
-    count = store.prune(args.older_than)
+    with progress(f"pruning sessions older than {args.older_than:g} days..."):
+        count = store.prune(args.older_than)
     print(f"pruned {count} session(s) older than {args.older_than:g} days")
     return 0
 
