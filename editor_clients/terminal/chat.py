@@ -1,7 +1,7 @@
 """`acp-client chat`: an interactive chat with any ACP agent.
 
-Streams the answer as it arrives (as text; Markdown is not re-rendered),
-thoughts dimmed, tool calls with status, diffs coloured, the plan as a
+Streams the answer as Markdown, re-rendered live on a terminal (plain text when
+piped), thoughts dimmed, tool calls with status, diffs coloured, the plan as a
 checklist. Permission prompts are answered at the keyboard. Slash commands
 from `available_commands_update` complete with Tab. `:mode X` and `:model Y`
 switch through config options; `:quit` leaves. Ctrl-C cancels the running
@@ -26,14 +26,37 @@ class Chat:
     def __init__(self, console: Any) -> None:
         self.console = console
         self.commands: list[str] = []
-        self.streaming = False
+        self.text = ""
+        self.live: Any = None
+
+    def begin_turn(self) -> None:
+        self.text = ""
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(
+                console=self.console, refresh_per_second=12, vertical_overflow="visible"
+            )
+            self.live.start()
+
+    def end_turn(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def _message(self, chunk: str) -> None:
+        if self.live is None:  # piped: plain text as it streams
+            self.console.print(chunk, end="", markup=False, highlight=False)
+            return
+        from rich.markdown import Markdown
+
+        self.text += chunk
+        self.live.update(Markdown(self.text))
 
     def update(self, update: dict[str, Any]) -> None:
         kind = update.get("sessionUpdate")
         if kind == "agent_message_chunk":
-            self.console.print(
-                (update.get("content") or {}).get("text", ""), end="", markup=False, highlight=False
-            )
+            self._message((update.get("content") or {}).get("text", ""))
         elif kind == "agent_thought_chunk":
             self.console.print(
                 (update.get("content") or {}).get("text", ""),
@@ -190,12 +213,16 @@ async def _loop(client: ClientConnection, chat: Chat, session: str, console: Any
                 console.print(f"[red]{error.message}[/]")
             continue
         turn = asyncio.create_task(client.prompt(session, text))
+        chat.begin_turn()
         try:
             result = await turn
+            chat.end_turn()
             console.print(f"\n[dim][{result.get('stopReason')}][/]")
         except RpcError as error:
+            chat.end_turn()
             console.print(f"\n[red]agent error {error.code}: {error.message}[/]")
         except ConnectionError:
+            chat.end_turn()
             console.print("\n[red]the agent exited[/]")
             return 1
     return 0
