@@ -294,10 +294,16 @@ class Session:
         stop = "end_turn"
         usage: ev.TurnUsage | None = None
         try:
+            handled = 0
             async for event in self.engine.submit(parts):
                 await self._on_event(event)
                 if isinstance(event, ev.TurnFinished):
                     stop, usage = event.stop_reason, event.usage
+                handled += 1
+                if handled % 32 == 0:
+                    # Queues that never run empty never suspend: yield now and then so
+                    # other sessions' requests are read and answered during a long stream.
+                    await asyncio.sleep(0)
         finally:
             for update in self.ledger.close_all("The turn ended before this call finished."):
                 await self.send(update)
