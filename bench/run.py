@@ -312,6 +312,34 @@ async def concurrency(
     return {"notes_per_s": total / elapsed, "in_order": in_order, "foreign": foreign}
 
 
+async def scaling(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, Any]:
+    """How session/load time and a prompt's round trip grow with size."""
+    table: dict[str, Any] = {"history_events": {}, "prompt_bytes": {}}
+    for events in (10, 100, 1000, 10000):
+        table["history_events"][events] = (await load_replay(argv, env, cwd, events))[
+            "seconds"
+        ] * 1000
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1})
+    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    for size in (1_000, 100_000, 1_000_000, 10_000_000):
+        text = "say " + "x" * size
+        start = time.perf_counter()
+        await client.call(
+            "session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": text}]}
+        )
+        table["prompt_bytes"][size] = (time.perf_counter() - start) * 1000
+        await client.call(
+            "session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "/clear"}]}
+        )
+        while not client.notes.empty():
+            client.notes.get_nowait()
+    await client.close()
+    return table
+
+
 def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x" if theirs else "n/a"
 
@@ -353,6 +381,8 @@ async def main() -> int:
             results[name]["concurrency"] = await concurrency(
                 argv, env, tmp, 50, 100 if args.quick else 400
             )
+        if "scaling" in wanted and name == "acp-server":
+            results[name]["scaling"] = await scaling(argv, env, tmp)
         if "load" in wanted and name == "acp-server":
             results[name]["load"] = await load_replay(argv, env, tmp, 1000 if args.quick else 10000)
     report(results)
@@ -446,6 +476,10 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         None,
         get(floor, "concurrency", "notes_per_s"),
     )
+    if "scaling" in ours:
+        print("  acp-server scaling (ms):")
+        for what, rows in ours["scaling"].items():
+            print("    " + what + ": " + ", ".join(f"{k}: {v:.1f}" for k, v in rows.items()))
     if "memory" in ours:
         print(f"  acp-server RSS growth: {ours['memory']}")
     if "concurrency" in ours:
