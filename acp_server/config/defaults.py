@@ -48,7 +48,7 @@ DEFAULT_CONFIG: dict[str, tuple[object, str]] = {
     "logging.level": ("WARNING", "Log level for the log file and stderr (quiet by default)"),
     "keepalive_interval": (
         0.0,
-        "Seconds between keepalive notices during long silent tool calls; 0 = off",
+        "Reserved for keepalive notices during long silent tool calls; accepted and validated, not yet acted on",
     ),
     "smart_routing.enabled": (False, "Send short, tool-free prompts to a cheaper model"),
     "smart_routing.cheap_model": (None, "The cheaper model used by smart routing"),
