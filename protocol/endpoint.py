@@ -143,6 +143,16 @@ class Endpoint:
             raise ConnectionError(f"connection closed; cannot send {method}")
         await self._send(jsonrpc.notification_frame(method, params))
 
+    async def notify_many(self, method: str, params: Sequence[object]) -> None:
+        """Several notifications as one queued write (e.g. a session replay):
+        the same frames and order as `notify` in a loop, at a fraction of the cost."""
+        if self._closed:
+            raise ConnectionError(f"connection closed; cannot send {method}")
+        if params:
+            await self._outbox.put(
+                b"".join(encode_frame(jsonrpc.notification_frame(method, p)) for p in params)
+            )
+
     @property
     def closed(self) -> bool:
         return self._closed
@@ -307,7 +317,11 @@ class Endpoint:
                     log.info("%s: write failed: %s", self.name, exc)
                     self._closed = True
                     return
-                self._observe("out", frame.rstrip(b"\n"))
+                if self.observers:
+                    for line in frame.rstrip(b"\n").split(
+                        b"\n"
+                    ):  # a notify_many blob holds several
+                        self._observe("out", line)
             await self._drain()
 
     async def _drain(self) -> None:

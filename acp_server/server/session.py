@@ -119,11 +119,15 @@ class Session:
 
     async def replay(self) -> None:
         """Re-send the stored history; close any tool call a crash left open."""
-        notify = self.server.endpoint.notify
+        batch: list[object] = []
         for payload in self.server.store.updates(self.id):
             if b'"tool_call' in payload:
                 self.ledger.observe(msgspec.json.decode(payload))
-            await notify("session/update", {"sessionId": self.id, "update": msgspec.Raw(payload)})
+            batch.append({"sessionId": self.id, "update": msgspec.Raw(payload)})
+            if len(batch) == 512:
+                await self.server.endpoint.notify_many("session/update", batch)
+                batch = []
+        await self.server.endpoint.notify_many("session/update", batch)
         for update in self.ledger.close_all(
             "Interrupted: the agent stopped before this call finished."
         ):

@@ -305,3 +305,15 @@ async def test_two_endpoints_talk_both_ways() -> None:
     b_writer.close()
     a_writer.close()
     await asyncio.wait_for(asyncio.gather(*tasks), 5)
+
+
+async def test_notify_many_sends_the_same_frames_in_order_and_observers_see_each() -> None:
+    seen: list[bytes] = []
+    async with endpoint_with_raw_peer(
+        observers=[lambda d, f: seen.append(f) if d == "out" else None]
+    ) as (endpoint, peer):
+        await endpoint.notify_many("session/update", [{"n": n} for n in range(5)])
+        frames = [await peer.receive() for _ in range(5)]
+    assert [f["params"]["n"] for f in frames] == list(range(5))
+    assert all(f["method"] == "session/update" and "id" not in f for f in frames)
+    assert len(seen) == 5 and all(b"\n" not in f for f in seen)
