@@ -26,8 +26,14 @@ Every subcommand takes --help.
 """
 
 
+def say(*parts: object, end: str = "\n") -> None:
+    """Human output of the subcommands. Only here is stdout not the protocol: the
+    stdio agent never reaches these modules."""
+    sys.stdout.write(" ".join(str(p) for p in parts) + end)
+
+
 def print_help() -> int:
-    print(OVERVIEW)
+    say(OVERVIEW)
     return 0
 
 

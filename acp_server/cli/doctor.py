@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from acp_server import __version__
-from acp_server.cli.common import version_action
+from acp_server.cli.common import say, version_action
 
 Check = tuple[str, str, str, str]  # (status, name, detail, fix)
 
@@ -259,7 +259,7 @@ def main(argv: list[str]) -> int:
     try:
         home = resolve_home()
     except HomeError as error:
-        print(f"fail  home  {error}")
+        say(f"fail  home  {error}")
         return 1
     checks: list[Check] = []
     checks += _safe("python", check_python)
@@ -274,7 +274,7 @@ def main(argv: list[str]) -> int:
         with progress("asking the model for a live round trip..."):
             checks += asyncio.run(_online(home))
     if args.json:
-        print(
+        say(
             json.dumps(
                 [dict(zip(("status", "check", "detail", "fix"), c, strict=True)) for c in checks],
                 indent=2,

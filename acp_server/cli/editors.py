@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from acp_server.cli.common import fail, version_action
+from acp_server.cli.common import fail, say, version_action
 
 EDITOR_FILES = {
     "zed": "~/.config/zed/settings.json",
@@ -132,22 +132,22 @@ def main(argv: list[str]) -> int:
     if args.editor == "neovim":
         snippet = neovim_snippet(command, home)
         if not args.write:
-            print(snippet)
-            print(f'-- save as {target} and add `require("acp_server")` to your init.lua')
+            say(snippet)
+            say(f'-- save as {target} and add `require("acp_server")` to your init.lua')
             return 0
         return _write_text(target, snippet)
     value = entry(command, home)
     preview = merged(args.editor, {}, value)
     if not args.write:
-        print(f"Add this to {target}:\n")
-        print(json.dumps(preview, indent=2))
+        say(f"Add this to {target}:\n")
+        say(json.dumps(preview, indent=2))
         return 0
     current: dict[str, Any] = {}
     if target.exists():
         try:
             loaded = json.loads(strip_jsonc(target.read_text(encoding="utf-8")) or "{}")
         except json.JSONDecodeError as error:
-            print(json.dumps(preview, indent=2))
+            say(json.dumps(preview, indent=2))
             return fail(
                 f"{target} is not valid JSON ({error}); it was not changed. Add the entry above by hand."
             )
@@ -164,7 +164,7 @@ def _write_text(target: Path, text: str) -> int:
     if target.exists():
         backup = target.with_name(f"{target.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
         shutil.copy2(target, backup)
-        print(f"backed up {target} to {backup}")
+        say(f"backed up {target} to {backup}")
     atomic_write(str(target), text)
-    print(f"wrote {target}")
+    say(f"wrote {target}")
     return 0

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from acp_server.cli.common import console, fail, open_store, progress, version_action
+from acp_server.cli.common import console, fail, open_store, progress, say, version_action
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,10 +69,10 @@ def _list(store: Any, args: argparse.Namespace) -> int:
             }
             for r in records
         ]
-        print(json.dumps(rows, indent=2))
+        say(json.dumps(rows, indent=2))
         return 0
     if not records:
-        print("No sessions.")
+        say("No sessions.")
         return 0
     from rich.table import Table
 
@@ -157,7 +157,7 @@ def _export(store: Any, args: argparse.Namespace) -> int:
         atomic_write(os.path.abspath(args.out), body + "\n")
         print(f"wrote {args.out}", file=sys.stderr)
     else:
-        print(body)
+        say(body)
     return 0
 
 
@@ -194,14 +194,14 @@ def _render(store: Any, record: Any, fmt: str) -> str:
 def _delete(store: Any, args: argparse.Namespace) -> int:
     if not store.delete(args.id):
         return fail(f"no session {args.id}", 2)
-    print(f"deleted {args.id}")
+    say(f"deleted {args.id}")
     return 0
 
 
 def _prune(store: Any, args: argparse.Namespace) -> int:
     with progress(f"pruning sessions older than {args.older_than:g} days..."):
         count = store.prune(args.older_than)
-    print(f"pruned {count} session(s) older than {args.older_than:g} days")
+    say(f"pruned {count} session(s) older than {args.older_than:g} days")
     return 0
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from acp_server.cli.common import console, fail, home, version_action
+from acp_server.cli.common import console, fail, home, say, version_action
 
 PROVIDER_KEYS = {
     "openai": "OPENAI_API_KEY",
@@ -81,7 +81,7 @@ def _models(argv: list[str]) -> int:
             set_config_value(profile / "config.yaml", "model", args.model)
         except ConfigError as error:
             return fail(str(error), 2)
-        print(f"default model set to {args.model}")
+        say(f"default model set to {args.model}")
         return 0
     try:
         config = load_config(profile)
@@ -103,7 +103,7 @@ def _models(argv: list[str]) -> int:
                 }
             )
     if args.json:
-        print(json.dumps(rows, indent=2))
+        say(json.dumps(rows, indent=2))
         return 0
     from rich.table import Table
 
@@ -118,7 +118,7 @@ def _models(argv: list[str]) -> int:
             "default" if row["default"] else "",
         )
     console().print(table)
-    print(
+    say(
         "Local servers (ollama:NAME, lmstudio:NAME, llamacpp:NAME, vllm:NAME) need no key. Current default:",
         config.model or "(none)",
     )
@@ -141,16 +141,16 @@ def _config(argv: list[str]) -> int:
 
     profile = home()
     if args.action == "path":
-        print(profile / "config.yaml")
+        say(profile / "config.yaml")
         return 0
     try:
         if args.action == "set":
             set_config_value(profile / "config.yaml", args.key, args.value)
-            print(f"{args.key} = {args.value}")
+            say(f"{args.key} = {args.value}")
             return 0
         import yaml
 
-        print(yaml.safe_dump(config_as_dict(load_config(profile)), sort_keys=False), end="")
+        say(yaml.safe_dump(config_as_dict(load_config(profile)), sort_keys=False), end="")
     except ConfigError as error:
         return fail(str(error), 2)
     return 0
@@ -187,7 +187,7 @@ def _setup_provider(argv: list[str]) -> int:
             return fail("--provider is required when not on a terminal", 2)
         choices = sorted(PROVIDER_KEYS)
         for index, name in enumerate(choices, 1):
-            print(f"  {index}. {name}")
+            say(f"  {index}. {name}")
         answer = input("Provider number: ").strip()
         if not answer.isdigit() or not 1 <= int(answer) <= len(choices):
             return fail("no provider chosen", 2)
@@ -204,8 +204,8 @@ def _setup_provider(argv: list[str]) -> int:
     store_secret(profile, PROVIDER_KEYS[provider], key)
     model = args.model or SUGGESTED[provider]
     set_config_value(profile / "config.yaml", "model", model)
-    print(
+    say(
         f"Stored {PROVIDER_KEYS[provider]} in {profile / '.env'} (mode 0600); default model {model}."
     )
-    print("Test it with: acp-server doctor --online")
+    say("Test it with: acp-server doctor --online")
     return 0
