@@ -20,7 +20,6 @@ import contextvars
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 from protocol import jsonrpc
@@ -56,20 +55,28 @@ class ByteWriter(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted classes rather than dataclasses: this module loads before
+# `initialize` is answered, and each dataclass costs ~1 ms to build.
+
+
 class Route:
     """A handler and the type its params decode into (None: raw builtins)."""
 
-    params: type[Any] | None
-    handler: Callable[[Any], Awaitable[Any]]
+    __slots__ = ("handler", "params")
+
+    def __init__(self, params: type[Any] | None, handler: Callable[[Any], Awaitable[Any]]) -> None:
+        self.params = params
+        self.handler = handler
 
 
-@dataclass(frozen=True, slots=True)
 class AfterResponse:
     """A result plus work that must start only once the reply is queued."""
 
-    result: object
-    then: Callable[[], Awaitable[None]]
+    __slots__ = ("result", "then")
+
+    def __init__(self, result: object, then: Callable[[], Awaitable[None]]) -> None:
+        self.result = result
+        self.then = then
 
 
 class Endpoint:

@@ -8,7 +8,6 @@ near the start of the line, so the peer can still be answered.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 DEFAULT_MAX_LINE_BYTES = 50 * 1024 * 1024
 
@@ -16,10 +15,22 @@ _ID_NEAR_START = re.compile(rb'"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,19})')
 _ID_WINDOW = 4096
 
 
-@dataclass(frozen=True, slots=True)
 class OversizedLine:
-    size: int  # bytes seen before the line ended
-    request_id: str | int | None
+    """A line over the limit, reported as a value (not a dataclass: start-up cost)."""
+
+    __slots__ = ("request_id", "size")
+
+    def __init__(self, size: int, request_id: str | int | None) -> None:
+        self.size = size  # bytes seen before the line ended
+        self.request_id = request_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OversizedLine) and (other.size, other.request_id) == (
+            self.size,
+            self.request_id,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class LineSplitter:

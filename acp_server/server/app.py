@@ -12,7 +12,6 @@ import binascii
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from acp_server import __version__
@@ -35,12 +34,22 @@ PAGE_SIZE = 50
 AUTH_METHOD_ID = "provider-key"
 
 
-@dataclass(frozen=True, slots=True)
 class ClientCaps:
-    fs_read: bool = False
-    fs_write: bool = False
-    terminal: bool = False
-    auth_terminal: bool = False
+    """What the client advertised (a plain class: this loads before `initialize`)."""
+
+    __slots__ = ("auth_terminal", "fs_read", "fs_write", "terminal")
+
+    def __init__(
+        self,
+        fs_read: bool = False,
+        fs_write: bool = False,
+        terminal: bool = False,
+        auth_terminal: bool = False,
+    ) -> None:
+        self.fs_read = fs_read
+        self.fs_write = fs_write
+        self.terminal = terminal
+        self.auth_terminal = auth_terminal
 
 
 def normalise_cwd(cwd: str) -> str:
@@ -48,6 +57,27 @@ def normalise_cwd(cwd: str) -> str:
         raise RpcError.invalid_params(f"cwd must be an absolute path, got {cwd!r}")
     normal = os.path.normpath(cwd)
     return normal if normal == "/" else normal.rstrip("/")
+
+
+def client_caps_from(params: object) -> ClientCaps:
+    """Lenient reading of initialize params: anything missing or malformed is
+    "not supported", which is what the spec says an omitted capability means."""
+    if not isinstance(params, dict):
+        raise RpcError.invalid_params("initialize params must be an object")
+    if "protocolVersion" not in params:
+        raise RpcError.invalid_params("initialize needs protocolVersion")
+
+    def part(node: object, key: str) -> object:
+        return node.get(key) if isinstance(node, dict) else None
+
+    caps = params.get("clientCapabilities")
+    fs = part(caps, "fs")
+    return ClientCaps(
+        fs_read=part(fs, "readTextFile") is True,
+        fs_write=part(fs, "writeTextFile") is True,
+        terminal=part(caps, "terminal") is True,
+        auth_terminal=part(part(caps, "auth"), "terminal") is True,
+    )
 
 
 def _cursor(raw: str | None) -> int:
@@ -219,7 +249,8 @@ class AgentServer:
 
     def routes(self) -> tuple[dict[str, Route], dict[str, Route]]:
         requests = {
-            "initialize": typed("InitializeRequest", self.initialize),
+            # Decoded by hand: the generated types are not needed to answer it.
+            "initialize": Route(None, self.initialize),
             "authenticate": typed("AuthenticateRequest", self.authenticate),
             "logout": Route(None, self.logout),
             "session/new": typed("NewSessionRequest", self.new_session),
@@ -251,15 +282,8 @@ class AgentServer:
 
     # ------------------------------------------------------------ lifecycle
 
-    async def initialize(self, params: acp.InitializeRequest) -> AfterResponse:
-        caps = params.client_capabilities
-        fs = caps.fs if caps else None
-        self.client_caps = ClientCaps(
-            fs_read=bool(fs and fs.read_text_file),
-            fs_write=bool(fs and fs.write_text_file),
-            terminal=bool(caps and caps.terminal),
-            auth_terminal=bool(caps and caps.auth and caps.auth.terminal),
-        )
+    async def initialize(self, params: object) -> AfterResponse:
+        self.client_caps = client_caps_from(params)
         auth_methods: list[dict[str, object]] = [
             {
                 "id": AUTH_METHOD_ID,
@@ -386,6 +410,8 @@ class AgentServer:
         source = self.store.get(params.session_id)
         if source is None:
             raise RpcError.resource_not_found(f"session {params.session_id}")
+        from dataclasses import replace
+
         if (active := self.sessions.get(params.session_id)) is not None:
             source = replace(
                 source,

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import sys
-from dataclasses import dataclass
 
 from acp_server import __version__
 
@@ -24,12 +23,12 @@ _VALUE_FLAGS = {
 _MODES = ("ask", "accept-edits", "read-only", "yolo")
 
 
-@dataclass
 class ServerArgs:
-    model: str | None = None
-    mode: str | None = None
-    log_level: str | None = None
-    max_line_bytes: int | None = None
+    def __init__(self) -> None:
+        self.model: str | None = None
+        self.mode: str | None = None
+        self.log_level: str | None = None
+        self.max_line_bytes: int | None = None
 
 
 class UsageError(Exception):
