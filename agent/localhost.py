@@ -35,7 +35,9 @@ def atomic_write(path: str, content: str) -> None:
     mode = None
     with contextlib.suppress(FileNotFoundError):
         mode = os.stat(path).st_mode & 0o7777
-    fd, temp = tempfile.mkstemp(prefix=".acp-", suffix=".tmp", dir=directory)
+    _sweep_orphans(directory)
+    # The pid in the name lets a later write recognise temp files orphaned by a kill -9.
+    fd, temp = tempfile.mkstemp(prefix=f".acp-{os.getpid()}-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(content)
@@ -48,6 +50,19 @@ def atomic_write(path: str, content: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _sweep_orphans(directory: str) -> None:
+    """Remove temp files left by a writer process that no longer exists."""
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(".acp-") and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
 
 
 class LocalFileSystem:

@@ -101,6 +101,7 @@ class Session:
         self._in_turn = False
         self._held_notices: list[dict[str, object]] = []
         self._background: set[asyncio.Task[None]] = set()
+        self._started: dict[str, tuple[str, dict[str, object], float]] = {}
         self.mcp: Any = None
 
     # ------------------------------------------------------------ wire helpers
@@ -345,9 +346,18 @@ class Session:
                 reason=event.reason,
             )
             return
+        elif isinstance(event, ev.ToolCallStarted):
+            self._started[event.call_id] = (event.tool, dict(event.raw_input), time.monotonic())
         elif isinstance(event, ev.ToolCallFinished):
+            tool, arguments, began = self._started.pop(event.call_id, ("?", {}, time.monotonic()))
             self.server.audit(
-                "tool_call", session=self.id, call_id=event.call_id, status=event.status
+                "tool_call",
+                session=self.id,
+                call_id=event.call_id,
+                tool=tool,
+                arguments=arguments,  # redacted by the audit log
+                status=event.status,
+                duration_ms=round((time.monotonic() - began) * 1000, 1),
             )
         update = translate(event)
         if update is not None:
