@@ -149,8 +149,10 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     record = store.get(args.id)
     if record is None:
         return fail(f"no session {args.id}", 2)
+    from acp_server.audit import redact
+
     with progress(f"exporting {args.id}..."):
-        body = _render(store, record, args.format)
+        body = str(redact(_render(store, record, args.format)))  # exports get shared: mask secrets
     if args.out:
         from agent.localhost import atomic_write
 

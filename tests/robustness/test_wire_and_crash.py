@@ -300,6 +300,14 @@ async def test_secrets_never_reach_logs_exports_or_the_editor(tmp_path: Path) ->
         session = await editor.new_session(tmp_path)
         await editor.prompt(session, f"run echo token={secret} Authorization: Bearer {secret}")
         server.audit.close()
+    exported = subprocess.run(
+        [ACP_SERVER, "sessions", "export", session, "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(home)},
+        check=True,
+    ).stdout
+    assert secret not in exported
     audit = (home / "logs" / "audit.jsonl").read_text()
     assert secret not in audit and "[redacted]" in audit
     for path in (home / "logs").glob("*"):
