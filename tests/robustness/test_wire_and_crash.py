@@ -328,3 +328,37 @@ async def test_tool_output_cannot_change_the_mode_or_permissions(tmp_path: Path)
     assert mode == "ask" and (tmp_path / "keep.txt").read_text() == "precious"
     assert not editor.session_updates(session, "current_mode_update")
     assert len(editor.permission_requests) == 1  # the command still had to ask, and was refused
+
+
+class GarbageEditor(Editor):
+    """Answers fs and terminal requests with well-formed JSON-RPC but nonsense results."""
+
+    async def _read(self, params: Any) -> Any:
+        self.calls.append("fs/read_text_file")
+        return {"content": 12345}
+
+    async def _write(self, params: Any) -> Any:
+        self.calls.append("fs/write_text_file")
+        return ["not", "an", "object"]
+
+    async def _create(self, params: Any) -> Any:
+        self.calls.append("terminal/create")
+        return {"noTerminalId": True}
+
+
+async def test_an_editor_answering_garbage_fails_the_calls_but_not_the_session(
+    tmp_path: Path,
+) -> None:
+    async with connect(tmp_path / "home", GarbageEditor(), mode="yolo") as (editor, _):
+        await editor.initialize()
+        session = await editor.new_session(tmp_path)
+        result = await editor.prompt(session, "read a.txt\nrun echo hi\nsay survived", timeout=20)
+        again = await editor.prompt(session, "say next turn")
+    finals = [
+        u["status"]
+        for u in editor.session_updates(session, "tool_call_update")
+        if u.get("status") in ("completed", "failed")
+    ]
+    assert result["stopReason"] == "end_turn" and again["stopReason"] == "end_turn"
+    assert finals == ["failed", "failed"]
+    assert "survived" in editor.text(session)
