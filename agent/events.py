@@ -10,8 +10,9 @@ embedding programs) translate these; none of them is ACP-specific.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
+
+import msgspec
 
 ToolKind = Literal[
     "read", "edit", "delete", "move", "search", "execute", "think", "fetch", "switch_mode", "other"
@@ -22,27 +23,23 @@ PlanPriority = Literal["high", "medium", "low"]
 NoticeLevel = Literal["info", "warning", "error"]
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(msgspec.Struct, frozen=True):
     """A file the tool touches; `path` is absolute, `line` 1-based."""
 
     path: str
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TextContent:
+class TextContent(msgspec.Struct, frozen=True):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class ImageContent:
+class ImageContent(msgspec.Struct, frozen=True):
     data: str  # base64
     mime_type: str
 
 
-@dataclass(frozen=True, slots=True)
-class DiffContent:
+class DiffContent(msgspec.Struct, frozen=True):
     """An edit; `old_text` is None for a new file. `path` is absolute."""
 
     path: str
@@ -50,8 +47,7 @@ class DiffContent:
     new_text: str
 
 
-@dataclass(frozen=True, slots=True)
-class TerminalContent:
+class TerminalContent(msgspec.Struct, frozen=True):
     """A terminal owned by the host (the editor), shown live in the tool call."""
 
     terminal_id: str
@@ -60,8 +56,7 @@ class TerminalContent:
 ToolContent = TextContent | ImageContent | DiffContent | TerminalContent
 
 
-@dataclass(frozen=True, slots=True)
-class PlanEntry:
+class PlanEntry(msgspec.Struct, frozen=True):
     content: str
     status: PlanStatus = "pending"
     priority: PlanPriority = "medium"
@@ -70,18 +65,15 @@ class PlanEntry:
 # ---------------------------------------------------------------- events
 
 
-@dataclass(frozen=True, slots=True)
-class TextDelta:
+class TextDelta(msgspec.Struct, frozen=True):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class ThoughtDelta:
+class ThoughtDelta(msgspec.Struct, frozen=True):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallStarted:
+class ToolCallStarted(msgspec.Struct, frozen=True):
     call_id: str
     tool: str  # programmatic name, e.g. "read_file" or "mcp__github__search"
     title: str  # human title that shows what it does, e.g. "Read src/app.py"
@@ -90,8 +82,7 @@ class ToolCallStarted:
     locations: tuple[Location, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallProgress:
+class ToolCallProgress(msgspec.Struct, frozen=True):
     """A change to a running call. None means "unchanged"; tuples replace."""
 
     call_id: str
@@ -101,8 +92,7 @@ class ToolCallProgress:
     locations: tuple[Location, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallFinished:
+class ToolCallFinished(msgspec.Struct, frozen=True):
     call_id: str
     status: Literal["completed", "failed"]
     content: tuple[ToolContent, ...] = ()
@@ -111,8 +101,7 @@ class ToolCallFinished:
     title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PermissionDecided:
+class PermissionDecided(msgspec.Struct, frozen=True):
     """How a tool call was cleared or refused, and by whom (for the audit log).
 
     `by` is "mode:<mode>", "rule:<pattern>", "sensitive", "roots", or
@@ -125,15 +114,13 @@ class PermissionDecided:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class PlanUpdated:
+class PlanUpdated(msgspec.Struct, frozen=True):
     """Always the complete plan."""
 
     entries: tuple[PlanEntry, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class UsageUpdated:
+class UsageUpdated(msgspec.Struct, frozen=True):
     """Sent after each model call. Token counts are for that call; costs are cumulative."""
 
     model: str
@@ -147,23 +134,20 @@ class UsageUpdated:
     session_cost_usd: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RetryNotice:
+class RetryNotice(msgspec.Struct, frozen=True):
     model: str
     attempt: int
     delay: float  # seconds until the next attempt
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class FallbackNotice:
+class FallbackNotice(msgspec.Struct, frozen=True):
     from_model: str
     to_model: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRouted:
+class ModelRouted(msgspec.Struct, frozen=True):
     """smart_routing sent this call to another model."""
 
     from_model: str
@@ -171,8 +155,7 @@ class ModelRouted:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Compacted:
+class Compacted(msgspec.Struct, frozen=True):
     messages_before: int
     messages_after: int
     tokens_before: int
@@ -180,16 +163,14 @@ class Compacted:
     summary: str
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(msgspec.Struct, frozen=True):
     """Something the user should see that is not model output (e.g. an MCP server died)."""
 
     level: NoticeLevel
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class TurnUsage:
+class TurnUsage(msgspec.Struct, frozen=True):
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
@@ -197,10 +178,9 @@ class TurnUsage:
     cost_usd: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TurnFinished:
+class TurnFinished(msgspec.Struct, frozen=True):
     stop_reason: StopReason
-    usage: TurnUsage = field(default_factory=TurnUsage)
+    usage: TurnUsage = msgspec.field(default_factory=TurnUsage)
     message: str | None = None  # why, when the stop is not a plain end_turn
 
 

@@ -10,27 +10,25 @@ Also here: the prompt the host hands to `Engine.submit()`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
+
+import msgspec
 
 from agent.events import Location, ToolContent, ToolKind
 
 # ---------------------------------------------------------------- prompt input
 
 
-@dataclass(frozen=True, slots=True)
-class TextPart:
+class TextPart(msgspec.Struct, frozen=True):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class ImagePart:
+class ImagePart(msgspec.Struct, frozen=True):
     data: str  # base64
     mime_type: str
 
 
-@dataclass(frozen=True, slots=True)
-class ResourcePart:
+class ResourcePart(msgspec.Struct, frozen=True):
     """Context the user attached. `text` is None when it could not be read; then
     `note` says why, and the model is told so instead of the host crashing."""
 
@@ -50,8 +48,7 @@ PermissionOutcome = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class PermissionRequest:
+class PermissionRequest(msgspec.Struct, frozen=True):
     """Shows the user exactly what is being approved: the command or the diff."""
 
     call_id: str
@@ -94,8 +91,7 @@ class FileSystem(Protocol):
 # ---------------------------------------------------------------- commands
 
 
-@dataclass(frozen=True, slots=True)
-class CommandResult:
+class CommandResult(msgspec.Struct, frozen=True):
     exit_code: int | None  # None when killed by a signal or the timeout
     output: str  # combined stdout+stderr, tail-capped
     truncated: bool = False
@@ -121,8 +117,7 @@ class CommandRunner(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Host:
+class Host(msgspec.Struct, frozen=True):
     """Everything the engine borrows from its host for one session."""
 
     permissions: PermissionGate

@@ -11,29 +11,28 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+import msgspec
+
 from agent.events import Location, ToolContent, ToolKind
 from agent.ports import Host
 
 AccessKind = Literal["read", "write", "execute", "external", "none"]
 
 
-@dataclass(frozen=True, slots=True)
-class ToolSpec:
+class ToolSpec(msgspec.Struct, frozen=True):
     name: str  # what the model calls; MCP tools are "mcp__<server>__<tool>"
     description: str
     input_schema: Mapping[str, object]
     kind: ToolKind = "other"
 
 
-@dataclass(frozen=True, slots=True)
-class ToolDescription:
+class ToolDescription(msgspec.Struct, frozen=True):
     title: str
     kind: ToolKind
     locations: tuple[Location, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Access:
+class Access(msgspec.Struct, frozen=True):
     """What a call would touch. `paths` are absolute; `command` is the exact command line."""
 
     kind: AccessKind
@@ -42,8 +41,7 @@ class Access:
     read_only_hint: bool = False  # e.g. an MCP tool annotated readOnlyHint
 
 
-@dataclass(frozen=True, slots=True)
-class ToolOutput:
+class ToolOutput(msgspec.Struct, frozen=True):
     model_text: str  # what goes back to the model as the tool result
     content: tuple[ToolContent, ...] = ()  # what the user sees in the tool call
     is_error: bool = False

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import sys
@@ -48,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def event_json(event: object) -> str:
-    data = dataclasses.asdict(event) if dataclasses.is_dataclass(event) else {"value": str(event)}  # type: ignore[arg-type]
+    import msgspec
+
+    data = msgspec.to_builtins(event) if isinstance(event, msgspec.Struct) else {"value": str(event)}
     return json.dumps({"type": type(event).__name__, **data}, ensure_ascii=False, default=str)
 
 

@@ -19,19 +19,19 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import msgspec
+
 Message = dict[str, object]
 FinishReason = Literal["end_turn", "tool_use", "max_tokens", "refusal"]
 
 
-@dataclass(frozen=True, slots=True)
-class ToolSchema:
+class ToolSchema(msgspec.Struct, frozen=True):
     name: str
     description: str
     parameters: Mapping[str, object]  # JSON schema of the arguments object
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRequest:
+class ModelRequest(msgspec.Struct, frozen=True):
     model: str  # the provider's own model name, without the "provider:" prefix
     system: str
     messages: Sequence[Message]
@@ -44,19 +44,16 @@ class ModelRequest:
 # ---------------------------------------------------------------- stream events
 
 
-@dataclass(frozen=True, slots=True)
-class StreamText:
+class StreamText(msgspec.Struct, frozen=True):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class StreamThought:
+class StreamThought(msgspec.Struct, frozen=True):
     text: str
     signature: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StreamToolCall:
+class StreamToolCall(msgspec.Struct, frozen=True):
     """A complete tool call. `arguments` is None when the model sent invalid JSON;
     then `raw_arguments` holds what it sent, and the engine reports the error to it."""
 
@@ -66,23 +63,20 @@ class StreamToolCall:
     raw_arguments: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class StreamUsage:
+class StreamUsage(msgspec.Struct, frozen=True):
     input_tokens: int
     output_tokens: int
     cached_input_tokens: int = 0
     thought_tokens: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class StreamPlan:
+class StreamPlan(msgspec.Struct, frozen=True):
     """Only the scripted model emits this directly (its `plan` directive)."""
 
     entries: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class StreamEnd:
+class StreamEnd(msgspec.Struct, frozen=True):
     reason: FinishReason
 
 

@@ -10,7 +10,9 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+
+import msgspec
 
 from agent.events import FallbackNotice, RetryNotice
 from agent.providers.base import (
@@ -217,7 +219,7 @@ class ModelClient:
         while True:
             yielded = False
             try:
-                stream = provider.stream(replace(request, model=resolved.name))
+                stream = provider.stream(msgspec.structs.replace(request, model=resolved.name))
                 async for event in _with_inactivity(
                     stream, request.inactivity_timeout, resolved.provider
                 ):
