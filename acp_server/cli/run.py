@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 def event_json(event: object) -> str:
     import msgspec
 
-    data = msgspec.to_builtins(event) if isinstance(event, msgspec.Struct) else {"value": str(event)}
+    data = (
+        msgspec.to_builtins(event) if isinstance(event, msgspec.Struct) else {"value": str(event)}
+    )
     return json.dumps({"type": type(event).__name__, **data}, ensure_ascii=False, default=str)
 
 
