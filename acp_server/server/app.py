@@ -342,6 +342,10 @@ class AgentServer:
     def _new(self, session_id: str, cwd: str, extra: list[str] | None, **state: Any) -> Session:
         from acp_server.server.session import Session
 
+        if self._setup is not None and self._config is not None:
+            # Re-read the configuration for every session: a rotated key needs no restart.
+            self._config, self._home = self._setup()
+
         roots = (cwd, *(normalise_cwd(d) for d in extra or ()))
         state.setdefault("model", self.config.model)
         state.setdefault("mode", self.default_mode)

@@ -142,3 +142,15 @@ async def test_the_process_exits_promptly_when_stdin_closes_mid_turn(tmp_path: P
     await proc.frame()
     _, _, code = await proc.finish()
     assert code == 0
+
+
+async def test_the_configuration_is_read_again_for_each_new_session(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    proc = await spawn(home)
+    await proc.call("initialize", {"protocolVersion": 1})
+    first = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
+    (home / "config.yaml").write_text("permissions:\n  default_mode: read-only\n")
+    second = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
+    await proc.finish()
+    assert first["modes"]["currentModeId"] == "ask"
+    assert second["modes"]["currentModeId"] == "read-only"
