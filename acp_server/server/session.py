@@ -313,6 +313,7 @@ class Session:
             for update in self.ledger.close_all("The turn ended before this call finished."):
                 await self.send(update)
             self.persist_history()
+            self.server.store.flush()  # the turn's updates become readable by other processes
         response: dict[str, object] = {"stopReason": stop}
         if usage is not None:
             response["usage"] = {

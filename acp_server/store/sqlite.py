@@ -1,14 +1,17 @@
 """The session store: one SQLite database in WAL mode under the profile home.
 
-Every `session/update` is appended as it happens (one committed INSERT), so a
-`kill -9` mid-turn loses at most the update being written, and `session/load`
-after a restart replays from the database alone. Updates are stored as the
-JSON already sent on the wire, so replay re-sends bytes without re-encoding.
+Every `session/update` is appended as it happens, before it is sent: first to
+this process's journal (one `write()`, see journal.py), which is moved into the
+`updates` table in one transaction every JOURNAL_BATCH updates, at the end of a
+turn (`flush()`) and before any read. A `kill -9` mid-turn therefore loses at
+most the update being written, and the next process to open the store ingests
+the dead process's journal before it answers anything. Updates are stored as
+the JSON already sent on the wire, so replay re-sends bytes without re-encoding.
 
 API (also used by `acp-server sessions ...`):
   SessionStore.open(path) -> SessionStore
   create(record), get(id), update_meta(id, **fields), delete(id), prune(older_than_days)
-  append_update(id, payload_json: bytes, turn) -> seq;  updates(id) -> list[bytes]
+  append_update(id, payload_json: bytes, turn) -> seq;  updates(id) -> list[bytes];  flush()
   list(cwd=None, cursor=0, limit=50, since=None) -> (records, next_cursor | None)
   record_usage(id, turn, model, input_tokens, output_tokens, cost_usd), usage(id), usage_by_day()
   integrity_check() -> str;  close()
@@ -24,7 +27,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acp_server.store.journal import Journal, recover
+
 SCHEMA_VERSION = 2
+# Updates held in the journal before they are moved into SQLite. A batch costs
+# a few ms to commit; bigger batches only delay what other processes can read.
+JOURNAL_BATCH = 2048
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -105,6 +113,8 @@ class SessionStore:
         self._db = connection
         self.path = path
         self._seq: dict[str, int] = {}
+        self.journal_dir = path.with_name(path.stem + ".journal")
+        self._journal: Journal | None = None  # created by the first append
 
     @classmethod
     def open(cls, path: Path) -> SessionStore:
@@ -124,6 +134,7 @@ class SessionStore:
             connection.execute("PRAGMA foreign_keys=ON")
             store = cls(connection, path)
             store._migrate()
+            store._recover_journals()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"cannot open the session database {path}: {error}") from None
         return store
@@ -140,6 +151,33 @@ class SessionStore:
                 f"BEGIN; {_MIGRATIONS[version]}; DELETE FROM schema_version; "
                 f"INSERT INTO schema_version VALUES ({version}); COMMIT;"
             )
+
+    def _recover_journals(self) -> None:
+        for journal_path, rows in recover(self.journal_dir):
+            self._insert(rows)
+            journal_path.unlink(missing_ok=True)
+
+    def _insert(self, rows: Iterable[tuple[str, int, int, float, bytes]]) -> None:
+        # OR IGNORE: a crash between this commit and the journal's truncation
+        # re-ingests the same (session, seq) rows on the next open.
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO updates (session_id, seq, turn, ts, payload) "
+                "VALUES (?,?,?,?,?)",
+                rows,
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def flush(self) -> None:
+        """Move journaled updates into SQLite, where other processes can read them."""
+        journal = self._journal
+        if journal is not None and journal.pending:
+            self._insert(journal.take())
+            journal.clear()
 
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
@@ -190,6 +228,7 @@ class SessionStore:
         )
 
     def delete(self, session_id: str) -> bool:
+        self.flush()
         cursor = self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         self._db.execute("DELETE FROM updates WHERE session_id = ?", (session_id,))
         self._db.execute("DELETE FROM usage WHERE session_id = ?", (session_id,))
@@ -228,19 +267,18 @@ class SessionStore:
 
     def append_update(self, session_id: str, payload: bytes, turn: int = 0) -> int:
         seq = self._next_seq(session_id)
-        self._db.execute(
-            "INSERT INTO updates (session_id, seq, turn, ts, payload) VALUES (?,?,?,?,?)",
-            (session_id, seq, turn, time.time(), payload),
-        )
+        journal = self._journal
+        if journal is None:
+            journal = self._journal = Journal(self.journal_dir)
+        journal.append(session_id, seq, turn, time.time(), payload)
+        if len(journal.pending) >= JOURNAL_BATCH:
+            self.flush()
         return seq
 
     def append_updates(self, session_id: str, payloads: Iterable[bytes], turn: int = 0) -> None:
-        self._db.execute("BEGIN")
-        try:
-            for payload in payloads:
-                self.append_update(session_id, payload, turn)
-        finally:
-            self._db.execute("COMMIT")
+        """Many updates at once, straight into SQLite (forks, imports)."""
+        now = time.time()
+        self._insert([(session_id, self._next_seq(session_id), turn, now, p) for p in payloads])
 
     def _next_seq(self, session_id: str) -> int:
         if session_id not in self._seq:
@@ -252,12 +290,14 @@ class SessionStore:
         return self._seq[session_id]
 
     def updates(self, session_id: str) -> list[bytes]:
+        self.flush()
         rows = self._db.execute(
             "SELECT payload FROM updates WHERE session_id = ? ORDER BY seq", (session_id,)
         )
         return [bytes(r[0]) for r in rows]
 
     def update_count(self, session_id: str) -> int:
+        self.flush()
         return int(
             self._db.execute(
                 "SELECT COUNT(*) FROM updates WHERE session_id = ?", (session_id,)
@@ -308,4 +348,8 @@ class SessionStore:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
     def close(self) -> None:
+        self.flush()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
         self._db.close()

@@ -1,0 +1,137 @@
+"""The session store and its journal, across real processes that crash."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from acp_server.store import SessionRecord, SessionStore
+from acp_server.store.journal import decode_records, encode_record, recover
+from acp_server.store.sqlite import JOURNAL_BATCH
+
+
+def _child(db: Path, body: str) -> subprocess.Popen[str]:
+    script = textwrap.dedent(
+        f"""
+        import os, sys
+        from pathlib import Path
+        from acp_server.store import SessionRecord, SessionStore
+        store = SessionStore.open(Path({str(db)!r}))
+        store.create(SessionRecord(id="s1", cwd="/w"))
+        """
+    ) + textwrap.dedent(body)
+    return subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+
+def _rows_in_sqlite(db: Path, session_id: str) -> list[bytes]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT payload FROM updates WHERE session_id = ? ORDER BY seq", (session_id,)
+        )
+        return [bytes(r[0]) for r in rows]
+
+
+def test_appends_read_back_in_order_in_the_same_process(tmp_path: Path) -> None:
+    store = SessionStore.open(tmp_path / "sessions.db")
+    store.create(SessionRecord(id="s", cwd="/w"))
+    payloads = [b'{"n":%d}' % i for i in range(10)]
+    for payload in payloads:
+        store.append_update("s", payload, turn=1)
+    assert store.updates("s") == payloads
+    assert store.update_count("s") == 10
+    store.close()
+    assert not list((tmp_path / "sessions.journal").glob("*.journal"))
+
+
+def test_a_crashed_process_journal_is_ingested_by_the_next_open(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    child = _child(
+        db,
+        """
+        for i in range(500):
+            store.append_update("s1", b'{"n":%d}' % i, 1)
+        os._exit(9)  # no flush, no close: as good as kill -9
+        """,
+    )
+    assert child.wait(timeout=30) == 9
+    assert _rows_in_sqlite(db, "s1") == []  # only the journal holds them
+    store = SessionStore.open(db)
+    assert store.updates("s1") == [b'{"n":%d}' % i for i in range(500)]
+    assert store.integrity_check() == "ok"
+    assert not list(store.journal_dir.glob("*.journal"))
+    # The next append continues the sequence instead of colliding with it.
+    store.append_update("s1", b'{"n":500}')
+    assert store.updates("s1")[-1] == b'{"n":500}'
+    store.close()
+
+
+def test_a_live_process_journal_is_left_alone(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    child = _child(
+        db,
+        """
+        for i in range(5):
+            store.append_update("s1", b'{"n":%d}' % i, 1)
+        print("ready", flush=True)
+        sys.stdin.readline()
+        store.close()
+        """,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "ready"
+    other = SessionStore.open(db)
+    assert other.updates("s1") == []  # not stolen from its living owner
+    assert len(list(other.journal_dir.glob("*.journal"))) == 1
+    child.stdin.write("\n")
+    child.stdin.flush()
+    assert child.wait(timeout=30) == 0
+    assert other.updates("s1") == [b'{"n":%d}' % i for i in range(5)]  # the owner flushed
+    other.close()
+
+
+def test_a_full_batch_reaches_sqlite_during_a_turn(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    store = SessionStore.open(db)
+    store.create(SessionRecord(id="s", cwd="/w"))
+    for i in range(JOURNAL_BATCH):
+        store.append_update("s", b'{"n":%d}' % i)
+    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH
+    store.append_update("s", b"{}")
+    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH  # the next batch waits
+    store.flush()
+    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH + 1
+    store.close()
+
+
+def test_a_torn_record_ends_the_journal() -> None:
+    whole = [encode_record("s", i, 1, 1.5, b'{"text":"a\\u0000b"}') for i in range(1, 4)]
+    data = b"".join(whole)
+    torn = data + encode_record("s", 4, 1, 1.5, b'{"n":4}')[:-3]
+    rows, used = decode_records(torn)
+    assert [r[1] for r in rows] == [1, 2, 3]
+    assert used == len(data)
+    assert rows[0] == ("s", 1, 1, 1.5, b'{"text":"a\\u0000b"}')
+    flipped = bytearray(data)
+    flipped[-2] ^= 1  # a corrupted byte inside the last record
+    assert [r[1] for r in decode_records(bytes(flipped))[0]] == [1, 2]
+
+
+def test_ingesting_the_same_journal_twice_adds_nothing(tmp_path: Path) -> None:
+    # A crash between the SQLite commit and the journal's truncation.
+    db = tmp_path / "sessions.db"
+    store = SessionStore.open(db)
+    store.create(SessionRecord(id="s", cwd="/w"))
+    store.append_update("s", b'{"n":1}')
+    store.flush()
+    store.close()
+    journal_dir = tmp_path / "sessions.journal"
+    (journal_dir / "99999-dead.journal").write_bytes(encode_record("s", 1, 0, 1.0, b'{"n":1}'))
+    assert [path.name for path, _ in recover(journal_dir)] == ["99999-dead.journal"]
+    store = SessionStore.open(db)
+    assert store.updates("s") == [b'{"n":1}']
+    store.close()
