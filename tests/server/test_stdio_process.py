@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,19 +130,62 @@ async def test_a_session_loads_in_a_new_process_after_a_restart(tmp_path: Path) 
     assert any(u["sessionUpdate"] == "user_message_chunk" for u in replayed)
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
 async def test_the_process_exits_promptly_when_stdin_closes_mid_turn(tmp_path: Path) -> None:
-    proc = await spawn(tmp_path / "home")
+    """Closing stdin mid-command: exit within 2 s, the command killed, the turn kept."""
+    home = tmp_path / "home"
+    proc = await spawn(home, "--mode", "yolo")
     await proc.call("initialize", {"protocolVersion": 1})
     session = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"][
         "sessionId"
     ]
     await proc.send(
         "session/prompt",
-        {"sessionId": session, "prompt": [{"type": "text", "text": "say x\nwait 60"}]},
+        {"sessionId": session, "prompt": [{"type": "text", "text": "say x\nrun sleep 60"}]},
     )
-    await proc.frame()
+    while (await proc.frame())["params"]["update"].get("status") != "in_progress":
+        pass
+    children: list[int] = []
+    for _ in range(200):  # the command is spawned right after its in_progress update
+        if children := _children(proc.process.pid):
+            break
+        await asyncio.sleep(0.01)
+    assert children, "the command never started"
+    started = time.monotonic()
     _, _, code = await proc.finish()
-    assert code == 0
+    elapsed = time.monotonic() - started
+    assert code == 0 and elapsed < 2.0
+    for _ in range(100):  # killed with its process group; init reaps it
+        if not any(_alive(pid) for pid in children):
+            break
+        await asyncio.sleep(0.02)
+    assert not any(_alive(pid) for pid in children), "an orphaned child outlived the server"
+    again = await spawn(home)
+    await again.call("initialize", {"protocolVersion": 1})
+    await again.call("session/load", {"sessionId": session, "cwd": str(tmp_path), "mcpServers": []})
+    await again.finish()
+    replayed = [json.loads(line) for line in again.lines]
+    chunks = [
+        f["params"]["update"]["content"]["text"]
+        for f in replayed
+        if f.get("method") == "session/update"
+        and f["params"]["update"]["sessionUpdate"] == "agent_message_chunk"
+    ]
+    assert chunks == ["x"]  # what the editor saw before it left was kept
 
 
 async def test_the_configuration_is_read_again_for_each_new_session(tmp_path: Path) -> None:
