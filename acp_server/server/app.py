@@ -218,6 +218,10 @@ class AgentServer:
             if self.home is None:
                 raise RpcError.internal_error("no home directory: set ACP_SERVER_HOME")
             self._store = SessionStore.open(self.home / "sessions.db")
+            if self.endpoint is not None:
+                # Journal writes wait for the writer: one write() per batch of
+                # frames, still always before those frames are sent.
+                self.endpoint.before_write = self._store.write_ahead()
         return self._store
 
     def engine_config(self) -> EngineConfig:

@@ -23,7 +23,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +115,7 @@ class SessionStore:
         self._seq: dict[str, int] = {}
         self.journal_dir = path.with_name(path.stem + ".journal")
         self._journal: Journal | None = None  # created by the first append
+        self._deferred = False
 
     @classmethod
     def open(cls, path: Path) -> SessionStore:
@@ -171,6 +172,20 @@ class SessionStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def write_ahead(self) -> Callable[[], None]:
+        """Hold journal writes in memory until the returned function is called.
+
+        The caller promises to call it before it sends anything appended since
+        the last call; a server does so once per batch of outgoing frames."""
+        self._deferred = True
+        if self._journal is not None:
+            self._journal.deferred = True
+        return self.sync_journal
+
+    def sync_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.sync()
 
     def flush(self) -> None:
         """Move journaled updates into SQLite, where other processes can read them."""
@@ -269,7 +284,7 @@ class SessionStore:
         seq = self._next_seq(session_id)
         journal = self._journal
         if journal is None:
-            journal = self._journal = Journal(self.journal_dir)
+            journal = self._journal = Journal(self.journal_dir, deferred=self._deferred)
         journal.append(session_id, seq, turn, time.time(), payload)
         if len(journal.pending) >= JOURNAL_BATCH:
             self.flush()

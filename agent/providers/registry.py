@@ -243,16 +243,22 @@ async def _with_inactivity(
 ) -> AsyncIterator[StreamEvent]:
     """Relay `stream`, ending it with StreamStalled after `seconds` of silence.
 
-    The provider stream runs in its own pump task and a watchdog timer is reset
-    on every event, so no timeout scope ever spans a `yield` and cancelling the
-    consumer cancels the pump (which closes the HTTP stream)."""
+    The provider stream runs in its own pump task, so no timeout scope ever
+    spans a `yield` and cancelling the consumer cancels the pump (which closes
+    the HTTP stream). The watchdog is not reset per event (a timer per streamed
+    delta was 5% of the server's time while streaming): events stamp the time,
+    and the watchdog, when it fires early, sleeps again until the stamped time
+    plus `seconds`."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1024)
     finished = object()
+    last_activity = loop.time()
 
     async def pump() -> None:
+        nonlocal last_activity
         try:
             async for event in stream:
+                last_activity = loop.time()
                 await queue.put(event)
             await queue.put(finished)
         except asyncio.CancelledError:
@@ -265,11 +271,16 @@ async def _with_inactivity(
         f"{provider}: no data for {seconds:g} s", retryable=True, provider=provider
     )
 
-    def on_silence() -> None:
+    def check_silence() -> None:
+        nonlocal watchdog
+        due = last_activity + seconds
+        if loop.time() < due:
+            watchdog = loop.call_at(due, check_silence)
+            return
         task.cancel()
         queue.put_nowait(stalled) if not queue.full() else None
 
-    watchdog = loop.call_later(seconds, on_silence)
+    watchdog = loop.call_at(last_activity + seconds, check_silence)
     try:
         while True:
             item = await queue.get()
@@ -277,8 +288,7 @@ async def _with_inactivity(
                 return
             if isinstance(item, BaseException):
                 raise item
-            watchdog.cancel()
-            watchdog = loop.call_later(seconds, on_silence)
+            last_activity = loop.time()  # a slow consumer is not a silent provider
             yield item  # type: ignore[misc]
     finally:
         watchdog.cancel()
