@@ -5,12 +5,13 @@ Why: committing one SQLite transaction per streamed `session/update` cost
 `write()` to an O_APPEND file costs about 1 us and survives a `kill -9` the
 same way a WAL commit with `synchronous=NORMAL` does (both sit in the page
 cache until the OS writes them out). The store appends each update here before
-it is sent, and moves the journal into SQLite in one transaction every few
-thousand updates, at the end of each turn and before any read.
+it is sent. Every few thousand updates, at the end of each turn and before any
+read, the store starts a new journal and moves the full one into SQLite in one
+transaction on its ingest thread, then deletes it.
 
-Each process owns one file, `<dir>/<pid>-<token>.journal`, and holds an
-exclusive `flock` on it for its whole life. A journal whose lock can be taken
-belongs to a process that died: `recover()` yields its records so the store
+A process owns one or two files, `<dir>/<pid>-<token>.journal` (the current one
+and one being ingested), and holds an exclusive `flock` on each until it is
+ingested. A journal whose lock can be taken belongs to a process that died: `recover()` yields its records so the store
 can ingest them (idempotently, keyed by session and sequence number) and then
 deletes the file. A record torn by a crash mid-write fails its CRC and ends the
 file: the editor never saw it, because it is written before it is sent.
@@ -105,19 +106,18 @@ class Journal:
             data = data[os.write(self._fd, data) :]
 
     def take(self) -> list[Row]:
-        """The records not yet in SQLite; call `clear()` once they are committed."""
+        """Every record appended; the owner stops appending before it takes them."""
         return self.pending
-
-    def clear(self) -> None:
-        self.pending = []
-        self._unwritten.clear()  # committed to SQLite, so the file need not hold them
-        os.ftruncate(self._fd, 0)
 
     def close(self) -> None:
         """Remove the file; only call once everything in it is committed."""
-        os.close(self._fd)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        os.close(self._fd)
+
+    def release(self) -> None:
+        """Let go of the file without removing it: the next open recovers it."""
+        os.close(self._fd)
 
 
 def recover(directory: Path) -> Iterator[tuple[Path, list[Row]]]:

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from acp_server.store import SessionRecord, SessionStore
@@ -100,9 +101,14 @@ def test_a_full_batch_reaches_sqlite_during_a_turn(tmp_path: Path) -> None:
     store.create(SessionRecord(id="s", cwd="/w"))
     for i in range(JOURNAL_BATCH):
         store.append_update("s", b'{"n":%d}' % i)
-    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH
     store.append_update("s", b"{}")
+    journals = list(store.journal_dir.glob("*.journal"))
+    for _ in range(500):  # the full batch is moved by the ingest thread
+        if len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH:
+            break
+        time.sleep(0.01)
     assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH  # the next batch waits
+    assert len(journals) in (1, 2) and len(list(store.journal_dir.glob("*.journal"))) == 1
     store.flush()
     assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH + 1
     store.close()
