@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from agent.events import Compacted
 from agent.providers import Message
@@ -22,8 +23,7 @@ def estimate_tokens(messages: Sequence[Message]) -> int:
     return sum(len(json.dumps(m, ensure_ascii=False)) for m in messages) // 4
 
 
-@dataclass(frozen=True, slots=True)
-class CompactionResult:
+class CompactionResult(msgspec.Struct, frozen=True):
     messages: list[Message]
     event: Compacted
 

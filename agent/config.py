@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from agent.providers.registry import ProviderConfig
 
 
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
+class EngineConfig(msgspec.Struct, frozen=True):
     model: str | None = None  # default model id ("provider:model"); Engine(model=...) wins
     fallback_models: tuple[str, ...] = ()
-    providers: Mapping[str, ProviderConfig] = field(default_factory=dict)
+    providers: Mapping[str, ProviderConfig] = msgspec.field(default_factory=dict)
     max_turns: int = 90  # model requests per prompt
     max_budget_usd: float | None = None  # per session
     tool_concurrency: int = 4
@@ -25,7 +25,7 @@ class EngineConfig:
     context_window_override: int | None = None  # tests and small local models
     allow: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()
-    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    prices: Mapping[str, tuple[float, float]] = msgspec.field(default_factory=dict)
     smart_routing: bool = False
     cheap_model: str | None = None
     smart_routing_max_chars: int = 160

@@ -8,19 +8,19 @@ call is never rejected.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from agent.events import TurnUsage
 from agent.ports import ImagePart, PromptPart, ResourcePart, TextPart
 from agent.providers import Message, StreamToolCall
 
 
-@dataclass
-class Step:
-    text: list[str] = field(default_factory=list)
-    thinking: list[str] = field(default_factory=list)
+class Step(msgspec.Struct):
+    text: list[str] = msgspec.field(default_factory=list)
+    thinking: list[str] = msgspec.field(default_factory=list)
     signature: str | None = None
-    calls: list[StreamToolCall] = field(default_factory=list)
+    calls: list[StreamToolCall] = msgspec.field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from agent.tooling import Access
 from agent.tools.paths import is_sensitive, within_roots
@@ -23,8 +24,7 @@ MODES: tuple[Mode, ...] = ("ask", "accept-edits", "read-only", "yolo")
 Action = Literal["allow", "ask", "deny"]
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
     action: Action
     reason: str
     by: str  # "mode:ask", "rule:run_command:git *", "sensitive", "roots", ...

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from agent.policy import decide
 from agent.tooling import Access, Tool
 
 
-@dataclass(frozen=True, slots=True)
-class ToolInfo:
+class ToolInfo(msgspec.Struct, frozen=True):
     name: str
     description: str
     source: str  # "builtin" or "mcp:<server>"

@@ -8,7 +8,6 @@ knowing the tool), and runs against the host ports in `ToolContext`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
@@ -49,17 +48,16 @@ class ToolOutput(msgspec.Struct, frozen=True):
     locations: tuple[Location, ...] | None = None
 
 
-@dataclass(slots=True)
-class ToolContext:
+class ToolContext(msgspec.Struct):
     call_id: str
     cwd: str
     roots: tuple[str, ...]  # cwd first, then additional directories
     host: Host
     command_timeout: float = 120.0
     # Show live content in the tool call (e.g. an editor terminal) while it runs.
-    report: Callable[[tuple[ToolContent, ...]], None] = field(default=lambda _content: None)
+    report: Callable[[tuple[ToolContent, ...]], None] = msgspec.field(default=lambda _content: None)
     # Emit an engine event directly (the plan tool publishes PlanUpdated this way).
-    emit_event: Callable[[object], None] = field(default=lambda _event: None)
+    emit_event: Callable[[object], None] = msgspec.field(default=lambda _event: None)
 
 
 class ToolInputError(Exception):

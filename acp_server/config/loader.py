@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from acp_server.config.defaults import DEFAULT_CONFIG, SECRET_ENV_VARS
 from acp_server.config.schema import Config, McpServerSettings, ProviderSettings
@@ -90,9 +91,11 @@ def _set(config: Config, key: str, value: Any, where: str) -> Config:
     ):
         raise ConfigError(f"{where}: logging.level must be DEBUG, INFO, WARNING or ERROR")
     if not rest:
-        return replace(config, **{head: checked})
+        return msgspec.structs.replace(config, **{head: checked})
     section = getattr(config, head)
-    return replace(config, **{head: replace(section, **{rest: checked})})
+    return msgspec.structs.replace(
+        config, **{head: msgspec.structs.replace(section, **{rest: checked})}
+    )
 
 
 def _providers(value: Any, where: str) -> dict[str, ProviderSettings]:
@@ -209,11 +212,13 @@ def _apply_yaml(config: Config, path: Path) -> Config:
         where = _where(str(path), key_node.start_mark.line + 1)
         value = yaml.safe_load(yaml.serialize(value_node))
         if key == "providers":
-            config = replace(config, providers={**config.providers, **_providers(value, where)})
+            config = msgspec.structs.replace(
+                config, providers={**config.providers, **_providers(value, where)}
+            )
         elif key == "mcp_servers":
-            config = replace(config, mcp_servers=_mcp_servers(value, where))
+            config = msgspec.structs.replace(config, mcp_servers=_mcp_servers(value, where))
         elif key == "prices":
-            config = replace(config, prices=_prices(value, where))
+            config = msgspec.structs.replace(config, prices=_prices(value, where))
         else:
             config = _set(config, key, value, where)
     return config
@@ -272,21 +277,23 @@ def load_config(
             and settings.api_key_env
             and merged_env.get(settings.api_key_env)
         ):
-            providers[name] = replace(settings, api_key=merged_env[settings.api_key_env])
+            providers[name] = msgspec.structs.replace(
+                settings, api_key=merged_env[settings.api_key_env]
+            )
     for var, provider in SECRET_ENV_VARS.items():
         if merged_env.get(var) and not (providers.get(provider) and providers[provider].api_key):
-            providers[provider] = replace(
+            providers[provider] = msgspec.structs.replace(
                 providers.get(provider, ProviderSettings()), api_key=merged_env[var]
             )
-    return replace(config, providers=providers)
+    return msgspec.structs.replace(config, providers=providers)
 
 
 def config_as_dict(config: Config, *, mask: bool = True) -> dict[str, Any]:
     """The configuration as plain data, secrets masked (for `config show`)."""
 
     def plain(value: Any, key: str = "") -> Any:
-        if is_dataclass(value):
-            return {f.name: plain(getattr(value, f.name), f.name) for f in fields(value)}
+        if isinstance(value, msgspec.Struct):
+            return {name: plain(getattr(value, name), name) for name in value.__struct_fields__}
         if isinstance(value, dict):
             return {str(k): plain(v, str(k)) for k, v in value.items()}
         if isinstance(value, tuple):

@@ -152,6 +152,8 @@ class AgentServer:
 
     def mcp_specs(self, servers: list[acp.McpServer] | None, cwd: str) -> list[Any]:
         """ACP McpServer entries plus the user's configured servers, as hub specs."""
+        if not servers and not self.config.mcp_servers:
+            return []  # and the MCP modules stay unimported
         from agent.mcp import McpServerSpec
 
         specs = []
@@ -418,7 +420,7 @@ class AgentServer:
         source = self.store.get(params.session_id)
         if source is None:
             raise RpcError.resource_not_found(f"session {params.session_id}")
-        from dataclasses import replace
+        from msgspec.structs import replace
 
         if (active := self.sessions.get(params.session_id)) is not None:
             source = replace(

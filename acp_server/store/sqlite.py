@@ -26,8 +26,9 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from acp_server.store.journal import Journal, recover
 
@@ -81,19 +82,18 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 
-@dataclass
-class SessionRecord:
+class SessionRecord(msgspec.Struct):
     id: str
     cwd: str
-    additional_dirs: list[str] = field(default_factory=list)
+    additional_dirs: list[str] = msgspec.field(default_factory=list)
     title: str | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
     model: str | None = None
     mode: str | None = None
     thought_level: str | None = None
-    grants: list[str] = field(default_factory=list)
-    messages: list[dict[str, object]] = field(default_factory=list)
+    grants: list[str] = msgspec.field(default_factory=list)
+    messages: list[dict[str, object]] = msgspec.field(default_factory=list)
     cost_usd: float = 0.0
 
 

@@ -16,7 +16,6 @@ The system prompt is passed separately in `ModelRequest.system`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import msgspec
@@ -99,14 +98,25 @@ class Provider(Protocol):
 # ---------------------------------------------------------------- errors
 
 
-@dataclass
 class ProviderError(Exception):
-    message: str
-    retryable: bool = False
-    retry_after: float | None = None  # seconds, from Retry-After when given
-    status: int | None = None
-    provider: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
+    """A model call failed; `retryable` says whether trying again may help."""
+
+    def __init__(
+        self,
+        message: str,
+        retryable: bool = False,
+        retry_after: float | None = None,  # seconds, from Retry-After when given
+        status: int | None = None,
+        provider: str = "",
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status = status
+        self.provider = provider
+        self.extra = extra if extra is not None else {}
 
     def __str__(self) -> str:
         return self.message

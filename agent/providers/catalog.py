@@ -7,13 +7,13 @@ rather than a guess that would mislead the budget.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 DEFAULT_WINDOW = 128_000
 
 
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
+class ModelInfo(msgspec.Struct, frozen=True):
     id: str
     context_window: int = DEFAULT_WINDOW
     input_price_per_mtok: float | None = None

@@ -10,7 +10,6 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import msgspec
 
@@ -26,15 +25,13 @@ from agent.providers.base import (
 from agent.providers.catalog import LOCAL_PROVIDERS
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderConfig:
+class ProviderConfig(msgspec.Struct, frozen=True):
     base_url: str | None = None
     api_key: str | None = None
     api_key_env: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Builtin:
+class _Builtin(msgspec.Struct, frozen=True):
     kind: str  # "openai" | "anthropic"
     key_env: str | None
     base_url: str | None
@@ -52,8 +49,7 @@ BUILTIN_PROVIDERS: dict[str, _Builtin] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ResolvedModel:
+class ResolvedModel(msgspec.Struct, frozen=True):
     model_id: str
     provider: str
     kind: str  # "openai" | "anthropic" | "scripted"
@@ -127,8 +123,7 @@ def build_provider(resolved: ResolvedModel) -> Provider:
     return OpenAICompatProvider(resolved.provider, resolved.api_key, resolved.base_url)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     max_attempts: int = 4
     base_delay: float = 1.0
     max_delay: float = 30.0
@@ -141,15 +136,14 @@ class RetryPolicy:
         return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
 
 
-@dataclass
-class BreakerBoard:
+class BreakerBoard(msgspec.Struct):
     """Per-provider circuit breakers: open after `threshold` consecutive failures,
     let one call through (half-open) after `cooldown` seconds."""
 
     threshold: int = 5
     cooldown: float = 30.0
-    _failures: dict[str, int] = field(default_factory=dict)
-    _opened_at: dict[str, float] = field(default_factory=dict)
+    _failures: dict[str, int] = msgspec.field(default_factory=dict)
+    _opened_at: dict[str, float] = msgspec.field(default_factory=dict)
 
     def allows(self, provider: str) -> bool:
         opened = self._opened_at.get(provider)

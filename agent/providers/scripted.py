@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from agent.providers.base import (
     Message,
@@ -33,8 +34,7 @@ TOOL_DIRECTIVES = frozenset({"read", "write", "edit", "run", "mcp", "plan"})
 PLAIN_DIRECTIVES = frozenset({"say", "think", "stream", "wait", "usage"})
 
 
-@dataclass(frozen=True, slots=True)
-class Directive:
+class Directive(msgspec.Struct, frozen=True):
     verb: str
     rest: str
 
