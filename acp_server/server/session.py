@@ -120,15 +120,17 @@ class Session:
 
     async def replay(self) -> None:
         """Re-send the stored history; close any tool call a crash left open."""
-        batch: list[object] = []
+        # The params of every replayed frame: this prefix, the stored update, "}".
+        prefix = b'{"sessionId":' + msgspec.json.encode(self.id) + b',"update":'
+        batch: list[bytes] = []
         for payload in self.server.store.updates(self.id):
             if b'"tool_call' in payload:
                 self.ledger.observe(msgspec.json.decode(payload))
-            batch.append({"sessionId": self.id, "update": msgspec.Raw(payload)})
+            batch.append(prefix + payload + b"}")
             if len(batch) == 512:
-                await self.server.endpoint.notify_many("session/update", batch)
+                await self.server.endpoint.notify_encoded("session/update", batch)
                 batch = []
-        await self.server.endpoint.notify_many("session/update", batch)
+        await self.server.endpoint.notify_encoded("session/update", batch)
         for update in self.ledger.close_all(
             "Interrupted: the agent stopped before this call finished."
         ):

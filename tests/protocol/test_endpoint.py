@@ -307,13 +307,16 @@ async def test_two_endpoints_talk_both_ways() -> None:
     await asyncio.wait_for(asyncio.gather(*tasks), 5)
 
 
-async def test_notify_many_sends_the_same_frames_in_order_and_observers_see_each() -> None:
+async def test_notify_encoded_sends_the_frames_notify_would_and_observers_see_each() -> None:
     seen: list[bytes] = []
     async with endpoint_with_raw_peer(
         observers=[lambda d, f: seen.append(f) if d == "out" else None]
     ) as (endpoint, peer):
-        await endpoint.notify_many("session/update", [{"n": n} for n in range(5)])
-        frames = [await peer.receive() for _ in range(5)]
-    assert [f["params"]["n"] for f in frames] == list(range(5))
+        await endpoint.notify_encoded("session/update", [b'{"n":%d}' % n for n in range(5)])
+        await endpoint.notify("session/update", {"n": 5})
+        frames = [await peer.receive() for _ in range(6)]
+    assert [f["params"]["n"] for f in frames] == list(range(6))
+    assert seen[0] == b'{"jsonrpc":"2.0","method":"session/update","params":{"n":0}}'
+    assert seen[5] == b'{"jsonrpc":"2.0","method":"session/update","params":{"n":5}}'
     assert all(f["method"] == "session/update" and "id" not in f for f in frames)
-    assert len(seen) == 5 and all(b"\n" not in f for f in seen)
+    assert len(seen) == 6 and all(b"\n" not in f for f in seen)
