@@ -15,6 +15,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import itertools
@@ -60,13 +61,26 @@ class ByteWriter(Protocol):
 
 
 class Route:
-    """A handler and the type its params decode into (None: raw builtins)."""
+    """A handler and the type its params decode into (None: raw builtins).
 
-    __slots__ = ("handler", "params")
+    `overtakes`: the reply may go out ahead of notifications already queued
+    (say, another session's stream), so a quick request stays quick during a
+    long stream. Leave it off where the reply promises to follow notifications,
+    as a prompt's reply follows its updates and a load's its replay.
+    """
 
-    def __init__(self, params: type[Any] | None, handler: Callable[[Any], Awaitable[Any]]) -> None:
+    __slots__ = ("handler", "overtakes", "params")
+
+    def __init__(
+        self,
+        params: type[Any] | None,
+        handler: Callable[[Any], Awaitable[Any]],
+        *,
+        overtakes: bool = False,
+    ) -> None:
         self.params = params
         self.handler = handler
+        self.overtakes = overtakes
 
 
 class AfterResponse:
@@ -104,6 +118,7 @@ class Endpoint:
         self._task_ids: dict[asyncio.Task[None], str | int] = {}
         self._cancelled_by_peer: set[str | int] = set()
         self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_FRAMES)
+        self._overtaking: collections.deque[bytes] = collections.deque()  # written first
         self._inbox: asyncio.Queue[jsonrpc.Notification | None] = asyncio.Queue()
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -275,11 +290,16 @@ class Endpoint:
             failure = RpcError.internal_error(f"{request.method} failed; see the agent log")
             await self._send(jsonrpc.error_frame(request.id, failure))
             return
-        if isinstance(result, AfterResponse):
-            await self._send(jsonrpc.result_frame(request.id, _result_value(result.result)))
-            await result.then()
+        value = result.result if isinstance(result, AfterResponse) else result
+        reply = jsonrpc.result_frame(request.id, _result_value(value))
+        if route.overtakes and not self._closed:
+            self._overtaking.append(encode_frame(reply))
+            with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
+                self._outbox.put_nowait(b"")  # wake the writer
         else:
-            await self._send(jsonrpc.result_frame(request.id, _result_value(result)))
+            await self._send(reply)
+        if isinstance(result, AfterResponse):
+            await result.then()
 
     async def _notification_loop(self) -> None:
         while (message := await self._inbox.get()) is not None:
@@ -319,6 +339,13 @@ class Endpoint:
                 batch.append(self._outbox.get_nowait())
             closing = None in batch  # the shutdown sentinel: nothing after it is sent
             frames = [f for f in (batch[: batch.index(None)] if closing else batch) if f]
+            if self._overtaking:
+                frames[:0] = self._overtaking
+                self._overtaking.clear()
+            if not frames:
+                if closing:
+                    return
+                continue
             if self.before_write is not None:
                 try:
                     self.before_write()

@@ -96,7 +96,9 @@ def _make_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
 
-def typed(type_name: str, handler: Callable[[Any], Awaitable[Any]]) -> Route:
+def typed(
+    type_name: str, handler: Callable[[Any], Awaitable[Any]], *, overtakes: bool = False
+) -> Route:
     """A route whose params decode into a generated schema type, imported on
     first use (the ~180 generated types cost start-up time editors feel)."""
 
@@ -105,7 +107,7 @@ def typed(type_name: str, handler: Callable[[Any], Awaitable[Any]]) -> Route:
 
         return await handler(convert(raw, getattr(schema, type_name)))
 
-    return Route(None, decode_then_handle)
+    return Route(None, decode_then_handle, overtakes=overtakes)
 
 
 class AgentServer:
@@ -254,22 +256,26 @@ class AgentServer:
         )
 
     def routes(self) -> tuple[dict[str, Route], dict[str, Route]]:
+        # Replies that promise nothing about earlier notifications overtake queued
+        # ones, so they stay quick while another session streams. A prompt's reply
+        # follows its updates, a load's its replay, a resume's the closed turn's.
+        quick = {"overtakes": True}
         requests = {
             # Decoded by hand: the generated types are not needed to answer it.
-            "initialize": Route(None, self.initialize),
-            "authenticate": typed("AuthenticateRequest", self.authenticate),
-            "logout": Route(None, self.logout),
-            "session/new": typed("NewSessionRequest", self.new_session),
+            "initialize": Route(None, self.initialize, **quick),
+            "authenticate": typed("AuthenticateRequest", self.authenticate, **quick),
+            "logout": Route(None, self.logout, **quick),
+            "session/new": typed("NewSessionRequest", self.new_session, **quick),
             "session/load": typed("LoadSessionRequest", self.load_session),
             "session/resume": typed("ResumeSessionRequest", self.resume_session),
-            "session/fork": typed("ForkSessionRequest", self.fork_session),
+            "session/fork": typed("ForkSessionRequest", self.fork_session, **quick),
             "session/close": typed("CloseSessionRequest", self.close_session),
-            "session/list": typed("ListSessionsRequest", self.list_sessions),
-            "session/delete": typed("DeleteSessionRequest", self.delete_session),
+            "session/list": typed("ListSessionsRequest", self.list_sessions, **quick),
+            "session/delete": typed("DeleteSessionRequest", self.delete_session, **quick),
             "session/prompt": typed("PromptRequest", self.prompt),
-            "session/set_mode": typed("SetSessionModeRequest", self.set_mode),
+            "session/set_mode": typed("SetSessionModeRequest", self.set_mode, **quick),
             "session/set_config_option": typed(
-                "SetSessionConfigOptionRequest", self.set_config_option
+                "SetSessionConfigOptionRequest", self.set_config_option, **quick
             ),
         }
         notifications = {"session/cancel": typed("CancelNotification", self.cancel)}

@@ -320,3 +320,26 @@ async def test_notify_encoded_sends_the_frames_notify_would_and_observers_see_ea
     assert seen[5] == b'{"jsonrpc":"2.0","method":"session/update","params":{"n":5}}'
     assert all(f["method"] == "session/update" and "id" not in f for f in frames)
     assert len(seen) == 6 and all(b"\n" not in f for f in seen)
+
+
+async def test_an_overtaking_reply_goes_ahead_of_queued_notifications_and_others_wait() -> None:
+    endpoint: Endpoint | None = None
+
+    async def stream_then_reply(params: Any) -> Any:
+        assert endpoint is not None
+        for n in range(50):  # queued, not yet written: nothing here yields
+            await endpoint.notify("session/update", {"n": n})
+        return {"done": params["name"]}
+
+    routes = {
+        "slow/keeps_order": Route(None, stream_then_reply),
+        "quick/overtakes": Route(None, stream_then_reply, overtakes=True),
+    }
+    async with endpoint_with_raw_peer(requests=routes) as (endpoint, peer):
+        peer.send({"jsonrpc": "2.0", "id": 1, "method": "slow/keeps_order", "params": {"name": 1}})
+        first = [await peer.receive() for _ in range(51)]
+        peer.send({"jsonrpc": "2.0", "id": 2, "method": "quick/overtakes", "params": {"name": 2}})
+        second = [await peer.receive() for _ in range(51)]
+    assert [f.get("id") for f in first] == [None] * 50 + [1]  # the reply follows its updates
+    assert [f.get("id") for f in second] == [2] + [None] * 50  # this one jumps the queue
+    assert [f["params"]["n"] for f in second[1:]] == list(range(50))
