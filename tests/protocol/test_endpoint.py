@@ -323,12 +323,11 @@ async def test_notify_encoded_sends_the_frames_notify_would_and_observers_see_ea
 
 
 async def test_an_overtaking_reply_goes_ahead_of_queued_notifications_and_others_wait() -> None:
-    endpoint: Endpoint | None = None
+    holder: list[Endpoint] = []
 
     async def stream_then_reply(params: Any) -> Any:
-        assert endpoint is not None
         for n in range(50):  # queued, not yet written: nothing here yields
-            await endpoint.notify("session/update", {"n": n})
+            await holder[0].notify("session/update", {"n": n})
         return {"done": params["name"]}
 
     routes = {
@@ -336,6 +335,7 @@ async def test_an_overtaking_reply_goes_ahead_of_queued_notifications_and_others
         "quick/overtakes": Route(None, stream_then_reply, overtakes=True),
     }
     async with endpoint_with_raw_peer(requests=routes) as (endpoint, peer):
+        holder.append(endpoint)
         peer.send({"jsonrpc": "2.0", "id": 1, "method": "slow/keeps_order", "params": {"name": 1}})
         first = [await peer.receive() for _ in range(51)]
         peer.send({"jsonrpc": "2.0", "id": 2, "method": "quick/overtakes", "params": {"name": 2}})
