@@ -44,6 +44,8 @@ class Client:
         self.waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.notes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.note_count = 0
+        # Requests from the agent (fs/read_text_file, permission) -> result builders.
+        self.serve: dict[str, Any] = {}
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -69,6 +71,11 @@ class Client:
             elif msg.get("method") == "session/update":
                 self.note_count += 1
                 self.notes.put_nowait(msg)
+            elif "id" in msg and msg.get("method") in self.serve:
+                result = self.serve[msg["method"]](msg["params"])
+                reply = {"jsonrpc": "2.0", "id": msg["id"], "result": result}
+                assert self.process.stdin
+                self.process.stdin.write(json.dumps(reply).encode() + b"\n")
 
     def send(
         self, method: str, params: Any, notify: bool = False
@@ -314,30 +321,66 @@ async def concurrency(
 
 
 async def scaling(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, Any]:
-    """How session/load time and a prompt's round trip grow with size."""
-    table: dict[str, Any] = {"history_events": {}, "prompt_bytes": {}}
+    """How session/load, a prompt, a file read through the editor and MCP start-up
+    grow with the size of the work."""
+    table: dict[str, Any] = {
+        "history_events": {},
+        "prompt_bytes": {},
+        "editor_file_bytes": {},
+        "mcp_tools_session_new": {},
+        "mcp_tools_call": {},
+    }
     for events in (10, 100, 1000, 10000):
         table["history_events"][events] = (await load_replay(argv, env, cwd, events))[
             "seconds"
         ] * 1000
+
+    async def timed_prompt(client: Client, session: str, text: str) -> float:
+        start = time.perf_counter()
+        reply = await client.call(
+            "session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": text}]}
+        )
+        assert "result" in reply, reply
+        elapsed = (time.perf_counter() - start) * 1000
+        while not client.notes.empty():
+            client.notes.get_nowait()
+        return elapsed
+
     client = await Client.spawn(argv, env)
-    await client.call("initialize", {"protocolVersion": 1})
+    await client.call(
+        "initialize", {"protocolVersion": 1, "clientCapabilities": {"fs": {"readTextFile": True}}}
+    )
     session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
         "sessionId"
     ]
     for size in (1_000, 100_000, 1_000_000, 10_000_000):
-        text = "say " + "x" * size
-        start = time.perf_counter()
-        await client.call(
-            "session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": text}]}
-        )
-        table["prompt_bytes"][size] = (time.perf_counter() - start) * 1000
-        await client.call(
-            "session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "/clear"}]}
-        )
-        while not client.notes.empty():
-            client.notes.get_nowait()
+        table["prompt_bytes"][size] = await timed_prompt(client, session, "say " + "x" * size)
+        await timed_prompt(client, session, "/clear")
+    for size in (1_000, 100_000, 1_000_000, 10_000_000):
+        content = ("y" * 79 + "\n") * (size // 80)
+        client.serve["fs/read_text_file"] = lambda _params, text=content: {"content": text}
+        table["editor_file_bytes"][size] = await timed_prompt(client, session, "read big.txt")
+        await timed_prompt(client, session, "/clear")
     await client.close()
+
+    def allow(params: dict[str, Any]) -> dict[str, Any]:
+        option = next(o for o in params["options"] if o["kind"] == "allow_once")
+        return {"outcome": {"outcome": "selected", "optionId": option["optionId"]}}
+
+    server_script = str(ROOT / "bench" / "peers" / "many_tools_mcp.py")
+    for tools in (1, 10, 100, 200):
+        client = await Client.spawn(argv, env)
+        client.serve["session/request_permission"] = allow
+        await client.call("initialize", {"protocolVersion": 1})
+        mcp = {"name": "many", "command": PY, "args": [server_script, str(tools)], "env": []}
+        start = time.perf_counter()
+        reply = await client.call("session/new", {"cwd": cwd, "mcpServers": [mcp]})
+        table["mcp_tools_session_new"][tools] = (time.perf_counter() - start) * 1000
+        session = reply["result"]["sessionId"]
+        call = 'mcp many tool_000 {"text": "hi"}'
+        await timed_prompt(client, session, call)  # the first call also waits for tools/list
+        table["mcp_tools_call"][tools] = await timed_prompt(client, session, call)
+        await client.close()
     return table
 
 
