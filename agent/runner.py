@@ -103,6 +103,9 @@ class ToolRunner:
             access = tool.access(args, engine.cwd)
         except ToolInputError as error:
             return self._reject_early(call, str(error))
+        except Exception as error:  # a bug in one tool fails its call, never the turn
+            log.exception("%s: checking the arguments failed", call.name)
+            return self._reject_early(call, f"{call.name} could not check its arguments: {error}")
         self.emit(
             ToolCallStarted(
                 call.id,
@@ -115,16 +118,20 @@ class ToolRunner:
         )
         self.open_calls[call.id] = call.name
         ctx = self._context(call.id)
-        allowed, reason = await self._permit(
-            call,
-            tool,
-            args,
-            access,
-            description.title,
-            description.kind,
-            description.locations,
-            ctx,
-        )
+        try:
+            allowed, reason = await self._permit(
+                call,
+                tool,
+                args,
+                access,
+                description.title,
+                description.kind,
+                description.locations,
+                ctx,
+            )
+        except Exception as error:  # fail closed: a broken check never allows
+            log.exception("%s: the permission check failed", call.name)
+            allowed, reason = False, f"the permission check failed ({error})"
         if not allowed:
             self._finish(call.id, "failed", (TextContent(f"Denied: {reason}"),), None)
             return tool_result(

@@ -33,6 +33,8 @@ def resolve_path(path: object, cwd: str) -> str:
     if not isinstance(path, str) or not path.strip():
         raise ToolInputError("path must be a non-empty string")
     path = path.strip()
+    if "\0" in path:
+        raise ToolInputError("path contains a NUL byte")
     if _WINDOWS_DRIVE.match(path):
         raise ToolInputError(f"{path!r} is a Windows path; use a POSIX path relative to {cwd}")
     if path.startswith("file://"):

@@ -445,6 +445,36 @@ async def test_a_crashing_tool_fails_its_call_and_the_turn_goes_on(tmp_path: Pat
     assert result["is_error"] and "ZeroDivisionError" in str(result["content"])
 
 
+class BrokenCheckTool(RemoteTool):
+    def access(self, args: dict[str, object], cwd: str) -> object:
+        raise RuntimeError("bug in the check")
+
+
+class BrokenGate:
+    async def request(self, request: PermissionRequest) -> PermissionOutcome:
+        raise RuntimeError("bug in the gate")
+
+
+async def test_a_broken_argument_check_or_permission_gate_fails_closed(tmp_path: Path) -> None:
+    broken, asks = BrokenCheckTool("broken", read_only=True), RemoteTool("asks", read_only=False)
+    host = Host(BrokenGate(), LocalFileSystem(), LocalCommandRunner())  # type: ignore[arg-type]
+    e = Engine(
+        EngineConfig(),
+        host,
+        cwd=str(tmp_path),
+        mode="ask",
+        model="scripted",
+        tool_sources=[RemoteServer(broken, asks)],  # type: ignore[list-item]
+    )
+    events = await turn(e, "mcp remote broken {}\nmcp remote asks {}\nsay still here")
+    assert broken.calls == [] and asks.calls == []  # neither ran
+    assert closed(events)
+    assert "".join(x.text for x in events if isinstance(x, ev.TextDelta)) == "still here"
+    results = [str(m["content"]) for m in e.messages if m.get("role") == "tool"]
+    assert "could not check its arguments: bug in the check" in results[0]
+    assert "permission check failed" in results[1]
+
+
 async def test_cancel_during_a_real_http_model_stream_ends_cancelled(tmp_path: Path) -> None:
     async with FakeProvider() as fake:
         reply = openai_stream(text="partial answer that never ends", split=4)
