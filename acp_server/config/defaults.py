@@ -46,10 +46,6 @@ DEFAULT_CONFIG: dict[str, tuple[object, str]] = {
     "mcp.connect_timeout": (10.0, "Seconds session/new waits for MCP servers before answering"),
     "mcp.call_timeout": (120.0, "Seconds an MCP tool call may take"),
     "logging.level": ("WARNING", "Log level for the log file and stderr (quiet by default)"),
-    "keepalive_interval": (
-        0.0,
-        "Reserved for keepalive notices during long silent tool calls; accepted and validated, not yet acted on",
-    ),
     "smart_routing.enabled": (False, "Send short, tool-free prompts to a cheaper model"),
     "smart_routing.cheap_model": (None, "The cheaper model used by smart routing"),
     "smart_routing.max_prompt_chars": (160, "Longest prompt smart routing treats as short"),

@@ -81,6 +81,5 @@ class Config(msgspec.Struct, frozen=True):
     mcp: McpSettings = msgspec.field(default_factory=McpSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     smart_routing: SmartRoutingSettings = msgspec.field(default_factory=SmartRoutingSettings)
-    keepalive_interval: float = 0.0  # seconds; 0 = off
     # USD per million tokens, (input, output), merged over the built-in table.
     prices: dict[str, tuple[float, float]] = msgspec.field(default_factory=dict)
