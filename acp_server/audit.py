@@ -13,11 +13,9 @@ import re
 import time
 from pathlib import Path
 
+from agent.redaction import REDACTED, scrub
+
 _SECRET_KEY = re.compile(r"(key|token|secret|password|passwd|authorization|credential)", re.I)
-_SECRET_VALUE = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,}|gh[pousr]_[A-Za-z0-9]{16,})"
-)
-REDACTED = "[redacted]"
 
 
 def redact(value: object, key: str = "") -> object:
@@ -29,7 +27,7 @@ def redact(value: object, key: str = "") -> object:
     if isinstance(value, (list, tuple)):
         return [redact(v) for v in value]
     if isinstance(value, str):
-        return _SECRET_VALUE.sub(REDACTED, value)
+        return scrub(value)
     return value
 
 

@@ -104,6 +104,7 @@ class AnthropicProvider:
         import anthropic
 
         self.name = name
+        self._api_key = api_key  # masked in error messages
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key, base_url=base_url, max_retries=0, timeout=None
         )
@@ -168,7 +169,7 @@ class AnthropicProvider:
                     stop = event.delta.stop_reason or stop
                     output_tokens = getattr(event.usage, "output_tokens", 0) or 0
         except Exception as error:
-            raise map_error(error, self.name) from error
+            raise map_error(error, self.name, (self._api_key,)) from error
         yield StreamUsage(input_tokens + cached, output_tokens, cached)
         yield StreamEnd(STOP.get(stop, "end_turn"))  # type: ignore[arg-type]
 

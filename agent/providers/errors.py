@@ -3,6 +3,8 @@ ProviderError tree, so nothing SDK-specific escapes a provider."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from agent.providers.base import (
     AuthenticationFailed,
     BadRequest,
@@ -12,6 +14,7 @@ from agent.providers.base import (
     RateLimited,
     ServerFailed,
 )
+from agent.redaction import scrub
 
 
 def _retry_after(error: BaseException) -> float | None:
@@ -32,11 +35,15 @@ def _retry_after(error: BaseException) -> float | None:
         return None
 
 
-def map_error(error: BaseException, provider: str) -> ProviderError:
+def map_error(
+    error: BaseException, provider: str, secrets: Iterable[str | None] = ()
+) -> ProviderError:
+    """`secrets`: values to mask in the message (the provider's key: some error
+    bodies echo it, and the message is shown to the user and logged)."""
     if isinstance(error, ProviderError):
         return error
     status = getattr(error, "status_code", None)
-    message = f"{provider}: {getattr(error, 'message', None) or error}"
+    message = scrub(f"{provider}: {getattr(error, 'message', None) or error}", secrets)
     if status == 429:
         return RateLimited(
             message,
@@ -61,6 +68,10 @@ def map_error(error: BaseException, provider: str) -> ProviderError:
     if isinstance(error, (ValueError, KeyError)) and "JSON" in name + str(error)[:40]:
         return MalformedStream(message, provider=provider)
     if isinstance(error, (ValueError, KeyError, TypeError)):
-        return MalformedStream(f"{provider}: unexpected stream content: {error}", provider=provider)
+        return MalformedStream(
+            scrub(f"{provider}: unexpected stream content: {error}", secrets), provider=provider
+        )
     # Connection, timeout and protocol errors from the HTTP layer.
-    return ConnectionFailed(f"{provider}: {name}: {error}", retryable=True, provider=provider)
+    return ConnectionFailed(
+        scrub(f"{provider}: {name}: {error}", secrets), retryable=True, provider=provider
+    )

@@ -86,6 +86,7 @@ class OpenAICompatProvider:
         import openai
 
         self.name = name
+        self._api_key = api_key  # masked in error messages
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "not-needed", base_url=base_url, max_retries=0, timeout=None
         )
@@ -141,7 +142,7 @@ class OpenAICompatProvider:
                     if choice.finish_reason:
                         finish = choice.finish_reason
         except Exception as error:
-            raise map_error(error, self.name) from error
+            raise map_error(error, self.name, (self._api_key,)) from error
         for index in sorted(calls):
             yield _tool_call(calls[index], index)
         yield StreamEnd(FINISH.get(finish, "end_turn"))  # type: ignore[arg-type]

@@ -366,3 +366,56 @@ async def test_an_editor_answering_garbage_fails_the_calls_but_not_the_session(
     assert result["stopReason"] == "end_turn" and again["stopReason"] == "end_turn"
     assert finals == ["failed", "failed"]
     assert "survived" in editor.text(session)
+
+
+async def test_keys_and_mcp_credentials_stay_out_of_what_the_editor_sees(tmp_path: Path) -> None:
+    """A provider that echoes the key in its error, and MCP servers whose env and
+    headers carry tokens and fail to start: the editor, the logs and the audit log
+    see none of the secrets."""
+    from acp_server.config import load_config
+    from tests.support.fake_provider import FakeProvider, error
+
+    key = "sk-proj-KEYKEYKEY0123456789abcdef"
+    token = "ghp_TOKENTOKEN0123456789abcdefABCDEF"
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    async with FakeProvider() as fake:
+        for _ in range(8):  # every retry gets the same answer
+            fake.enqueue(error(401, f"Incorrect API key provided: {key}"))
+        (home / "config.yaml").write_text(
+            "providers:\n"
+            f"  mybox:\n    base_url: {fake.base_url}/v1\n    api_key_env: MYBOX_KEY\n"
+            "logging:\n  level: DEBUG\n"
+        )
+        config = load_config(home, flags={"model": "mybox:m"}, env={"MYBOX_KEY": key})
+        mcp_servers = [
+            {
+                "name": "tokened",
+                "command": "/nonexistent/mcp-server",
+                "args": [f"--token={token}"],
+                "env": [{"name": "GITHUB_TOKEN", "value": token}],
+            },
+            {
+                "type": "http",
+                "name": "remote",
+                "url": "http://127.0.0.1:1/mcp",
+                "headers": [{"name": "Authorization", "value": f"Bearer {token}"}],
+            },
+        ]
+        async with connect(home, Editor(), config) as (editor, server):
+            await editor.initialize()
+            reply = await editor.call(
+                "session/new", {"cwd": str(tmp_path), "mcpServers": mcp_servers}, timeout=30
+            )
+            session = reply["sessionId"]
+            result = await editor.prompt(session, "hello", timeout=60)
+            server.audit.close()
+        assert fake.requests, "the provider was called"
+        assert fake.requests[0].headers.get("authorization") == f"Bearer {key}"
+    seen = json.dumps([frame for side, frame in editor.frames if side == "agent"])
+    assert result["stopReason"] == "end_turn" or "error" in seen
+    assert "401" in seen or "key" in seen.lower()  # the failure itself is visible
+    assert key not in seen and token not in seen
+    for path in (home / "logs").glob("*"):
+        text = path.read_text(errors="replace")
+        assert key not in text and token not in text, path.name
