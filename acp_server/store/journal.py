@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import struct
 import zlib
 from collections.abc import Iterator
@@ -82,7 +81,7 @@ class Journal:
 
     def __init__(self, directory: Path, *, deferred: bool = False) -> None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.path = directory / f"{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
+        self.path = directory / f"{os.getpid()}-{os.urandom(4).hex()}{SUFFIX}"
         self._fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
         if fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

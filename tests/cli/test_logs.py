@@ -33,3 +33,23 @@ def test_log_lines_carry_correlation_ids_and_redact_secrets(tmp_path: Path) -> N
         "call_7",
     )
     assert "sk-abcdefghijklmnop1234" not in entry["message"] and "[redacted]" in entry["message"]
+
+
+def test_the_log_file_rotates_and_keeps_only_its_backups(tmp_path: Path) -> None:
+    from acp_server.logs import RotatingFile
+
+    handler = RotatingFile(tmp_path / "server.log", max_bytes=200, backups=2)
+    logger = logging.getLogger("rotation-test")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for n in range(40):
+            logger.warning("line %03d %s", n, "x" * 40)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["server.log", "server.log.1", "server.log.2"]
+    assert "line 039" in (tmp_path / "server.log").read_text()
+    assert all((tmp_path / n).stat().st_size <= 200 + 60 for n in names)
+    assert (tmp_path / "server.log").stat().st_mode & 0o777 == 0o600
