@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -104,6 +103,8 @@ class PermissionBroker:
 
 
 def _sha256(data: str | None) -> str | None:
+    import hashlib  # here: only audited writes need it
+
     return None if data is None else hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 

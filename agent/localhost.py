@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import tempfile
 from collections.abc import Callable
 from typing import Literal
 
@@ -37,6 +36,8 @@ def atomic_write(path: str, content: str) -> None:
         mode = os.stat(path).st_mode & 0o7777
     _sweep_orphans(directory)
     # The pid in the name lets a later write recognise temp files orphaned by a kill -9.
+    import tempfile  # here: not needed until the first write
+
     fd, temp = tempfile.mkstemp(prefix=f".acp-{os.getpid()}-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

@@ -8,7 +8,6 @@ import contextlib
 import fnmatch
 import os
 import re
-import shutil
 from collections.abc import Mapping
 
 from agent.events import DiffContent, Location, TextContent, ToolContent
@@ -301,6 +300,8 @@ class Grep(NoPreview):
             regex = re.compile(pattern)
         except re.error as error:
             raise ToolInputError(f"invalid regular expression: {error}") from None
+        import shutil  # here: the module (with lzma, bz2) is not needed until a grep
+
         lines = await _ripgrep(pattern, root, file_glob) if shutil.which("rg") else None
         if lines is None:
             lines = await asyncio.to_thread(_python_grep, regex, root, file_glob)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,6 @@ from agent.policy import decide
 from agent.ports import FileAccessError, Host
 from agent.tooling import Access, ToolContext, ToolInputError
 from agent.tools import Glob, Grep, ListDir, ReadFile, resolve_path, within_roots
-from agent.tools import files as file_tools
 
 
 def ctx(tmp_path: Path) -> ToolContext:
@@ -44,8 +44,8 @@ async def test_grep_finds_matches_with_and_without_ripgrep(
     (tmp_path / "a.py").write_text("def alpha():\n    return 1\n")
     (tmp_path / "b.txt").write_text("alpha beta\n")
     if not use_rg:
-        monkeypatch.setattr(file_tools.shutil, "which", lambda _name: None)
-    elif not file_tools.shutil.which("rg"):
+        monkeypatch.setattr(shutil, "which", lambda _name: None)
+    elif not shutil.which("rg"):
         pytest.skip("ripgrep is not installed here")
     out = await Grep().run({"pattern": "alph[a]", "glob": "*.py"}, ctx(tmp_path))
     assert out.model_text == "a.py:1:def alpha():"
@@ -160,8 +160,8 @@ async def test_grep_on_a_single_file_still_names_the_file(
 ) -> None:
     (tmp_path / "one.txt").write_text("x\nneedle here\n")
     if not use_rg:
-        monkeypatch.setattr(file_tools.shutil, "which", lambda _name: None)
-    elif not file_tools.shutil.which("rg"):
+        monkeypatch.setattr(shutil, "which", lambda _name: None)
+    elif not shutil.which("rg"):
         pytest.skip("ripgrep is not installed here")
     out = await Grep().run({"pattern": "needle", "path": "one.txt"}, ctx(tmp_path))
     assert out.model_text == "one.txt:2:needle here"
