@@ -8,10 +8,13 @@ binary blobs) becomes a clear note for the model, never a crash.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from agent.ports import FileAccessError, FileSystem, ImagePart, PromptPart, ResourcePart, TextPart
-from protocol import schema as acp
+
+if TYPE_CHECKING:  # at run time the types come with the first prompt, not the first session
+    from protocol import schema as acp
 
 MAX_LINKED_CHARS = 256 * 1024
 
@@ -30,6 +33,8 @@ def file_uri_path(uri: str) -> str | None:
 async def to_prompt_parts(
     blocks: Sequence[acp.ContentBlock], files: FileSystem
 ) -> list[PromptPart]:
+    from protocol import schema as acp
+
     parts: list[PromptPart] = []
     for block in blocks:
         if isinstance(block, acp.ContentBlockText):

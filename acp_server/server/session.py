@@ -27,10 +27,10 @@ from agent import Engine, ModelNotConfigured
 from agent import events as ev
 from agent.providers import cost_usd, model_info
 from protocol import RpcError
-from protocol import schema as acp
 
 if TYPE_CHECKING:
     from acp_server.server.app import AgentServer
+    from protocol import schema as acp
 
 log = logging.getLogger("acp_server.session")
 TITLE_CHARS = 60
@@ -265,6 +265,8 @@ class Session:
                 self._in_turn = False
 
     async def _run_prompt(self, request: acp.PromptRequest, epoch: int) -> dict[str, object]:
+        from protocol import schema as acp  # loaded by the request's decoding already
+
         text = "".join(b.text for b in request.prompt if isinstance(b, acp.ContentBlockText))
         for block in request.prompt:  # stored for replay; the editor already shows them live
             self.server.store.append_update(

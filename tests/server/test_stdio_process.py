@@ -95,11 +95,18 @@ async def test_no_heavy_import_happens_before_initialize_is_answered(tmp_path: P
     dump = tmp_path / "modules.txt"
     proc = await spawn(tmp_path / "home", env={"ACP_SERVER_DEBUG_MODULES": str(dump)})
     await proc.call("initialize", {"protocolVersion": 1})
+    await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
     await proc.finish()
     modules = set(dump.read_text().split())
     assert "protocol" in modules
     for heavy in ("openai", "anthropic", "mcp", "pydantic", "rich", "httpx", "yaml"):
         assert heavy not in modules, heavy
+    # The first session without MCP servers needs neither the generated types
+    # nor the MCP client: both load when first used.
+    at_session = set(Path(f"{dump}.session").read_text().split())
+    assert "acp_server.store.sqlite" in at_session and "agent.engine" in at_session
+    for deferred in ("protocol._generated", "agent.mcp", "random", "logging.handlers"):
+        assert deferred not in at_session, deferred
 
 
 async def test_a_session_loads_in_a_new_process_after_a_restart(tmp_path: Path) -> None:
