@@ -40,8 +40,11 @@ AGENT_METHODS = [
     "logout",
 ]
 
+# Stands for the id of a live session in fuzzed params; replaced before sending.
+LIVE = "$LIVE_SESSION"
 junk = st.recursive(
     st.none()
+    | st.just(LIVE)
     | st.booleans()
     | st.integers()
     | st.text(max_size=30)
@@ -102,24 +105,6 @@ def encode(frame: Any) -> bytes:
     return (frame if isinstance(frame, str) else json.dumps(frame)).encode()
 
 
-def exchange(
-    home: Path, lines: list[bytes], *extra: str
-) -> tuple[list[dict[str, Any]], int, bytes]:
-    process = subprocess.run(
-        [ACP_SERVER, "--model", "scripted", "--max-line-bytes", "4096", *extra],
-        input=b"\n".join(lines) + b"\n",
-        capture_output=True,
-        timeout=120,
-        env={"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(home)},
-        check=False,
-    )
-    return (
-        [json.loads(line) for line in process.stdout.splitlines()],
-        process.returncode,
-        process.stderr,
-    )
-
-
 @settings(
     max_examples=FUZZ_BATCHES,
     deadline=None,
@@ -134,34 +119,84 @@ def exchange(
 def test_fuzzed_frames_never_kill_the_server_and_every_request_gets_one_error_free_answer(
     tmp_path: Path, batch: list[Any]
 ) -> None:
-    """100 examples x 100 frames = 10,000 generated frames per CI run."""
+    """100 examples x 100 frames = 10,000 generated frames per CI run.
+
+    Two sessions are opened first: the frames may name the "victim" (close it,
+    delete it, prompt it with junk), never the "bystander", which must still
+    answer a prompt afterwards, as must the connection."""
     home = tmp_path / f"home-{random.random()}"
-    setup = [
-        {"jsonrpc": "2.0", "id": "init", "method": "initialize", "params": {"protocolVersion": 1}},
-        {
-            "jsonrpc": "2.0",
-            "id": "s",
-            "method": "session/new",
-            "params": {"cwd": str(tmp_path), "mcpServers": []},
-        },
-    ]
-    probe = {"jsonrpc": "2.0", "id": "after", "method": "session/list", "params": {}}
-    lines = [encode(f) for f in [*setup, *batch]] + [encode(probe)]
-    replies, code, stderr = exchange(home, lines)
-    assert code == 0
+    process = subprocess.Popen(
+        [ACP_SERVER, "--model", "scripted", "--max-line-bytes", "4096"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(home), "HOME": str(tmp_path)},
+    )
+    assert process.stdin and process.stdout
+    replies: list[dict[str, Any]] = []
+
+    def send(*lines: bytes) -> None:
+        assert process.stdin
+        process.stdin.write(b"".join(line + b"\n" for line in lines))
+        process.stdin.flush()
+
+    def read_until(reply_id: str) -> dict[str, Any]:
+        assert process.stdout
+        while line := process.stdout.readline():
+            replies.append(json.loads(line))
+            if replies[-1].get("id") == reply_id and "method" not in replies[-1]:
+                return replies[-1]
+        raise AssertionError(f"the server closed stdout before answering {reply_id}")
+
+    def new_session(reply_id: str) -> str:
+        params = {"cwd": str(tmp_path), "mcpServers": []}
+        send(encode({"jsonrpc": "2.0", "id": reply_id, "method": "session/new", "params": params}))
+        return str(read_until(reply_id)["result"]["sessionId"])
+
+    send(
+        encode(
+            {
+                "jsonrpc": "2.0",
+                "id": "init",
+                "method": "initialize",
+                "params": {"protocolVersion": 1},
+            }
+        )
+    )
+    read_until("init")
+    victim, bystander = new_session("victim"), new_session("bystander")
+    send(*(encode(f).replace(LIVE.encode(), victim.encode()) for f in batch))
+    prompt = {"sessionId": bystander, "prompt": [{"type": "text", "text": "say alive"}]}
+    send(
+        encode({"jsonrpc": "2.0", "id": "after", "method": "session/list", "params": {}}),
+        encode({"jsonrpc": "2.0", "id": "alive", "method": "session/prompt", "params": prompt}),
+    )
+    alive = read_until("alive")
+    rest, stderr = process.communicate(timeout=60)  # closes stdin: a clean exit is due
+    replies += [json.loads(line) for line in rest.splitlines()]
+    assert process.returncode == 0
     assert b"Traceback" not in stderr
     by_id: dict[Any, int] = {}
     for reply in replies:
         assert reply["jsonrpc"] == "2.0"
         if "method" in reply:
-            continue  # the agent's own notifications
+            continue  # the agent's own notifications and requests
         by_id[json.dumps(reply.get("id"))] = by_id.get(json.dumps(reply.get("id")), 0) + 1
         if "error" in reply:
             assert (
                 isinstance(reply["error"]["code"], int)
                 and "Traceback" not in reply["error"]["message"]
             )
-    assert by_id.get('"after"') == 1  # the server still works after the barrage
+    assert by_id.get('"after"') == 1  # the connection still works after the barrage
+    assert alive["result"]["stopReason"] == "end_turn"  # and so does the other session
+    said = [
+        r["params"]["update"]["content"].get("text")
+        for r in replies
+        if r.get("method") == "session/update"
+        and r["params"]["sessionId"] == bystander
+        and r["params"]["update"]["sessionUpdate"] == "agent_message_chunk"
+    ]
+    assert "".join(t or "" for t in said) == "alive"
 
 
 async def test_an_editor_that_never_answers_permission_ends_the_turn_after_the_timeout(
