@@ -17,6 +17,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
+import msgspec
+
 from agent.compression import compact_history, estimate_tokens
 from agent.config import EngineConfig
 from agent.context import system_prompt
@@ -96,6 +98,7 @@ class Engine:
         self._breakers = BreakerBoard()
         self._clients: dict[str, ModelClient] = {}
         self._turn_task: asyncio.Task[None] | None = None
+        self._cancelled_task: asyncio.Task[None] | None = None
         self._last_context = 0
 
     # ------------------------------------------------------------ state
@@ -142,7 +145,12 @@ class Engine:
         """End the running turn as `cancelled` (no-op when idle). Safe to call
         from another thread; the turn then ends on its own loop."""
         task = self._turn_task
-        if task is None or task.done():
+        if task is None:
+            return
+        # Also when the turn itself is done but its events are still being
+        # delivered: what the reader has not got yet is dropped (see submit).
+        self._cancelled_task = task
+        if task.done():
             return
         loop = task.get_loop()
         try:
@@ -171,9 +179,19 @@ class Engine:
         try:
             while True:
                 event = await queue.get()
-                yield event
+                if self._cancelled_task is task and isinstance(event, (TextDelta, ThoughtDelta)):
+                    # A fast model can run far ahead of a slow reader; once the
+                    # user cancels, text not yet delivered is dropped so the turn
+                    # stops at once. Tool-call closures and TurnFinished still come.
+                    continue
                 if isinstance(event, TurnFinished):
+                    if self._cancelled_task is task and event.stop_reason != "cancelled":
+                        # The model finished before the cancel, the reader had not:
+                        # to the reader, who saw the text stop, it was cancelled.
+                        event = msgspec.structs.replace(event, stop_reason="cancelled")
+                    yield event
                     return
+                yield event
         finally:
             if not task.done():
                 task.cancel()

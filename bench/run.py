@@ -203,6 +203,34 @@ async def cancel_latency(
     return {"ms": summary(samples), "stop_reasons": sorted(stops)}
 
 
+async def cancel_stream(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, Any]:
+    """session/cancel during `stream 100000 20`: the reply must not wait for the stream."""
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1})
+    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
+        "sessionId"
+    ]
+    future = client.send(
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": "stream 100000 20"}]},
+    )
+    while client.note_count < 2000:
+        await asyncio.sleep(0.001)
+    start = time.perf_counter()
+    before = client.note_count
+    client.send("session/cancel", {"sessionId": session}, notify=True)
+    reply = await asyncio.wait_for(future, 60)  # type: ignore[arg-type]
+    elapsed = (time.perf_counter() - start) * 1000
+    after = client.note_count - before
+    await client.close()
+    return {
+        "ms": elapsed,
+        "stop_reason": reply["result"]["stopReason"],
+        "chunks_after_cancel": after,
+        "chunks_total": client.note_count,
+    }
+
+
 async def load_replay(
     argv: list[str], env: dict[str, str], cwd: str, events: int
 ) -> dict[str, Any]:
@@ -415,6 +443,8 @@ async def main() -> int:
             )
         if "cancel" in wanted and name != "sdk":
             results[name]["cancel"] = await cancel_latency(argv, env, tmp, 5 if args.quick else 20)
+        if "cancel" in wanted and name == "acp-server":
+            results[name]["cancel_stream"] = await cancel_stream(argv, env, tmp)
         if "fairness" in wanted and name != "sdk":
             results[name]["fairness"] = await fairness(argv, env, tmp, 20 if args.quick else 50)
         if "memory" in wanted and name == "acp-server":
@@ -524,6 +554,8 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         print("  acp-server scaling (ms):")
         for what, rows in ours["scaling"].items():
             print("    " + what + ": " + ", ".join(f"{k}: {v:.1f}" for k, v in rows.items()))
+    if "cancel_stream" in ours:
+        print(f"  acp-server cancel during stream 100000 20: {ours['cancel_stream']}")
     if "memory" in ours:
         print(f"  acp-server RSS growth: {ours['memory']}")
     if "concurrency" in ours:

@@ -489,3 +489,22 @@ async def test_cancel_during_a_real_http_model_stream_ends_cancelled(tmp_path: P
         await asyncio.wait_for(task, WAIT)
     assert seen[-1].stop_reason == "cancelled" and not e.busy  # type: ignore[union-attr]
     assert e.messages[-1]["role"] == "user"  # nothing half-made was stored as a reply
+
+
+async def test_cancel_drops_text_the_model_ran_ahead_with(tmp_path: Path) -> None:
+    """A model far faster than its reader: after cancel() the reader gets no more
+    text, only the turn's end, instead of the whole backlog."""
+    e = make(tmp_path)
+    seen: list[ev.Event] = []
+    cancelled_at = -1
+    async for event in e.submit([TextPart("stream 20000 5")]):
+        seen.append(event)
+        if len(seen) == 50:
+            await asyncio.sleep(0.05)  # a slow reader: the model queues thousands meanwhile
+            cancelled_at = len(seen)
+            e.cancel()
+    after = seen[cancelled_at:]
+    assert not any(isinstance(x, (ev.TextDelta, ev.ThoughtDelta)) for x in after)
+    assert isinstance(seen[-1], ev.TurnFinished) and seen[-1].stop_reason == "cancelled"
+    text = "".join(x.text for x in seen if isinstance(x, ev.TextDelta))
+    assert 0 < len(text) < 20000 * 5
