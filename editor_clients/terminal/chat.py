@@ -22,6 +22,14 @@ from editor_clients.client import ClientCapabilities, ClientConnection, Permissi
 from protocol import RpcError
 
 
+def esc(value: object) -> str:
+    """Text from the agent inside rich markup: "[x]" in a title or a stop reason
+    must print as written, not be read as a style (or crash the chat)."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
 class Chat:
     def __init__(self, console: Any) -> None:
         self.console = console
@@ -80,14 +88,14 @@ class Chat:
         elif kind == "available_commands_update":
             self.commands = ["/" + c["name"] for c in update.get("availableCommands", [])]
         elif kind == "current_mode_update":
-            self.console.print(f"[dim]mode: {update.get('currentModeId')}[/]")
+            self.console.print(f"[dim]mode: {esc(update.get('currentModeId'))}[/]")
 
     def _tool_update(self, update: dict[str, Any]) -> None:
         for item in update.get("content") or []:
             if item.get("type") == "diff":
                 self._diff(item)
             elif item.get("type") == "terminal":
-                self.console.print(f"[dim]  terminal {item.get('terminalId')}[/]")
+                self.console.print(f"[dim]  terminal {esc(item.get('terminalId'))}[/]")
             elif item.get("type") == "content" and update.get("status") in ("completed", "failed"):
                 text = (item.get("content") or {}).get("text", "")
                 if text:
@@ -103,7 +111,7 @@ class Chat:
 
         old = (item.get("oldText") or "").splitlines()
         new = (item.get("newText") or "").splitlines()
-        self.console.print(f"[bold]  {item.get('path')}[/]")
+        self.console.print(f"[bold]  {esc(item.get('path'))}[/]")
         for line in difflib.unified_diff(old, new, lineterm="", n=2):
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
             self.console.print("  " + line, style=style, markup=False)
@@ -136,7 +144,7 @@ async def run_chat(ns: argparse.Namespace, agent: list[str]) -> int:
 
     async def ask_user(params: dict[str, Any]) -> str | None:
         call = params.get("toolCall") or {}
-        console.print(f"\n[bold magenta]Permission:[/] {call.get('title')}")
+        console.print(f"\n[bold magenta]Permission:[/] {esc(call.get('title'))}")
         for item in call.get("content") or []:
             if item.get("type") == "diff":
                 chat._diff(item)
@@ -144,7 +152,7 @@ async def run_chat(ns: argparse.Namespace, agent: list[str]) -> int:
                 console.print((item.get("content") or {}).get("text", ""), markup=False)
         options = params.get("options", [])
         for index, option in enumerate(options, 1):
-            console.print(f"  {index}. {option['name']}")
+            console.print(f"  {index}. {esc(option['name'])}")
         answer = await _input("choose: ")
         if answer is None or not answer.strip().isdigit() or not 1 <= int(answer) <= len(options):
             return None
@@ -170,7 +178,7 @@ async def run_chat(ns: argparse.Namespace, agent: list[str]) -> int:
         _readline_setup(chat)
         return await _loop(client, chat, session, console)
     except RpcError as error:
-        console.print(f"[red]agent error {error.code}: {error.message}[/]")
+        console.print(f"[red]agent error {error.code}: {esc(error.message)}[/]")
         return 1
     finally:
         await client.close()
@@ -208,19 +216,19 @@ async def _loop(client: ClientConnection, chat: Chat, session: str, console: Any
             option, _, value = text[1:].partition(" ")
             try:
                 await client.set_config_option(session, option, value.strip())
-                console.print(f"[dim]{option} set to {value.strip()}[/]")
+                console.print(f"[dim]{esc(option)} set to {esc(value.strip())}[/]")
             except RpcError as error:
-                console.print(f"[red]{error.message}[/]")
+                console.print(f"[red]{esc(error.message)}[/]")
             continue
         turn = asyncio.create_task(client.prompt(session, text))
         chat.begin_turn()
         try:
             result = await turn
             chat.end_turn()
-            console.print(f"\n[dim][{result.get('stopReason')}][/]")
+            console.print(f"\n[dim]{esc('[' + str(result.get('stopReason')) + ']')}[/]")
         except RpcError as error:
             chat.end_turn()
-            console.print(f"\n[red]agent error {error.code}: {error.message}[/]")
+            console.print(f"\n[red]agent error {error.code}: {esc(error.message)}[/]")
         except ConnectionError:
             chat.end_turn()
             console.print("\n[red]the agent exited[/]")

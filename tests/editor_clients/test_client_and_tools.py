@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -166,6 +168,34 @@ def test_chat_driven_through_stdin(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "hello chat" in done.stdout and "mode set to read-only" in done.stdout
+    assert "[end_turn]" in done.stdout  # a stop reason in brackets is not taken for markup
+
+
+def test_ctrl_c_in_chat_cancels_the_turn_and_the_chat_goes_on(tmp_path: Path) -> None:
+    chat = subprocess.Popen(
+        [str(BIN / "acp-client"), "chat", "--", *acp_server(tmp_path / "home")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"]},
+    )
+    assert chat.stdin and chat.stdout
+    chat.stdin.write("say started\nwait 30\n")
+    chat.stdin.flush()
+    seen = ""
+    while "started" not in seen:  # the first turn is over; the second is waiting
+        seen += chat.stdout.readline()
+    time.sleep(0.5)  # the wait turn is under way
+    began = time.monotonic()
+    chat.send_signal(signal.SIGINT)
+    chat.stdin.write("say after\n:quit\n")
+    chat.stdin.flush()
+    out, err = chat.communicate(timeout=30)
+    assert chat.returncode == 0, err
+    assert time.monotonic() - began < 10  # not the 30 s the turn would have taken
+    assert "[cancelled]" in out and "after" in out.split("[cancelled]", 1)[1]
 
 
 def test_trace_passes_bytes_through_unchanged_and_records_frames(tmp_path: Path) -> None:
