@@ -317,7 +317,8 @@ class Session:
             for update in self.ledger.close_all("The turn ended before this call finished."):
                 await self.send(update)
             self.persist_history()
-            self.server.store.flush()  # the turn's updates become readable by other processes
+            # The turn's updates become readable by other processes; no need to wait.
+            self.server.store.flush(wait=False)
         response: dict[str, object] = {"stopReason": stop}
         if usage is not None:
             response["usage"] = {

@@ -19,7 +19,6 @@ API (also used by `acp-server sessions ...`):
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -104,7 +103,7 @@ _JSON_FIELDS = {"additional_dirs", "grants", "messages"}
 def _record(row: sqlite3.Row | tuple[object, ...]) -> SessionRecord:
     values = dict(zip(_COLUMNS.split(", "), row, strict=True))
     for name in _JSON_FIELDS:
-        values[name] = json.loads(values[name])  # type: ignore[arg-type]
+        values[name] = msgspec.json.decode(values[name])  # type: ignore[arg-type]
     return SessionRecord(**values)  # type: ignore[arg-type]
 
 
@@ -178,6 +177,11 @@ class _Ingester:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _json(value: object) -> str:
+    # msgspec, not json.dumps: a long history is tens of MB, encoded after every model step.
+    return msgspec.json.encode(value).decode()
 
 
 class StoreError(Exception):
@@ -269,15 +273,15 @@ class SessionStore:
             (
                 record.id,
                 record.cwd,
-                json.dumps(record.additional_dirs),
+                _json(record.additional_dirs),
                 record.title,
                 record.created_at,
                 record.updated_at,
                 record.model,
                 record.mode,
                 record.thought_level,
-                json.dumps(record.grants),
-                json.dumps(record.messages),
+                _json(record.grants),
+                _json(record.messages),
                 record.cost_usd,
             ),
         )
@@ -296,7 +300,7 @@ class SessionStore:
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"unknown session fields: {sorted(unknown)}")
-        values = [json.dumps(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
+        values = [_json(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
         assignments = ", ".join(f"{k} = ?" for k in fields)
         self._db.execute(
             f"UPDATE sessions SET {assignments}, updated_at = ? WHERE id = ?",
