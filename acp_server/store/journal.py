@@ -80,9 +80,13 @@ class Journal:
     """
 
     def __init__(self, directory: Path, *, deferred: bool = False) -> None:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = directory / f"{os.getpid()}-{os.urandom(4).hex()}{SUFFIX}"
-        self._fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+        flags = os.O_CREAT | os.O_WRONLY | os.O_APPEND
+        try:
+            self._fd = os.open(self.path, flags, 0o600)
+        except FileNotFoundError:  # the first journal: make the directory once
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._fd = os.open(self.path, flags, 0o600)
         if fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.pending: list[Row] = []
