@@ -317,8 +317,11 @@ class Session:
             for update in self.ledger.close_all("The turn ended before this call finished."):
                 await self.send(update)
             self.persist_history()
-            # The turn's updates become readable by other processes; no need to wait.
-            self.server.store.flush(wait=False)
+            if not any(s._in_turn for s in self.server.sessions.values() if s is not self):
+                # The last turn running ends: its updates (and any other session's)
+                # become readable by other processes. Not earlier, so an ingest
+                # never shares the CPU with a stream; no need to wait for it.
+                self.server.store.flush(wait=False)
         response: dict[str, object] = {"stopReason": stop}
         if usage is not None:
             response["usage"] = {

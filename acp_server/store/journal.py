@@ -90,12 +90,14 @@ class Journal:
         if fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.pending: list[Row] = []
+        self.pending_bytes = 0
         self.deferred = deferred
         self._unwritten: list[bytes] = []
 
     def append(self, session_id: str, seq: int, turn: int, ts: float, payload: bytes) -> None:
         self._unwritten.append(encode_record(session_id, seq, turn, ts, payload))
         self.pending.append((session_id, seq, turn, ts, payload))
+        self.pending_bytes += len(payload)
         if not self.deferred:
             self.sync()
 

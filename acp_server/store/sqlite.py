@@ -2,8 +2,9 @@
 
 Every `session/update` is appended as it happens, before it is sent: first to
 this process's journal (one `write()`, see journal.py), which is moved into the
-`updates` table in one transaction every JOURNAL_BATCH updates, at the end of a
-turn (`flush()`) and before any read. A `kill -9` mid-turn therefore loses at
+`updates` table in one transaction when the server has no turn running
+(`flush()`), when the journal holds JOURNAL_BATCH updates or JOURNAL_BYTES, and
+before any read. A `kill -9` mid-turn therefore loses at
 most the update being written, and the next process to open the store ingests
 the dead process's journal before it answers anything. Updates are stored as
 the JSON already sent on the wire, so replay re-sends bytes without re-encoding.
@@ -34,11 +35,13 @@ from acp_server.store.journal import Journal, recover
 log = logging.getLogger("acp_server.store")
 
 SCHEMA_VERSION = 2
-# Updates held in the journal before they are moved into SQLite mid-turn (a
-# turn's end moves them anyway). Large, so a typical turn's stream never shares
-# the CPU with an ingest: at 2,048 the ingest thread cost ~20% of streaming
-# throughput on two cores. Other processes see a turn's updates when it ends.
-JOURNAL_BATCH = 16384
+# How much the journal holds before it is moved into SQLite while turns run
+# (the server moves it when no turn is running anyway). Large, so streams rarely
+# share the CPU with an ingest: at 2,048 updates the ingest thread cost ~20% of
+# streaming throughput on two cores. The bytes bound caps the memory the
+# pending rows hold (~10 MB for 65,536 typical updates).
+JOURNAL_BATCH = 65536
+JOURNAL_BYTES = 32 * 1024 * 1024
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -353,7 +356,7 @@ class SessionStore:
         if journal is None:
             journal = self._journal = Journal(self.journal_dir, deferred=self._deferred)
         journal.append(session_id, seq, turn, time.time(), payload)
-        if len(journal.pending) >= JOURNAL_BATCH:
+        if len(journal.pending) >= JOURNAL_BATCH or journal.pending_bytes >= JOURNAL_BYTES:
             self.flush(wait=False)  # a new journal takes the next updates
         return seq
 

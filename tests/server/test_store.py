@@ -11,7 +11,7 @@ from pathlib import Path
 
 from acp_server.store import SessionRecord, SessionStore
 from acp_server.store.journal import decode_records, encode_record, recover
-from acp_server.store.sqlite import JOURNAL_BATCH
+from acp_server.store.sqlite import JOURNAL_BATCH, JOURNAL_BYTES
 
 
 def _child(db: Path, body: str) -> subprocess.Popen[str]:
@@ -140,4 +140,19 @@ def test_ingesting_the_same_journal_twice_adds_nothing(tmp_path: Path) -> None:
     assert [path.name for path, _ in recover(journal_dir)] == ["99999-dead.journal"]
     store = SessionStore.open(db)
     assert store.updates("s") == [b'{"n":1}']
+    store.close()
+
+
+def test_large_updates_reach_sqlite_by_size_not_count(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    store = SessionStore.open(db)
+    store.create(SessionRecord(id="s", cwd="/w"))
+    big = b'"' + b"x" * (1024 * 1024) + b'"'
+    for _ in range(JOURNAL_BYTES // len(big) + 1):
+        store.append_update("s", big)
+    for _ in range(500):  # moved by the ingest thread
+        if _rows_in_sqlite(db, "s"):
+            break
+        time.sleep(0.01)
+    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BYTES // len(big) + 1
     store.close()
