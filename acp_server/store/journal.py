@@ -5,15 +5,15 @@ Why: committing one SQLite transaction per streamed `session/update` cost
 `write()` to an O_APPEND file costs about 1 us and survives a `kill -9` the
 same way a WAL commit with `synchronous=NORMAL` does (both sit in the page
 cache until the OS writes them out). The store appends each update here before
-it is sent. Every few thousand updates, at the end of each turn and before any
-read, the store starts a new journal and moves the full one into SQLite in one
-transaction on its ingest thread, then deletes it.
+it is sent. When the server has no turn running, when the journal grows large,
+and before any read, the store starts a new journal and moves the full one into
+SQLite in one transaction on its ingest thread, then deletes it.
 
-A process owns one or two files, `<dir>/<pid>-<token>.journal` (the current one
-and one being ingested), and holds an exclusive `flock` on each until it is
-ingested. A journal whose lock can be taken belongs to a process that died: `recover()` yields its records so the store
-can ingest them (idempotently, keyed by session and sequence number) and then
-deletes the file. A record torn by a crash mid-write fails its CRC and ends the
+A process owns `<dir>/<pid>-<token>.journal` files: the current one, plus any
+still waiting for the ingest thread, and holds an exclusive `flock` on each
+until it is ingested. A journal whose lock can be taken belongs to a process
+that died: `recover()` yields its records so the store can ingest them
+(idempotently, keyed by session and sequence number) and then deletes the file. A record torn by a crash mid-write fails its CRC and ends the
 file: the editor never saw it, because it is written before it is sent.
 
 Record layout, little-endian: crc32 (4 bytes, of everything after it), then
