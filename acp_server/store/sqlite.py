@@ -25,12 +25,15 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from acp_server.store.journal import Journal, recover
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger("acp_server.store")
 
@@ -144,12 +147,15 @@ class _Ingester:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: ThreadPoolExecutor | None = None  # started by the first ingest
         self._db: sqlite3.Connection | None = None  # used on the worker thread only
         self._futures: list[Future[None]] = []
 
     def submit(self, journal: Journal) -> None:
         if self._executor is None:
+            # Imported here: with `queue`, ~1.5 ms the first session/new need not pay.
+            from concurrent.futures import ThreadPoolExecutor
+
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="acp-ingest")
         self._futures = [f for f in self._futures if not f.done()]
         self._futures.append(self._executor.submit(self._ingest, journal))
