@@ -103,8 +103,9 @@ def test_a_full_batch_reaches_sqlite_during_a_turn(tmp_path: Path) -> None:
         store.append_update("s", b'{"n":%d}' % i)
     store.append_update("s", b"{}")
     journals = list(store.journal_dir.glob("*.journal"))
-    for _ in range(500):  # the full batch is moved by the ingest thread
-        if len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH:
+    for _ in range(500):  # the ingest thread commits the full batch, then deletes its file
+        moved = len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH
+        if moved and len(list(store.journal_dir.glob("*.journal"))) == 1:
             break
         time.sleep(0.01)
     assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH  # the next batch waits
