@@ -132,7 +132,7 @@ async def test_fifty_sessions_times_twenty_turns_with_tool_calls(tmp_path: Path)
     home = tmp_path / "home"
     config = _config(home)
     before_tasks = len(asyncio.all_tasks())
-    async with connect(home, Editor(fs=False, terminal=False), config) as (editor, _):
+    async with connect(home, Editor(fs=False, terminal=False), config) as (editor, server):
         await editor.initialize()
         cwds = [tmp_path / f"w{n}" for n in range(50)]
         for cwd in cwds:
@@ -154,7 +154,10 @@ async def test_fifty_sessions_times_twenty_turns_with_tool_calls(tmp_path: Path)
             return stops
 
         first = await asyncio.gather(*(drive(n, s, range(1)) for n, s in enumerate(sessions)))
-        fds_after_first_turns = _fds()  # the journal and audit log open with the first turn
+        # The journal, the audit log and the ingest thread's connection open with the
+        # first turns; the flush waits until the ingest thread has opened it.
+        server.store.flush()
+        fds_after_first_turns = _fds()
         rest = await asyncio.gather(*(drive(n, s, range(1, 20)) for n, s in enumerate(sessions)))
         assert all(a + b == ["end_turn"] * 20 for a, b in zip(first, rest, strict=True))
         for index, (session, cwd) in enumerate(zip(sessions, cwds, strict=True)):
@@ -169,6 +172,7 @@ async def test_fifty_sessions_times_twenty_turns_with_tool_calls(tmp_path: Path)
             )
             finals = _final_statuses(editor, session)
             assert len(finals) == 60 and all(status == "completed" for status, _ in finals)
+        server.store.flush()
         assert _fds() <= fds_after_first_turns  # every command's pipes and every temp file closed
         assert not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
     await asyncio.sleep(0)
