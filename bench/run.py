@@ -91,6 +91,22 @@ class Client:
         self.process.stdin.write(json.dumps(frame).encode() + b"\n")
         return future
 
+    @classmethod
+    async def started(
+        cls, argv: list[str], env: dict[str, str], capabilities: dict[str, Any] | None = None
+    ) -> Client:
+        """A spawned agent past `initialize`."""
+        client = await cls.spawn(argv, env)
+        params: dict[str, Any] = {"protocolVersion": 1}
+        if capabilities is not None:
+            params["clientCapabilities"] = capabilities
+        await client.call("initialize", params)
+        return client
+
+    async def new_session(self, cwd: str, mcp_servers: list[Any] | None = None) -> str:
+        reply = await self.call("session/new", {"cwd": cwd, "mcpServers": mcp_servers or []})
+        return str(reply["result"]["sessionId"])
+
     async def call(self, method: str, params: Any) -> dict[str, Any]:
         future = self.send(method, params)
         assert future is not None
@@ -135,8 +151,7 @@ async def first_session(
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        client = await Client.spawn(argv, env)
-        await client.call("initialize", {"protocolVersion": 1})
+        client = await Client.started(argv, env)
         await client.call("session/new", {"cwd": cwd, "mcpServers": []})
         times.append((time.perf_counter() - start) * 1000)
         await client.close()
@@ -144,8 +159,7 @@ async def first_session(
 
 
 async def latency(argv: list[str], env: dict[str, str], cwd: str, count: int) -> dict[str, Any]:
-    client = await Client.spawn(argv, env)
-    await client.call("initialize", {"protocolVersion": 1})
+    client = await Client.started(argv, env)
     samples = []
     for _ in range(count):
         start = time.perf_counter()
@@ -159,11 +173,8 @@ async def latency(argv: list[str], env: dict[str, str], cwd: str, count: int) ->
 async def streaming(
     argv: list[str], env: dict[str, str], cwd: str, chunks: int, size: int
 ) -> dict[str, Any]:
-    client = await Client.spawn(argv, env)
-    await client.call("initialize", {"protocolVersion": 1})
-    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
-        "sessionId"
-    ]
+    client = await Client.started(argv, env)
+    session = await client.new_session(cwd)
     start = time.perf_counter()
     await client.call(
         "session/prompt",
@@ -182,11 +193,8 @@ async def streaming(
 async def cancel_latency(
     argv: list[str], env: dict[str, str], cwd: str, runs: int
 ) -> dict[str, Any]:
-    client = await Client.spawn(argv, env)
-    await client.call("initialize", {"protocolVersion": 1})
-    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
-        "sessionId"
-    ]
+    client = await Client.started(argv, env)
+    session = await client.new_session(cwd)
     samples, stops = [], set()
     for _ in range(runs):
         future = client.send(
@@ -205,11 +213,8 @@ async def cancel_latency(
 
 async def cancel_stream(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, Any]:
     """session/cancel during `stream 100000 20`: the reply must not wait for the stream."""
-    client = await Client.spawn(argv, env)
-    await client.call("initialize", {"protocolVersion": 1})
-    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
-        "sessionId"
-    ]
+    client = await Client.started(argv, env)
+    session = await client.new_session(cwd)
     future = client.send(
         "session/prompt",
         {"sessionId": session, "prompt": [{"type": "text", "text": "stream 100000 20"}]},
@@ -235,18 +240,14 @@ async def load_replay(
     argv: list[str], env: dict[str, str], cwd: str, events: int
 ) -> dict[str, Any]:
     """Store a session with `events` updates, then time session/load in a new process."""
-    writer = await Client.spawn(argv, env)
-    await writer.call("initialize", {"protocolVersion": 1})
-    session = (await writer.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
-        "sessionId"
-    ]
+    writer = await Client.started(argv, env)
+    session = await writer.new_session(cwd)
     await writer.call(
         "session/prompt",
         {"sessionId": session, "prompt": [{"type": "text", "text": f"stream {events} 8"}]},
     )
     await writer.close()
-    reader = await Client.spawn(argv, env)
-    await reader.call("initialize", {"protocolVersion": 1})
+    reader = await Client.started(argv, env)
     await reader.call("session/list", {})  # as an editor does first; also pays the one-time setup
     start = time.perf_counter()
     await reader.call("session/load", {"sessionId": session, "cwd": cwd, "mcpServers": []})
@@ -258,11 +259,8 @@ async def load_replay(
 
 async def fairness(argv: list[str], env: dict[str, str], cwd: str, samples: int) -> dict[str, Any]:
     """session/new round trips while another session streams on the same connection."""
-    client = await Client.spawn(argv, env)
-    await client.call("initialize", {"protocolVersion": 1})
-    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
-        "sessionId"
-    ]
+    client = await Client.started(argv, env)
+    session = await client.new_session(cwd)
     streaming = client.send(
         "session/prompt",
         {"sessionId": session, "prompt": [{"type": "text", "text": "stream 200000 20"}]},
@@ -284,11 +282,8 @@ async def memory_growth(
     argv: list[str], env: dict[str, str], cwd: str, turns: int
 ) -> dict[str, Any]:
     """RSS after 10 turns and after `turns` turns in one session (compression on)."""
-    client = await Client.spawn(argv, env)
-    await client.call("initialize", {"protocolVersion": 1})
-    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
-        "sessionId"
-    ]
+    client = await Client.started(argv, env)
+    session = await client.new_session(cwd)
     text = "say " + "words of a longer answer " * 20
     after_10 = 0
     for turn in range(turns):
@@ -312,12 +307,8 @@ async def concurrency(
     argv: list[str], env: dict[str, str], cwd: str, sessions: int, chunks: int
 ) -> dict[str, Any]:
     """`sessions` sessions streaming at once on one connection: throughput, order, cross-talk."""
-    client = await Client.spawn(argv, env)
-    await client.call("initialize", {"protocolVersion": 1})
-    ids = [
-        (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"]["sessionId"]
-        for _ in range(sessions)
-    ]
+    client = await Client.started(argv, env)
+    ids = [await client.new_session(cwd) for _ in range(sessions)]
     while not client.notes.empty():
         client.notes.get_nowait()
     start = time.perf_counter()
@@ -374,13 +365,8 @@ async def scaling(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, A
             client.notes.get_nowait()
         return elapsed
 
-    client = await Client.spawn(argv, env)
-    await client.call(
-        "initialize", {"protocolVersion": 1, "clientCapabilities": {"fs": {"readTextFile": True}}}
-    )
-    session = (await client.call("session/new", {"cwd": cwd, "mcpServers": []}))["result"][
-        "sessionId"
-    ]
+    client = await Client.started(argv, env, {"fs": {"readTextFile": True}})
+    session = await client.new_session(cwd)
     for size in (1_000, 100_000, 1_000_000, 10_000_000):
         table["prompt_bytes"][size] = await timed_prompt(client, session, "say " + "x" * size)
         await timed_prompt(client, session, "/clear")
@@ -397,14 +383,12 @@ async def scaling(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, A
 
     server_script = str(ROOT / "bench" / "peers" / "many_tools_mcp.py")
     for tools in (1, 10, 100, 200):
-        client = await Client.spawn(argv, env)
+        client = await Client.started(argv, env)
         client.serve["session/request_permission"] = allow
-        await client.call("initialize", {"protocolVersion": 1})
         mcp = {"name": "many", "command": PY, "args": [server_script, str(tools)], "env": []}
         start = time.perf_counter()
-        reply = await client.call("session/new", {"cwd": cwd, "mcpServers": [mcp]})
+        session = await client.new_session(cwd, [mcp])
         table["mcp_tools_session_new"][tools] = (time.perf_counter() - start) * 1000
-        session = reply["result"]["sessionId"]
         call = 'mcp many tool_000 {"text": "hi"}'
         await timed_prompt(client, session, call)  # the first call also waits for tools/list
         table["mcp_tools_call"][tools] = await timed_prompt(client, session, call)

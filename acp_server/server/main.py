@@ -80,11 +80,12 @@ async def serve(args: ServerArgs) -> int:
         "permissions.default_mode": args.mode,
     }
 
-    last: list[object] = []  # [fingerprint, config, home] of the last full setup
+    # The last full setup and the fingerprint of what it read.
+    cached: tuple[tuple[object, ...], object, object] | None = None
 
     def fingerprint(home: object) -> tuple[object, ...]:
-        """What a reload would read: the home's mode and the two config files."""
-        marks: list[object] = []
+        """What a reload would read: the home (its mode) and the two config files."""
+        marks: list[object] = [home]
         for name in ("", "config.yaml", ".env"):
             try:
                 st = os.stat(os.path.join(str(home), name))
@@ -98,28 +99,30 @@ async def serve(args: ServerArgs) -> int:
         # them, after `initialize` has been answered, and re-read for each new
         # session when a file they come from changed (a stat per file otherwise:
         # the full reload was most of a session/new round trip).
+        nonlocal cached
         from acp_server.config import Config, ConfigError, load_config
         from acp_server.home import HomeError, ensure_home, resolve_home
 
         home = None
         try:
             home = resolve_home()
-            if last and last[0] == (home, fingerprint(home)):
-                return last[1], last[2]
+            if cached is not None and cached[0] == fingerprint(home):
+                return cached[1], cached[2]
             home = ensure_home(home)
         except (HomeError, OSError) as error:
             print(f"acp-server: {error}", file=sys.stderr)
             home = None
+        cached = None
         level = args.log_level or os.environ.get("ACP_SERVER_LOG_LEVEL")
         try:
             config = load_config(home, flags=flags)
         except ConfigError as error:
             _configure_logging(home, level, args.log_level)
             logging.getLogger("acp_server").error("configuration error, using defaults: %s", error)
-            last.clear()
             return Config(), home
         _configure_logging(home, level or config.logging.level, args.log_level)
-        last[:] = [(home, fingerprint(home)), config, home] if home is not None else []
+        if home is not None:
+            cached = (fingerprint(home), config, home)
         return config, home
 
     from acp_server.correlation import bind_ids

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,13 +21,17 @@ WAIT = 5.0
 
 
 def make(tmp_path: Path, *, mode: str = "yolo", gate: object = None, commands: object = None,
-         **config: object) -> Engine:  # fmt: skip
+         tool_sources: Sequence[object] = (), **config: object) -> Engine:  # fmt: skip
     host = Host(
         gate or AutoPermissionGate("approve"),  # type: ignore[arg-type]
         LocalFileSystem(),
         commands or LocalCommandRunner(),  # type: ignore[arg-type]
     )
-    return Engine(EngineConfig(**config), host, cwd=str(tmp_path), mode=mode, model="scripted")  # type: ignore[arg-type]
+    settings = EngineConfig(**config)  # type: ignore[arg-type]
+    sources = list(tool_sources)
+    return Engine(
+        settings, host, cwd=str(tmp_path), mode=mode, model="scripted", tool_sources=sources
+    )  # type: ignore[arg-type]
 
 
 async def turn(e: Engine, text: str) -> list[ev.Event]:
@@ -319,15 +323,7 @@ async def test_external_tools_run_when_read_only_hinted_and_ask_otherwise(
 ) -> None:
     lookup, mutate = RemoteTool("lookup", read_only=True), RemoteTool("mutate", read_only=False)
     gate = RejectingGate()
-    host = Host(gate, LocalFileSystem(), LocalCommandRunner())
-    e = Engine(
-        EngineConfig(),
-        host,
-        cwd=str(tmp_path),
-        mode="ask",
-        model="scripted",
-        tool_sources=[RemoteServer(lookup, mutate)],  # type: ignore[list-item]
-    )
+    e = make(tmp_path, mode="ask", gate=gate, tool_sources=[RemoteServer(lookup, mutate)])
     events = await turn(e, 'mcp remote lookup {"q": 1}\nmcp remote mutate {"x": 2}')
     assert lookup.calls == [{"q": 1}] and mutate.calls == [] and len(gate.requests) == 1
     decided = {x.tool: x for x in events if isinstance(x, ev.PermissionDecided)}
@@ -428,15 +424,7 @@ class CrashingTool(RemoteTool):
 
 
 async def test_a_crashing_tool_fails_its_call_and_the_turn_goes_on(tmp_path: Path) -> None:
-    host = Host(AutoPermissionGate("approve"), LocalFileSystem(), LocalCommandRunner())
-    e = Engine(
-        EngineConfig(),
-        host,
-        cwd=str(tmp_path),
-        mode="yolo",
-        model="scripted",
-        tool_sources=[RemoteServer(CrashingTool("explode", read_only=True))],  # type: ignore[list-item]
-    )
+    e = make(tmp_path, tool_sources=[RemoteServer(CrashingTool("explode", read_only=True))])
     events = await turn(e, "mcp remote explode {}\nsay still here")
     finished = [x for x in events if isinstance(x, ev.ToolCallFinished)]
     assert [x.status for x in finished] == ["failed"] and closed(events)
@@ -457,15 +445,7 @@ class BrokenGate:
 
 async def test_a_broken_argument_check_or_permission_gate_fails_closed(tmp_path: Path) -> None:
     broken, asks = BrokenCheckTool("broken", read_only=True), RemoteTool("asks", read_only=False)
-    host = Host(BrokenGate(), LocalFileSystem(), LocalCommandRunner())  # type: ignore[arg-type]
-    e = Engine(
-        EngineConfig(),
-        host,
-        cwd=str(tmp_path),
-        mode="ask",
-        model="scripted",
-        tool_sources=[RemoteServer(broken, asks)],  # type: ignore[list-item]
-    )
+    e = make(tmp_path, mode="ask", gate=BrokenGate(), tool_sources=[RemoteServer(broken, asks)])
     events = await turn(e, "mcp remote broken {}\nmcp remote asks {}\nsay still here")
     assert broken.calls == [] and asks.calls == []  # neither ran
     assert closed(events)

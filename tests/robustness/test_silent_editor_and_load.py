@@ -9,38 +9,28 @@ from pathlib import Path
 from typing import Any
 
 from acp_server.config import load_config
+from protocol import Route
 from tests.server.harness import Editor, connect
 
 
 class SilentEditor(Editor):
-    """Advertises fs and terminals, then never answers `hang` methods."""
+    """Advertises fs and terminals, then never answers the methods in `hang`."""
 
     hang: tuple[str, ...] = ()
 
-    async def _maybe_hang(self, method: str) -> None:
-        self.calls.append(method)
-        if method in self.hang:
-            await asyncio.Event().wait()
+    def routes(self) -> tuple[dict[str, Route], dict[str, Route]]:
+        requests, notifications = super().routes()
+        for method, route in requests.items():
+            requests[method] = Route(route.params, self._silent(method, route.handler))
+        return requests, notifications
 
-    async def _read(self, params: Any) -> Any:
-        await self._maybe_hang("fs/read_text_file")
-        return await super()._read(params)
+    def _silent(self, method: str, answer: Any) -> Any:
+        async def handler(params: Any) -> Any:
+            if method in self.hang:
+                await asyncio.Event().wait()
+            return await answer(params)
 
-    async def _write(self, params: Any) -> Any:
-        await self._maybe_hang("fs/write_text_file")
-        return await super()._write(params)
-
-    async def _create(self, params: Any) -> Any:
-        await self._maybe_hang("terminal/create")
-        return await super()._create(params)
-
-    async def _wait(self, params: Any) -> Any:
-        await self._maybe_hang("terminal/wait_for_exit")
-        return await super()._wait(params)
-
-    async def _kill(self, params: Any) -> Any:
-        await self._maybe_hang("terminal/kill")
-        return await super()._kill(params)
+        return handler
 
 
 def _config(home: Path, **settings: object) -> Any:
