@@ -96,7 +96,36 @@ frames = st.one_of(
         }
     ),
     st.integers(1, 200).map(lambda depth: "[" * depth + "]" * depth),
+    # JSON cut short, anywhere.
+    st.builds(
+        lambda m, p, cut: json.dumps({"jsonrpc": "2.0", "id": 7, "method": m, "params": p})[:cut],
+        st.sampled_from(AGENT_METHODS),
+        junk,
+        st.integers(1, 60),
+    ),
+    # Two requests on two lines with the same id.
+    st.builds(
+        lambda m, i: "\n".join(
+            json.dumps({"jsonrpc": "2.0", "id": i, "method": m, "params": {}}) for _ in range(2)
+        ),
+        st.sampled_from([*AGENT_METHODS, "nope"]),
+        st.integers(1, 10**6),
+    ),
 )
+
+
+def _request_ids(lines: list[bytes]) -> dict[str, int]:
+    """How many requests each id was sent with (a line may hold several frames)."""
+    sent: dict[str, int] = {}
+    for line in b"\n".join(lines).split(b"\n"):
+        try:
+            frame = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(frame, dict) and "method" in frame and "id" in frame:
+            key = json.dumps(frame["id"])
+            sent[key] = sent.get(key, 0) + 1
+    return sent
 
 
 def encode(frame: Any) -> bytes:
@@ -165,7 +194,8 @@ def test_fuzzed_frames_never_kill_the_server_and_every_request_gets_one_error_fr
     )
     read_until("init")
     victim, bystander = new_session("victim"), new_session("bystander")
-    send(*(encode(f).replace(LIVE.encode(), victim.encode()) for f in batch))
+    lines = [encode(f).replace(LIVE.encode(), victim.encode()) for f in batch]
+    send(*lines)
     prompt = {"sessionId": bystander, "prompt": [{"type": "text", "text": "say alive"}]}
     send(
         encode({"jsonrpc": "2.0", "id": "after", "method": "session/list", "params": {}}),
@@ -188,6 +218,10 @@ def test_fuzzed_frames_never_kill_the_server_and_every_request_gets_one_error_fr
                 and "Traceback" not in reply["error"]["message"]
             )
     assert by_id.get('"after"') == 1  # the connection still works after the barrage
+    sent = _request_ids(lines)
+    for reply_id, count in by_id.items():
+        if reply_id not in ("null", '"init"', '"victim"', '"bystander"', '"after"', '"alive"'):
+            assert count <= sent.get(reply_id, 0), f"id {reply_id} answered {count} times"
     assert alive["result"]["stopReason"] == "end_turn"  # and so does the other session
     said = [
         r["params"]["update"]["content"].get("text")
