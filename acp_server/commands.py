@@ -37,10 +37,11 @@ class CommandOutcome(msgspec.Struct, frozen=True):
     run_prompt: str | None = None  # or text to run as the turn's prompt
 
 
-def _parse_skill(path: Path) -> Skill | None:
+def _parse_skill(path: str) -> Skill | None:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except (OSError, UnicodeDecodeError) as error:
         log.warning("cannot read skill %s: %s", path, error)
         return None
     match = _FRONT_MATTER.match(text)
@@ -56,26 +57,52 @@ def _parse_skill(path: Path) -> Skill | None:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name) or not description:
         log.warning("skill %s needs a simple `name` and a `description`; skipped", path)
         return None
-    return Skill(name, description, match.group(2).strip(), str(path))
+    return Skill(name, description, match.group(2).strip(), path)
+
+
+# Per skills folder: what its SKILL.md files looked like (name, mtime, size)
+# when they were last parsed, and the skills parsed then. Every new session
+# looks again, so an edited skill shows up without a restart, but a folder
+# that did not change costs a directory scan and a stat per skill, not a parse.
+_parsed: dict[str, tuple[tuple[tuple[str, int, int], ...], list[Skill]]] = {}
+
+
+def _skills_in(root: str) -> list[Skill]:
+    try:
+        with os.scandir(root) as entries:
+            folders = sorted(entry.name for entry in entries if entry.is_dir())
+    except OSError:  # no such folder (the usual case), or not a folder
+        _parsed.pop(root, None)
+        return []
+    marks: list[tuple[str, int, int]] = []
+    for folder in folders:
+        try:
+            st = os.stat(os.path.join(root, folder, "SKILL.md"))
+        except OSError:
+            continue
+        marks.append((folder, st.st_mtime_ns, st.st_size))
+    key = tuple(marks)
+    cached = _parsed.get(root)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    skills = [
+        skill
+        for folder, _, _ in marks
+        if (skill := _parse_skill(os.path.join(root, folder, "SKILL.md")))
+    ]
+    _parsed[root] = (key, skills)
+    return skills
 
 
 def discover_skills(home: Path | None, cwd: str) -> list[Skill]:
     found: dict[str, Skill] = {}
-    roots = ([home / "skills"] if home else []) + [Path(cwd) / ".agents" / "skills"]
+    roots = ([os.path.join(home, "skills")] if home else []) + [
+        os.path.join(cwd, ".agents", "skills")
+    ]
     for root in roots:
-        if not root.is_dir():
-            continue
-        for entry in sorted(root.iterdir()):
-            skill_file = entry / "SKILL.md"
-            if skill_file.is_file() and (skill := _parse_skill(skill_file)):
-                found[skill.name] = skill  # later roots (the project) win
+        for skill in _skills_in(root):
+            found[skill.name] = skill  # later roots (the project) win
     return sorted(found.values(), key=lambda s: s.name)
-
-
-def skills_fingerprint(skills: list[Skill]) -> tuple[tuple[str, str, float], ...]:
-    return tuple(
-        (s.name, s.description, os.path.getmtime(s.path)) for s in skills if os.path.exists(s.path)
-    )
 
 
 Handler = Callable[["Session", str], Awaitable[CommandOutcome]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -338,3 +339,36 @@ async def test_skills_become_commands_that_inject_their_body(tmp_path: Path) -> 
         await editor.prompt(session_id, "/greet")
     assert "greet" in names and "help" in names
     assert "skill body ran" in editor.text(session_id)
+
+
+async def test_skills_edited_between_sessions_show_up_in_the_next_one(tmp_path: Path) -> None:
+    skills = tmp_path / ".agents" / "skills"
+    (skills / "greet").mkdir(parents=True)
+    greet = skills / "greet" / "SKILL.md"
+    greet.write_text("---\nname: greet\ndescription: Say a greeting\n---\nsay first body\n")
+
+    def commands_of(editor: Editor, session_id: str) -> dict[str, str]:
+        update = editor.session_updates(session_id, "available_commands_update")[0]
+        return {c["name"]: c["description"] for c in update["availableCommands"]}
+
+    async with connect(tmp_path / "home") as (editor, _):
+        await editor.initialize()
+        first = await editor.new_session(tmp_path)
+        await editor.wait_for(lambda: editor.session_updates(first, "available_commands_update"))
+        # Same size, so only the modification time tells the edit apart.
+        greet.write_text("---\nname: greet\ndescription: Say a farewell\n---\nsay other body\n")
+        os.utime(greet, ns=(greet.stat().st_mtime_ns + 10**9,) * 2)
+        (skills / "lint").mkdir()
+        (skills / "lint" / "SKILL.md").write_text("---\nname: lint\ndescription: Lint it\n---\nx\n")
+        second = await editor.new_session(tmp_path)
+        await editor.wait_for(lambda: editor.session_updates(second, "available_commands_update"))
+        await editor.prompt(second, "/greet")
+        (skills / "lint" / "SKILL.md").unlink()
+        third = await editor.new_session(tmp_path)
+        await editor.wait_for(lambda: editor.session_updates(third, "available_commands_update"))
+    assert commands_of(editor, first)["greet"] == "Say a greeting"
+    assert "lint" not in commands_of(editor, first)
+    assert commands_of(editor, second)["greet"] == "Say a farewell"
+    assert commands_of(editor, second)["lint"] == "Lint it"
+    assert "other body" in editor.text(second)
+    assert "lint" not in commands_of(editor, third)
