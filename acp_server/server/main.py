@@ -80,15 +80,16 @@ async def serve(args: ServerArgs) -> int:
         "permissions.default_mode": args.mode,
     }
 
-    # The last full setup and the fingerprint of what it read.
-    cached: tuple[tuple[object, ...], object, object] | None = None
+    # The last full setup: where the home came from, the fingerprint of what it
+    # read, and what it produced.
+    cached: tuple[tuple[object, ...], tuple[object, ...], object, object] | None = None
 
     def fingerprint(home: object) -> tuple[object, ...]:
         """What a reload would read: the home (its mode) and the two config files."""
-        marks: list[object] = [home]
-        for name in ("", "config.yaml", ".env"):
+        marks: list[object] = []
+        for path in (str(home), f"{home}/config.yaml", f"{home}/.env"):
             try:
-                st = os.stat(os.path.join(str(home), name))
+                st = os.stat(path)
                 marks.append((st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns))
             except OSError:
                 marks.append(None)
@@ -97,22 +98,23 @@ async def serve(args: ServerArgs) -> int:
     def setup() -> tuple[object, object]:
         # Home, logging and config are set up when the first session needs
         # them, after `initialize` has been answered, and re-read for each new
-        # session when a file they come from changed (a stat per file otherwise:
+        # session when a file they come from changed (three stats otherwise:
         # the full reload was most of a session/new round trip).
         nonlocal cached
         from acp_server.config import Config, ConfigError, load_config
         from acp_server.home import HomeError, ensure_home, resolve_home
 
-        home = None
+        where = (os.environ.get("ACP_SERVER_HOME"), os.environ.get("HOME"))
+        if cached is not None and cached[0] == where and cached[1] == fingerprint(cached[3]):
+            return cached[2], cached[3]
+        cached = None
+        home = marks = None
         try:
-            home = resolve_home()
-            if cached is not None and cached[0] == fingerprint(home):
-                return cached[1], cached[2]
-            home = ensure_home(home)
+            home = ensure_home(resolve_home())
+            marks = fingerprint(home)  # before reading: an edit made meanwhile shows next time
         except (HomeError, OSError) as error:
             print(f"acp-server: {error}", file=sys.stderr)
             home = None
-        cached = None
         level = args.log_level or os.environ.get("ACP_SERVER_LOG_LEVEL")
         try:
             config = load_config(home, flags=flags)
@@ -121,8 +123,8 @@ async def serve(args: ServerArgs) -> int:
             logging.getLogger("acp_server").error("configuration error, using defaults: %s", error)
             return Config(), home
         _configure_logging(home, level or config.logging.level, args.log_level)
-        if home is not None:
-            cached = (fingerprint(home), config, home)
+        if home is not None and marks is not None:
+            cached = (where, marks, config, home)
         return config, home
 
     from acp_server.correlation import bind_ids
