@@ -16,6 +16,9 @@ that died: `recover()` yields its records so the store can ingest them
 (idempotently, keyed by session and sequence number) and then deletes the file. A record torn by a crash mid-write fails its CRC and ends the
 file: the editor never saw it, because it is written before it is sent.
 
+A record is an update (seq >= 1) or a new session's row (seq 0, the payload
+is the row as JSON); the store gives them meaning, the journal only bytes.
+
 Record layout, little-endian: crc32 (4 bytes, of everything after it), then
 session-id length, payload length, seq, turn (4 bytes each), timestamp (8-byte
 float), then the session id and the payload bytes. Binary because formatting

@@ -8,6 +8,8 @@ before any read. A `kill -9` mid-turn therefore loses at most the update being
 written, and the next process to open the store ingests the dead process's
 journal before it answers anything. Updates are stored as
 the JSON already sent on the wire, so replay re-sends bytes without re-encoding.
+A new session's row takes the same path (a journal record with seq 0), and is
+written to SQLite directly as soon as anything reads or changes it.
 
 API (also used by `acp-server sessions ...`):
   SessionStore.open(path) -> SessionStore
@@ -45,6 +47,13 @@ SCHEMA_VERSION = 2
 # pending rows hold (~10 MB for 65,536 typical updates).
 JOURNAL_BATCH = 65536
 JOURNAL_BYTES = 32 * 1024 * 1024
+# A journal record with this sequence number is a new session's row, not an
+# update (updates count from 1): creating a session costs a journal append
+# instead of a SQLite commit, the largest part of a session/new round trip.
+SESSION_ROW = 0
+# New sessions' rows held in memory until SQLite has them; at this many, the
+# journal holding them is moved into SQLite.
+UNSETTLED_MAX = 1024
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -126,15 +135,44 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _session_values(record: SessionRecord) -> tuple[object, ...]:
+    return (
+        record.id,
+        record.cwd,
+        _json(record.additional_dirs),
+        record.title,
+        record.created_at,
+        record.updated_at,
+        record.model,
+        record.mode,
+        record.thought_level,
+        _json(record.grants),
+        _json(record.messages),
+        record.cost_usd,
+    )
+
+
+_INSERT_SESSION = f"INSERT OR IGNORE INTO sessions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_UPDATE = (
+    "INSERT OR IGNORE INTO updates (session_id, seq, turn, ts, payload) VALUES (?,?,?,?,?)"
+)
+
+
 def _insert(db: sqlite3.Connection, rows: Iterable[tuple[str, int, int, float, bytes]]) -> None:
     # OR IGNORE: a crash between this commit and the journal's removal
-    # re-ingests the same (session, seq) rows on the next open.
+    # re-ingests the same rows on the next open, and a session row written
+    # directly since (see SessionStore._settle) is newer than its journal record.
+    rows = list(rows)
+    sessions = [r for r in rows if r[1] == SESSION_ROW]
     db.execute("BEGIN")
     try:
-        db.executemany(
-            "INSERT OR IGNORE INTO updates (session_id, seq, turn, ts, payload) VALUES (?,?,?,?,?)",
-            rows,
-        )
+        if sessions:
+            db.executemany(
+                _INSERT_SESSION,
+                [_session_values(msgspec.json.decode(r[4], type=SessionRecord)) for r in sessions],
+            )
+            rows = [r for r in rows if r[1] != SESSION_ROW]
+        db.executemany(_INSERT_UPDATE, rows)
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -149,18 +187,21 @@ class _Ingester:
         self._path = path
         self._executor: ThreadPoolExecutor | None = None  # started by the first ingest
         self._db: sqlite3.Connection | None = None  # used on the worker thread only
-        self._futures: list[Future[None]] = []
+        self._futures: list[Future[bool]] = []
 
-    def submit(self, journal: Journal) -> None:
+    def submit(self, journal: Journal) -> Future[bool]:
         if self._executor is None:
             # Imported here: with `queue`, ~1.5 ms the first session/new need not pay.
             from concurrent.futures import ThreadPoolExecutor
 
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="acp-ingest")
         self._futures = [f for f in self._futures if not f.done()]
-        self._futures.append(self._executor.submit(self._ingest, journal))
+        future = self._executor.submit(self._ingest, journal)
+        self._futures.append(future)
+        return future
 
-    def _ingest(self, journal: Journal) -> None:
+    def _ingest(self, journal: Journal) -> bool:
+        """Whether the journal's rows are committed."""
         try:
             if self._db is None:
                 self._db = _connect(self._path)
@@ -169,8 +210,9 @@ class _Ingester:
             # The file stays for the next process to recover, once we let go of it.
             log.exception("could not move %s into %s; it is kept", journal.path, self._path)
             journal.release()
-            return
+            return False
         journal.close()
+        return True
 
     def wait(self) -> None:
         futures, self._futures = self._futures, []
@@ -208,6 +250,12 @@ class SessionStore:
         self._journal: Journal | None = None  # created by the first append after a flush
         self._deferred = False
         self._ingester = _Ingester(path)
+        # Rows of new sessions that may not be in SQLite yet: those in the
+        # current journal, and those in journals the ingest thread is moving.
+        # Anything that reads or changes a session row writes them first
+        # (INSERT OR IGNORE, so whichever copy lands second changes nothing).
+        self._unsettled: dict[str, SessionRecord] = {}
+        self._ingesting: list[tuple[Future[bool], dict[str, SessionRecord]]] = []
 
     @classmethod
     def open(cls, path: Path) -> SessionStore:
@@ -264,11 +312,24 @@ class SessionStore:
         if journal is not None:
             if journal.pending:
                 journal.sync()
-                self._ingester.submit(journal)
+                future = self._ingester.submit(journal)
+                if self._unsettled:
+                    self._ingesting.append((future, self._unsettled))
+                    self._unsettled = {}
             else:
                 journal.close()
         if wait:
             self._ingester.wait()
+            self._forget_ingested()
+
+    def _forget_ingested(self) -> None:
+        still: list[tuple[Future[bool], dict[str, SessionRecord]]] = []
+        for future, records in self._ingesting:
+            if not future.done():
+                still.append((future, records))
+            elif not future.result():  # not committed: write those rows directly
+                self._unsettled.update(records)
+        self._ingesting = still
 
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
@@ -276,29 +337,33 @@ class SessionStore:
     # ------------------------------------------------------------ sessions
 
     def create(self, record: SessionRecord) -> None:
+        """Journal a new session's row; like an update, it is durable before the
+        reply that names the session is sent, and reaches SQLite with the journal."""
         now = time.time()
         record.created_at = record.created_at or now
         record.updated_at = now
-        self._db.execute(
-            f"INSERT INTO sessions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                record.id,
-                record.cwd,
-                _json(record.additional_dirs),
-                record.title,
-                record.created_at,
-                record.updated_at,
-                record.model,
-                record.mode,
-                record.thought_level,
-                _json(record.grants),
-                _json(record.messages),
-                record.cost_usd,
-            ),
-        )
+        self._journal_append(record.id, SESSION_ROW, 0, now, msgspec.json.encode(record))
         self._seq[record.id] = 0
+        self._unsettled[record.id] = record
+        if len(self._unsettled) >= UNSETTLED_MAX:
+            self.flush(wait=False)  # the ingest thread writes them; memory stays bounded
+
+    def _settle(self, session_id: str | None = None) -> None:
+        """Write journaled session rows (one, or all) to SQLite now."""
+        self._forget_ingested()
+        pools = [self._unsettled, *(records for _, records in self._ingesting)]
+        if session_id is None:
+            records = [r for pool in pools for r in pool.values()]
+            for pool in pools:
+                pool.clear()
+        else:
+            found = next((pool.pop(session_id) for pool in pools if session_id in pool), None)
+            records = [found] if found is not None else []
+        if records:
+            self._db.executemany(_INSERT_SESSION, [_session_values(r) for r in records])
 
     def get(self, session_id: str) -> SessionRecord | None:
+        self._settle(session_id)
         row = self._db.execute(
             f"SELECT {_COLUMNS} FROM sessions WHERE id = ? AND deleted = 0", (session_id,)
         ).fetchone()
@@ -311,6 +376,7 @@ class SessionStore:
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"unknown session fields: {sorted(unknown)}")
+        self._settle(session_id)
         values = [_json(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
         assignments = ", ".join(f"{k} = ?" for k in fields)
         self._db.execute(
@@ -319,7 +385,7 @@ class SessionStore:
         )
 
     def delete(self, session_id: str) -> bool:
-        self.flush()
+        self.flush()  # also settles every session row
         cursor = self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         self._db.execute("DELETE FROM updates WHERE session_id = ?", (session_id,))
         self._db.execute("DELETE FROM usage WHERE session_id = ?", (session_id,))
@@ -328,6 +394,7 @@ class SessionStore:
 
     def prune(self, older_than_days: float) -> int:
         cutoff = time.time() - older_than_days * 86400
+        self._settle()
         ids = [
             r[0]
             for r in self._db.execute("SELECT id FROM sessions WHERE updated_at < ?", (cutoff,))
@@ -340,6 +407,7 @@ class SessionStore:
         self, cwd: str | None = None, cursor: int = 0, limit: int = 50, since: float | None = None
     ) -> tuple[list[SessionRecord], int | None]:
         """Newest first. `cursor` is an offset; the next one is None on the last page."""
+        self._settle()
         where, args = ["deleted = 0"], []
         if cwd is not None:
             where.append("cwd = ?")
@@ -358,13 +426,16 @@ class SessionStore:
 
     def append_update(self, session_id: str, payload: bytes, turn: int = 0) -> int:
         seq = self._next_seq(session_id)
+        self._journal_append(session_id, seq, turn, time.time(), payload)
+        return seq
+
+    def _journal_append(self, session_id: str, seq: int, turn: int, ts: float, data: bytes) -> None:
         journal = self._journal
         if journal is None:
             journal = self._journal = Journal(self.journal_dir, deferred=self._deferred)
-        journal.append(session_id, seq, turn, time.time(), payload)
+        journal.append(session_id, seq, turn, ts, data)
         if len(journal.pending) >= JOURNAL_BATCH or journal.pending_bytes >= JOURNAL_BYTES:
             self.flush(wait=False)  # a new journal takes the next updates
-        return seq
 
     def append_updates(self, session_id: str, payloads: Iterable[bytes], turn: int = 0) -> None:
         """Many updates at once, straight into SQLite (forks, imports)."""
@@ -411,6 +482,7 @@ class SessionStore:
     ) -> None:
         now = time.time()
         day = time.strftime("%Y-%m-%d", time.localtime(now))
+        self._settle(session_id)
         self._db.execute(
             "INSERT INTO usage VALUES (?,?,?,?,?,?,?,?)",
             (session_id, turn, now, day, model, input_tokens, output_tokens, cost_usd),

@@ -37,6 +37,11 @@ def _rows_in_sqlite(db: Path, session_id: str) -> list[bytes]:
         return [bytes(r[0]) for r in rows]
 
 
+def _session_ids_in_sqlite(db: Path) -> list[str]:
+    with sqlite3.connect(db) as connection:
+        return [r[0] for r in connection.execute("SELECT id FROM sessions ORDER BY id")]
+
+
 def test_appends_read_back_in_order_in_the_same_process(tmp_path: Path) -> None:
     store = SessionStore.open(tmp_path / "sessions.db")
     store.create(SessionRecord(id="s", cwd="/w"))
@@ -98,20 +103,21 @@ def test_a_live_process_journal_is_left_alone(tmp_path: Path) -> None:
 def test_a_full_batch_reaches_sqlite_during_a_turn(tmp_path: Path) -> None:
     db = tmp_path / "sessions.db"
     store = SessionStore.open(db)
-    store.create(SessionRecord(id="s", cwd="/w"))
-    for i in range(JOURNAL_BATCH):
+    store.create(SessionRecord(id="s", cwd="/w"))  # the batch's first record
+    for i in range(JOURNAL_BATCH - 1):
         store.append_update("s", b'{"n":%d}' % i)
     store.append_update("s", b"{}")
     journals = list(store.journal_dir.glob("*.journal"))
     for _ in range(500):  # the ingest thread commits the full batch, then deletes its file
-        moved = len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH
+        moved = len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH - 1
         if moved and len(list(store.journal_dir.glob("*.journal"))) == 1:
             break
         time.sleep(0.01)
-    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH  # the next batch waits
+    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH - 1  # the next batch waits
+    assert _session_ids_in_sqlite(db) == ["s"]
     assert len(journals) in (1, 2) and len(list(store.journal_dir.glob("*.journal"))) == 1
     store.flush()
-    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH + 1
+    assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BATCH
     store.close()
 
 
@@ -156,4 +162,49 @@ def test_large_updates_reach_sqlite_by_size_not_count(tmp_path: Path) -> None:
             break
         time.sleep(0.01)
     assert len(_rows_in_sqlite(db, "s")) == JOURNAL_BYTES // len(big) + 1
+    store.close()
+
+
+def test_a_session_created_just_before_a_crash_is_there_after_it(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    child = _child(db, "os._exit(9)")  # created (journaled), never flushed or closed
+    assert child.wait(timeout=30) == 9
+    assert _session_ids_in_sqlite(db) == []  # only the journal holds the row
+    store = SessionStore.open(db)
+    record = store.get("s1")
+    assert record is not None and record.cwd == "/w" and record.created_at > 0
+    assert [r.id for r in store.list()[0]] == ["s1"]
+    store.close()
+
+
+def test_a_journaled_row_never_overwrites_a_newer_one(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    child = _child(
+        db,
+        """
+        store.update_meta("s1", title="renamed", mode="yolo")  # written to SQLite directly
+        os._exit(9)  # its journal still holds the row as created
+        """,
+    )
+    assert child.wait(timeout=30) == 9
+    store = SessionStore.open(db)  # ingests that journal: the row as created, ignored
+    record = store.get("s1")
+    assert record is not None and (record.title, record.mode) == ("renamed", "yolo")
+    store.close()
+
+
+def test_new_sessions_are_readable_and_deletable_before_any_flush(tmp_path: Path) -> None:
+    db = tmp_path / "sessions.db"
+    store = SessionStore.open(db)
+    for name in ("a", "b", "c"):
+        store.create(SessionRecord(id=name, cwd="/w", model="scripted"))
+    assert _session_ids_in_sqlite(db) == []  # journaled, not committed
+    assert {r.id for r in store.list(cwd="/w")[0]} == {"a", "b", "c"}
+    store.update_meta("b", title="second")
+    record = store.get("b")
+    assert record is not None and record.title == "second" and record.model == "scripted"
+    assert store.delete("c")
+    store.close()
+    store = SessionStore.open(db)  # the journal's copy of "c" does not bring it back
+    assert sorted(r.id for r in store.list()[0]) == ["a", "b"]
     store.close()
