@@ -299,6 +299,10 @@ class Endpoint:
         else:
             await self._send(reply)
         if isinstance(result, AfterResponse):
+            # One loop turn first: the writer, woken above, sends the response
+            # before `then` starts, so the peer is not kept waiting for work
+            # that only has to follow it.
+            await asyncio.sleep(0)
             await result.then()
 
     async def _notification_loop(self) -> None:

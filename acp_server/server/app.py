@@ -7,6 +7,7 @@ answers; `session/resume` never replays.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("acp_server")
 PAGE_SIZE = 50
+IDLE_FLUSH_SECONDS = 0.5
 AUTH_METHOD_ID = "provider-key"
 
 
@@ -162,6 +164,7 @@ class AgentServer:
         self._store: Any = None
         self._audit: AuditLog | None = None
         self._mcp_hub: Any = None
+        self._idle_flush: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------ plumbing
 
@@ -232,6 +235,23 @@ class AgentServer:
                     )
                 )
         return specs
+
+    def turn_running(self, besides: Session | None = None) -> bool:
+        return any(s.in_turn for s in self.sessions.values() if s is not besides)
+
+    def flush_soon(self) -> None:
+        """Move journaled rows into SQLite shortly, unless a turn is running
+        then (its end does it): new sessions become visible to other processes
+        (`acp-server sessions`) within a second, at one ingest per burst."""
+        if self._idle_flush is None:
+            self._idle_flush = asyncio.get_running_loop().call_later(
+                IDLE_FLUSH_SECONDS, self._flush_if_idle
+            )
+
+    def _flush_if_idle(self) -> None:
+        self._idle_flush = None
+        if self._store is not None and not self.turn_running():
+            self._store.flush(wait=False)
 
     @property
     def audit(self) -> AuditLog:
@@ -315,6 +335,8 @@ class AgentServer:
         return requests, notifications
 
     async def shutdown(self) -> None:
+        if self._idle_flush is not None:
+            self._idle_flush.cancel()  # the store's close flushes
         for session in list(self.sessions.values()):
             await session.close()
         self.sessions.clear()
@@ -414,12 +436,14 @@ class AgentServer:
                 session_id,
                 cwd,
                 list(session.roots[1:]),
-                model=session.engine.model,
-                mode=session.engine.mode,
+                model=session.model,
+                mode=session.mode,
             )
         )
+        self.flush_soon()
         await session.attach_mcp(self.mcp_specs(params.mcp_servers, cwd))
-        await _dump_modules(".session")
+        if _DEBUG_MODULES:
+            await _dump_modules(".session")
         return self._opened(session, {"sessionId": session_id})
 
     async def _restore(self, session_id: str, cwd: str, extra: list[str] | None) -> Session:
@@ -565,13 +589,16 @@ class AgentServer:
         return AfterResponse({"configOptions": options}, then)
 
 
+_DEBUG_MODULES = os.environ.get("ACP_SERVER_DEBUG_MODULES")
+
+
 async def _dump_modules(suffix: str = "") -> None:
     """ACP_SERVER_DEBUG_MODULES=FILE records what was imported to answer
     `initialize` (in FILE) and the first `session/new` (in FILE.session), so a
     test can prove no heavy module loads before either."""
     import sys
 
-    target = os.environ.get("ACP_SERVER_DEBUG_MODULES")
+    target = _DEBUG_MODULES
     if target and not os.path.exists(target + suffix):
         with open(target + suffix, "w", encoding="utf-8") as handle:
             handle.write("\n".join(sorted(sys.modules)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from acp_server.config import Config
-from agent import Engine, known_models
+from agent import known_models
 from agent.providers import BUILTIN_PROVIDERS
 
 MODES: list[dict[str, str]] = [
@@ -41,8 +41,10 @@ def model_choices(current: str | None, config: Config) -> list[str]:
     return list(dict.fromkeys(choices)) or ["scripted"]
 
 
-def config_options(engine: Engine, choices: list[str]) -> list[dict[str, object]]:
-    current_model = engine.model or choices[0]
+def config_options(
+    model: str | None, mode: str, thought_level: str | None, choices: list[str]
+) -> list[dict[str, object]]:
+    current_model = model or choices[0]
     return [
         {
             "id": "model",
@@ -57,7 +59,7 @@ def config_options(engine: Engine, choices: list[str]) -> list[dict[str, object]
             "name": "Mode",
             "category": "mode",
             "type": "select",
-            "currentValue": engine.mode,
+            "currentValue": mode,
             "options": [
                 {"value": m["id"], "name": m["name"], "description": m["description"]}
                 for m in MODES
@@ -68,7 +70,7 @@ def config_options(engine: Engine, choices: list[str]) -> list[dict[str, object]
             "name": "Thinking",
             "category": "thought_level",
             "type": "select",
-            "currentValue": engine.thought_level or "medium",
+            "currentValue": thought_level or "medium",
             "options": [{"value": level, "name": level.capitalize()} for level in THOUGHT_LEVELS],
         },
     ]

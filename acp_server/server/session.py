@@ -65,33 +65,13 @@ class Session:
         self.roots = roots
         self.title = title
         self.grants: set[str] = set(grants or [])
-        caps = server.client_caps
-        host = select_host(
-            self._call_client,
-            session_id,
-            fs_read=caps.fs_read,
-            fs_write=caps.fs_write,
-            terminal=caps.terminal,
-            client_timeout=server.config.timeouts.client_request,
-            grants=self.grants,
-            on_grants_change=self._persist_grants,
-            audit=server.audit,
-        )
-        self.host = host
-        self.engine = Engine(
-            server.engine_config(),
-            host,
-            cwd=cwd,
-            roots=roots,
-            mode=mode,
-            model=model,
-            messages=messages,
-            tool_sources=(),
-            session_cost_usd=cost_usd,
-        )
-        if thought_level:
-            self.engine.thought_level = thought_level
-        self.skills = commands.discover_skills(server.home, cwd)
+        # What the engine starts from. A session/new reply needs only these, so
+        # the engine, its host and the skills are built on first use (a prompt,
+        # an option change, the command list sent after the reply).
+        self._initial = (model, mode, thought_level, messages, cost_usd)
+        self._engine: Engine | None = None
+        self._host: Any = None
+        self._skills: list[commands.Skill] | None = None
         self.ledger = ToolLedger()
         self._turn_lock = asyncio.Lock()
         self._cancel_epoch = 0
@@ -103,6 +83,69 @@ class Session:
         self._background: set[asyncio.Task[None]] = set()
         self._started: dict[str, tuple[str, dict[str, object], float]] = {}
         self.mcp: Any = None
+
+    @property
+    def in_turn(self) -> bool:
+        return self._in_turn
+
+    @property
+    def host(self) -> Any:
+        """The editor's fs and terminal, or local ones, as the engine's ports."""
+        if self._host is None:
+            caps = self.server.client_caps
+            self._host = select_host(
+                self._call_client,
+                self.id,
+                fs_read=caps.fs_read,
+                fs_write=caps.fs_write,
+                terminal=caps.terminal,
+                client_timeout=self.server.config.timeouts.client_request,
+                grants=self.grants,
+                on_grants_change=self._persist_grants,
+                audit=self.server.audit,
+            )
+        return self._host
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            model, mode, thought_level, messages, cost = self._initial
+            engine = Engine(
+                self.server.engine_config(),
+                self.host,
+                cwd=self.cwd,
+                roots=self.roots,
+                mode=mode,
+                model=model,
+                messages=messages,
+                tool_sources=(),
+                session_cost_usd=cost,
+            )
+            if thought_level:
+                engine.thought_level = thought_level
+            self._engine = engine
+        return self._engine
+
+    @property
+    def mode(self) -> str:
+        return self._engine.mode if self._engine is not None else self._initial[1]
+
+    @property
+    def model(self) -> str | None:
+        return self._engine.model if self._engine is not None else self._initial[0]
+
+    @property
+    def thought_level(self) -> str | None:
+        if self._engine is not None:
+            return self._engine.thought_level
+        return self._initial[2]
+
+    @property
+    def skills(self) -> list[commands.Skill]:
+        # Looked up when the command list is sent, after the session's reply.
+        if self._skills is None:
+            self._skills = commands.discover_skills(self.server.home, self.cwd)
+        return self._skills
 
     # ------------------------------------------------------------ wire helpers
 
@@ -176,13 +219,13 @@ class Session:
     # ------------------------------------------------------------ options
 
     def model_choices(self) -> list[str]:
-        return model_choices(self.engine.model, self.server.config)
+        return model_choices(self.model, self.server.config)
 
     def options(self) -> list[dict[str, object]]:
-        return config_options(self.engine, self.model_choices())
+        return config_options(self.model, self.mode, self.thought_level, self.model_choices())
 
     def modes(self) -> dict[str, object]:
-        return mode_state(self.engine.mode)
+        return mode_state(self.mode)
 
     async def set_option(self, config_id: str, value: object) -> list[dict[str, object]]:
         if config_id == "mode":
@@ -244,7 +287,8 @@ class Session:
 
     def cancel(self) -> None:
         self._cancel_epoch += 1
-        self.engine.cancel()
+        if self._engine is not None:  # no engine: no turn ever ran, the epoch says it all
+            self._engine.cancel()
 
     async def prompt(self, request: acp.PromptRequest) -> dict[str, object]:
         epoch = self._cancel_epoch
@@ -317,7 +361,7 @@ class Session:
             for update in self.ledger.close_all("The turn ended before this call finished."):
                 await self.send(update)
             self.persist_history()
-            if not any(s._in_turn for s in self.server.sessions.values() if s is not self):
+            if not self.server.turn_running(besides=self):
                 # The last turn running ends: its updates (and any other session's)
                 # become readable by other processes. Not earlier, so an ingest
                 # never shares the CPU with a stream; no need to wait for it.

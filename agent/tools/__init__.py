@@ -5,18 +5,21 @@ from agent.tools.command import RunCommand, UpdatePlan
 from agent.tools.files import EditFile, Glob, Grep, ListDir, ReadFile, WriteFile, apply_edits
 from agent.tools.paths import is_sensitive, resolve_path, within_roots
 
+_BUILTIN: tuple[Tool, ...] = (
+    ReadFile(),
+    WriteFile(),
+    EditFile(),
+    ListDir(),
+    Glob(),
+    Grep(),
+    RunCommand(),
+    UpdatePlan(),
+)
+
 
 def builtin_tools() -> list[Tool]:
-    return [
-        ReadFile(),
-        WriteFile(),
-        EditFile(),
-        ListDir(),
-        Glob(),
-        Grep(),
-        RunCommand(),
-        UpdatePlan(),
-    ]
+    # The tools hold no state (a spec and methods), so every engine shares one set.
+    return list(_BUILTIN)
 
 
 __all__ = [

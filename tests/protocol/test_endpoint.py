@@ -194,6 +194,30 @@ async def test_after_response_work_goes_out_after_the_reply() -> None:
     assert first["id"] == 1 and second["method"] == "session/update"
 
 
+async def test_after_response_work_starts_once_the_reply_is_written() -> None:
+    # The peer is not kept waiting for work that only has to follow the reply.
+    written: list[bytes] = []
+    written_when_then_started: list[bytes] = []
+
+    async def new(params: Any) -> AfterResponse:
+        async def then() -> None:
+            written_when_then_started.extend(written)
+
+        return AfterResponse({"sessionId": "s"}, then)
+
+    async with endpoint_with_raw_peer({"session/new": Route(None, new)}) as (endpoint, peer):
+        endpoint.observers.append(
+            lambda direction, frame: written.append(frame) if direction == "out" else None
+        )
+        peer.send({"jsonrpc": "2.0", "id": 1, "method": "session/new"})
+        await peer.receive()
+        for _ in range(100):
+            if written_when_then_started:
+                break
+            await asyncio.sleep(0.01)
+    assert [b'"id":1' in frame for frame in written_when_then_started] == [True]
+
+
 async def test_oversized_line_is_discarded_and_answered_when_id_recoverable() -> None:
     async def ok(params: Any) -> str:
         return "ok"

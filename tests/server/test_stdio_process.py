@@ -211,3 +211,30 @@ async def test_the_configuration_is_read_again_for_each_new_session(tmp_path: Pa
     await proc.finish()
     assert first["modes"]["currentModeId"] == "ask"
     assert second["modes"]["currentModeId"] == "read-only"
+
+
+async def test_a_new_session_is_listed_by_another_process_without_a_prompt(
+    tmp_path: Path,
+) -> None:
+    # The row goes to the journal first; with no turn to end, the server moves
+    # it into SQLite on its own shortly after.
+    home = tmp_path / "home"
+    proc = await spawn(home)
+    await proc.call("initialize", {"protocolVersion": 1})
+    reply = await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
+    session_id = reply["result"]["sessionId"]
+    env = {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(home)}
+    listed: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        lister = await asyncio.create_subprocess_exec(
+            ACP_SERVER, "sessions", "list", "--json", stdout=asyncio.subprocess.PIPE, env=env
+        )
+        out, _ = await lister.communicate()
+        listed = json.loads(out)
+        if listed:
+            break
+        await asyncio.sleep(0.1)
+    assert proc.process.returncode is None  # still serving: nothing was flushed by an exit
+    await proc.finish()
+    assert [(row["id"], row["cwd"]) for row in listed] == [(session_id, str(tmp_path))]
