@@ -20,7 +20,7 @@ import contextlib
 import contextvars
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar
 
 from protocol import jsonrpc
@@ -121,6 +121,7 @@ class Endpoint:
         self._overtaking: collections.deque[bytes] = collections.deque()  # written first
         self._inbox: asyncio.Queue[jsonrpc.Notification | None] = asyncio.Queue()
         self._closed = False
+        self._writer_parked = False  # the writer waits on an empty queue
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Called before any queued bytes reach the writer: a host that must make
         #: durable what it is about to send (write-ahead) does so here, once per
@@ -254,9 +255,15 @@ class Endpoint:
                 )
             )
             return
-        task = asyncio.create_task(
-            self._run_handler(request, route), name=f"{self.name}-{request.method}"
-        )
+        name = f"{self.name}-{request.method}"
+        handler = self._run_handler(request, route)
+        if route is not None and route.overtakes:
+            started = _start_eagerly(handler, name)
+            if started is None:
+                return  # answered without waiting on anything
+            task = started
+        else:
+            task = asyncio.create_task(handler, name=name)
         self._handlers[request.id] = task
         self._task_ids[task] = request.id
         task.add_done_callback(self._handler_done)
@@ -293,9 +300,15 @@ class Endpoint:
         value = result.result if isinstance(result, AfterResponse) else result
         reply = jsonrpc.result_frame(request.id, _result_value(value))
         if route.overtakes and not self._closed:
-            self._overtaking.append(encode_frame(reply))
-            with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
-                self._outbox.put_nowait(b"")  # wake the writer
+            frame = encode_frame(reply)
+            if self._writer_parked and self._outbox.empty() and not self._overtaking:
+                # Nothing is waiting to be written, so writing now keeps the
+                # order and saves the writer's turn of the loop.
+                self._write_frames([frame])
+            else:
+                self._overtaking.append(frame)
+                with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
+                    self._outbox.put_nowait(b"")  # wake the writer
         else:
             await self._send(reply)
         if isinstance(result, AfterResponse):
@@ -338,7 +351,9 @@ class Endpoint:
 
     async def _write_loop(self) -> None:
         while True:
+            self._writer_parked = True
             batch = [await self._outbox.get()]
+            self._writer_parked = False
             while not self._outbox.empty() and len(batch) < 256:
                 batch.append(self._outbox.get_nowait())
             closing = None in batch  # the shutdown sentinel: nothing after it is sent
@@ -350,25 +365,31 @@ class Endpoint:
                 if closing:
                     return
                 continue
-            if self.before_write is not None:
-                try:
-                    self.before_write()
-                except Exception:
-                    log.exception("%s: the write-ahead hook failed; sending anyway", self.name)
-            try:
-                # One write per batch: one syscall instead of one per frame.
-                self._writer.write(b"".join(frames))
-            except (ConnectionError, OSError, RuntimeError) as exc:
-                log.info("%s: write failed: %s", self.name, exc)
-                self._closed = True
+            if not self._write_frames(frames):
                 return
-            if self.observers:
-                for frame in frames:  # a notify_encoded blob holds several lines
-                    for line in frame.rstrip(b"\n").split(b"\n"):
-                        self._observe("out", line)
             await self._drain()
             if closing:
                 return
+
+    def _write_frames(self, frames: list[bytes]) -> bool:
+        """Hand frames to the transport; False once the connection is gone."""
+        if self.before_write is not None:
+            try:
+                self.before_write()
+            except Exception:
+                log.exception("%s: the write-ahead hook failed; sending anyway", self.name)
+        try:
+            # One write per batch: one syscall instead of one per frame.
+            self._writer.write(b"".join(frames))
+        except (ConnectionError, OSError, RuntimeError) as exc:
+            log.info("%s: write failed: %s", self.name, exc)
+            self._closed = True
+            return False
+        if self.observers:
+            for frame in frames:  # a notify_encoded blob holds several lines
+                for line in frame.rstrip(b"\n").split(b"\n"):
+                    self._observe("out", line)
+        return True
 
     async def _drain(self) -> None:
         try:
@@ -404,6 +425,57 @@ class Endpoint:
         await asyncio.gather(writer_task, return_exceptions=True)
         with contextlib.suppress(OSError, RuntimeError):
             self._writer.close()
+
+
+def _start_eagerly(handler: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None] | None:
+    """Run a quick request's handler at once, in the reader's turn of the loop,
+    up to its first real wait. Most finish without one and their reply is
+    written in the turn that read the request; a task would add two turns
+    (Python 3.12's eager tasks, by hand). A handler that does wait continues
+    in a task, in the same context."""
+    context = contextvars.copy_context()
+    try:
+        awaited = context.run(handler.send, None)
+    except StopIteration:
+        return None
+    return asyncio.get_running_loop().create_task(
+        _resume(handler, awaited), name=name, context=context
+    )
+
+
+async def _resume(handler: Coroutine[Any, Any, None], awaited: object) -> None:
+    await _Continue(handler, awaited)
+
+
+class _Continue:
+    """Awaitable that drives an already started coroutine: the task running it
+    waits on what the coroutine last yielded, and sends or throws (a
+    cancellation) back into it, as if it had run the coroutine from the start."""
+
+    __slots__ = ("_awaited", "_handler")
+
+    def __init__(self, handler: Coroutine[Any, Any, None], awaited: object) -> None:
+        self._handler = handler
+        self._awaited = awaited
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        handler, awaited = self._handler, self._awaited
+        while True:
+            try:
+                value = yield awaited
+            except GeneratorExit:
+                handler.close()
+                raise
+            except BaseException as exc:  # a cancellation: forwarded, not handled
+                try:
+                    awaited = handler.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    awaited = handler.send(value)
+                except StopIteration:
+                    return
 
 
 def _result_value(result: object) -> object:

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from protocol import AfterResponse, Endpoint, ErrorCode, Route, RpcError, memory_pipe, schema
+from protocol.endpoint import current_request_id
 from tests.protocol.conftest import endpoint_with_raw_peer
 
 
@@ -143,7 +144,12 @@ async def test_notifications_are_handled_in_arrival_order() -> None:
     assert order == [0, 1, 2, 3, 4]
 
 
-async def test_incoming_cancel_request_cancels_handler_and_answers_32800_once() -> None:
+@pytest.mark.parametrize("quick", [False, True], ids=["task", "started-eagerly"])
+async def test_incoming_cancel_request_cancels_handler_and_answers_32800_once(
+    quick: bool,
+) -> None:
+    # A quick (overtaking) handler starts in the reader's turn and continues in a
+    # task once it waits: the cancellation must reach it all the same.
     started = asyncio.Event()
     cancelled = asyncio.Event()
 
@@ -155,7 +161,8 @@ async def test_incoming_cancel_request_cancels_handler_and_answers_32800_once() 
             cancelled.set()
             raise
 
-    async with endpoint_with_raw_peer({"forever": Route(None, forever)}) as (_, peer):
+    routes = {"forever": Route(None, forever, overtakes=quick)}
+    async with endpoint_with_raw_peer(routes) as (_, peer):
         peer.send({"jsonrpc": "2.0", "id": 9, "method": "forever"})
         await asyncio.wait_for(started.wait(), 5)
         peer.send({"jsonrpc": "2.0", "method": "$/cancel_request", "params": {"requestId": 9}})
@@ -367,3 +374,32 @@ async def test_an_overtaking_reply_goes_ahead_of_queued_notifications_and_others
     assert [f.get("id") for f in first] == [None] * 50 + [1]  # the reply follows its updates
     assert [f.get("id") for f in second] == [2] + [None] * 50  # this one jumps the queue
     assert [f["params"]["n"] for f in second[1:]] == list(range(50))
+
+
+async def test_a_quick_handler_keeps_its_request_id_across_a_wait() -> None:
+    seen: list[tuple[str, object]] = []
+
+    async def quick(params: Any) -> Any:
+        seen.append(("before", current_request_id.get()))
+        await asyncio.sleep(0.01)  # a real wait: the rest runs in a task
+        seen.append(("after", current_request_id.get()))
+        return {"ok": True}
+
+    async def plain(params: Any) -> Any:
+        seen.append(("plain", current_request_id.get()))
+        return {}
+
+    async def note(params: Any) -> None:
+        seen.append(("note", current_request_id.get()))
+
+    routes = {"quick": Route(None, quick, overtakes=True), "plain": Route(None, plain)}
+    notes = {"note": Route(None, note)}
+    async with endpoint_with_raw_peer(routes, notes) as (_, peer):
+        peer.send({"jsonrpc": "2.0", "id": "q", "method": "quick"})
+        peer.send({"jsonrpc": "2.0", "method": "note"})
+        peer.send({"jsonrpc": "2.0", "id": "p", "method": "plain"})
+        replies = {(await peer.receive())["id"] for _ in range(2)}
+    assert replies == {"q", "p"}
+    assert sorted(seen, key=str) == sorted(
+        [("before", "q"), ("after", "q"), ("plain", "p"), ("note", None)], key=str
+    )
