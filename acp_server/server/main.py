@@ -101,13 +101,13 @@ async def serve(args: ServerArgs) -> int:
         # session when a file they come from changed (three stats otherwise:
         # the full reload was most of a session/new round trip).
         nonlocal cached
-        from acp_server.config import Config, ConfigError, load_config
-        from acp_server.home import HomeError, ensure_home, resolve_home
-
         where = (os.environ.get("ACP_SERVER_HOME"), os.environ.get("HOME"))
         if cached is not None and cached[0] == where and cached[1] == fingerprint(cached[3]):
             return cached[2], cached[3]
         cached = None
+        from acp_server.config import Config, ConfigError, load_config
+        from acp_server.home import HomeError, ensure_home, resolve_home
+
         home = marks = None
         try:
             home = ensure_home(resolve_home())

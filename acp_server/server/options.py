@@ -31,14 +31,30 @@ THOUGHT_LEVELS = ("off", "low", "medium", "high")
 
 def model_choices(current: str | None, config: Config) -> list[str]:
     """The current model first, then configured ones, then catalog models of providers with keys."""
-    choices: list[str] = [m for m in (current, config.model, *config.fallback_providers) if m]
+    offered = _offered(config)
+    return list(dict.fromkeys([current, *offered])) if current else [*offered] or ["scripted"]
+
+
+# The models a loaded config offers, worked out once per config object (they
+# are frozen, and a reload makes a new one); the environment holding provider
+# keys does not change under a running process.
+_offered_by: tuple[Config, list[str]] | None = None
+
+
+def _offered(config: Config) -> list[str]:
+    global _offered_by
+    if _offered_by is not None and _offered_by[0] is config:
+        return _offered_by[1]
+    choices: list[str] = [m for m in (config.model, *config.fallback_providers) if m]
     for provider, builtin in BUILTIN_PROVIDERS.items():
         settings = config.providers.get(provider)
         key_env = (settings.api_key_env if settings else None) or builtin.key_env
         has_key = bool(settings and settings.api_key) or bool(key_env and os.environ.get(key_env))
         if has_key:
             choices += [f"{provider}:{name}" for name in known_models(provider)]
-    return list(dict.fromkeys(choices)) or ["scripted"]
+    offered = list(dict.fromkeys(choices))
+    _offered_by = (config, offered)
+    return offered
 
 
 def config_options(
