@@ -7,11 +7,12 @@ never interleave. Secrets are redacted before anything is written.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
 from pathlib import Path
+
+import msgspec
 
 from agent.redaction import REDACTED, scrub
 
@@ -47,7 +48,7 @@ class AuditLog:
         if self.path is None:
             return
         entry = {"ts": round(time.time(), 3), "kind": kind, **redact(fields)}  # type: ignore[dict-item]
-        line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        line = msgspec.json.encode(entry, enc_hook=str) + b"\n"
         try:
             if self._fd is None:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -9,13 +9,14 @@ are redacted before they are written.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+import msgspec
 
 from acp_server.audit import redact
 from acp_server.correlation import current_ids as _ids
@@ -48,7 +49,7 @@ class JsonLines(logging.Formatter):
             entry["tool_call"] = call_id
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
 class RotatingFile(logging.FileHandler):

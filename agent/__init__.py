@@ -1,20 +1,54 @@
 """The LLM turn engine. It knows no ACP; hosts adapt it through `agent.ports`.
 
-Heavy provider SDKs load only when a model is first called.
+Heavy provider SDKs load only when a model is first called. The names below
+load on first use too: a host that only needs `agent.events` or `agent.ports`
+(an ACP session before its first prompt) does not pay for the engine.
 """
 
-from agent.ask import ask
-from agent.config import EngineConfig
-from agent.engine import Engine, ToolInfo
-from agent.policy import MODES, Decision, decide
-from agent.providers import (
-    ModelInfo,
-    ModelNotConfigured,
-    ProviderConfig,
-    check_model,
-    known_models,
-    model_info,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.ask import ask
+    from agent.config import EngineConfig
+    from agent.engine import Engine, ToolInfo
+    from agent.policy import MODES, Decision, decide
+    from agent.providers import (
+        ModelInfo,
+        ModelNotConfigured,
+        ProviderConfig,
+        check_model,
+        known_models,
+        model_info,
+    )
+
+_HOME = {
+    "ask": "agent.ask",
+    "EngineConfig": "agent.config",
+    "Engine": "agent.engine",
+    "ToolInfo": "agent.engine",
+    "MODES": "agent.policy",
+    "Decision": "agent.policy",
+    "decide": "agent.policy",
+    "ModelInfo": "agent.providers",
+    "ModelNotConfigured": "agent.providers",
+    "ProviderConfig": "agent.providers",
+    "check_model": "agent.providers",
+    "known_models": "agent.providers",
+    "model_info": "agent.providers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agent' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
 
 __all__ = [
     "MODES",

@@ -19,17 +19,14 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from acp_server import commands
-from acp_server.prompt_content import to_prompt_parts
-from acp_server.proxies import select_host
 from acp_server.server.options import config_options, mode_state, model_choices
 from acp_server.server.translate import ToolLedger, text_chunk, translate
-from agent import Engine, ModelNotConfigured
 from agent import events as ev
-from agent.providers import cost_usd, model_info
 from protocol import RpcError
 
 if TYPE_CHECKING:
     from acp_server.server.app import AgentServer
+    from agent import Engine
     from protocol import schema as acp
 
 log = logging.getLogger("acp_server.session")
@@ -92,6 +89,8 @@ class Session:
     def host(self) -> Any:
         """The editor's fs and terminal, or local ones, as the engine's ports."""
         if self._host is None:
+            from acp_server.proxies import select_host
+
             caps = self.server.client_caps
             self._host = select_host(
                 self._call_client,
@@ -109,6 +108,8 @@ class Session:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from agent import Engine
+
             model, mode, thought_level, messages, cost = self._initial
             engine = Engine(
                 self.server.engine_config(),
@@ -328,6 +329,9 @@ class Session:
         if outcome is not None and outcome.reply is not None:
             await self.send(text_chunk(outcome.reply))
             return {"stopReason": "end_turn"}
+        from acp_server.prompt_content import to_prompt_parts
+        from agent import ModelNotConfigured
+
         try:
             self.engine.check_ready()
         except ModelNotConfigured as error:
@@ -379,6 +383,8 @@ class Session:
 
     async def _on_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.UsageUpdated):
+            from agent.providers import cost_usd, model_info
+
             cost = cost_usd(
                 model_info(event.model, self.engine.config.prices),
                 event.input_tokens,

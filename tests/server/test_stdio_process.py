@@ -101,13 +101,18 @@ async def test_no_heavy_import_happens_before_initialize_is_answered(tmp_path: P
     assert "protocol" in modules
     for heavy in ("openai", "anthropic", "mcp", "pydantic", "rich", "httpx", "yaml"):
         assert heavy not in modules, heavy
-    # The first session without MCP servers needs neither the generated types
-    # nor the MCP client: both load when first used.
+    # The first session without MCP servers needs neither the generated types,
+    # the MCP client nor the engine: they load when first used (the engine with
+    # the first prompt).
     at_session = set(Path(f"{dump}.session").read_text().split())
-    assert "acp_server.store.sqlite" in at_session and "agent.engine" in at_session
+    assert "acp_server.store.sqlite" in at_session and "acp_server.server.session" in at_session
     for deferred in (
         "protocol._generated",
         "agent.mcp",
+        "agent.engine",
+        "agent.runner",
+        "acp_server.proxies",
+        "json",
         "random",
         "logging.handlers",
         "concurrent.futures.thread",
