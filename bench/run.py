@@ -133,29 +133,25 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-async def cold_start(argv: list[str], env: dict[str, str], runs: int) -> dict[str, Any]:
-    times, rss = [], []
-    for _ in range(runs):
-        start = time.perf_counter()
-        client = await Client.spawn(argv, env)
-        await client.call("initialize", {"protocolVersion": 1, "clientCapabilities": {}})
-        times.append((time.perf_counter() - start) * 1000)
-        rss.append(client.rss_kb() / 1024)
-        await client.close()
-    return {"ms": summary(times), "rss_mb": summary(rss)}
+async def cold_start(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Spawn -> initialize answered, in ms, and peak RSS right after it, in MB."""
+    start = time.perf_counter()
+    client = await Client.spawn(argv, env)
+    await client.call("initialize", {"protocolVersion": 1, "clientCapabilities": {}})
+    elapsed = (time.perf_counter() - start) * 1000
+    rss = client.rss_kb() / 1024
+    await client.close()
+    return elapsed, rss
 
 
-async def first_session(
-    argv: list[str], env: dict[str, str], cwd: str, runs: int
-) -> dict[str, Any]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        client = await Client.started(argv, env)
-        await client.call("session/new", {"cwd": cwd, "mcpServers": []})
-        times.append((time.perf_counter() - start) * 1000)
-        await client.close()
-    return {"ms": summary(times)}
+async def first_session(argv: list[str], env: dict[str, str], cwd: str) -> float:
+    """Spawn -> session/new answered, in ms."""
+    start = time.perf_counter()
+    client = await Client.started(argv, env)
+    await client.call("session/new", {"cwd": cwd, "mcpServers": []})
+    elapsed = (time.perf_counter() - start) * 1000
+    await client.close()
+    return elapsed
 
 
 async def latency(argv: list[str], env: dict[str, str], cwd: str, count: int) -> dict[str, Any]:
@@ -400,6 +396,18 @@ def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x" if theirs else "n/a"
 
 
+async def rounds(
+    table: dict[str, list[str]], names: list[str], count: int, measure: Any
+) -> dict[str, list[Any]]:
+    """`count` rounds, each measuring every named agent once in turn, so that a
+    slow spell of the shared machine falls on all of them, not on one."""
+    samples: dict[str, list[Any]] = {name: [] for name in names}
+    for _ in range(count):
+        for name in names:
+            samples[name].append(await measure(table[name]))
+    return samples
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check)")
@@ -410,52 +418,101 @@ async def main() -> int:
 
     for package in ("acp_server", "agent", "protocol"):
         compileall.compile_dir(str(ROOT / package), quiet=2)
-    runs = 3 if args.quick else 10
+    quick = args.quick
     tmp = tempfile.mkdtemp(prefix="acp-bench-")
     env = {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(Path(tmp) / "home")}
     table = agents(env["ACP_SERVER_HOME"])
+    every, ours_and_floor = list(table), ["acp-server", "floor"]
     results: dict[str, dict[str, Any]] = {name: {} for name in table}
     wanted = set(
         args.only
         or ["cold_start", "first_session", "latency", "streaming", "cancel", "fairness", "load"]
     )
-    for name, argv in table.items():
-        if "cold_start" in wanted:
-            results[name]["cold_start"] = await cold_start(argv, env, runs)
-        if "first_session" in wanted:
-            results[name]["first_session"] = await first_session(argv, env, tmp, runs)
-        if "latency" in wanted:
-            results[name]["latency"] = await latency(argv, env, tmp, 50 if args.quick else 300)
-        if "streaming" in wanted:
-            streams = [
-                await streaming(argv, env, tmp, 2000 if args.quick else 10000, 20)
-                for _ in range(1 if args.quick else 5)
-            ]
-            rates = [run["notes_per_s"] for run in streams]
+
+    if "cold_start" in wanted:
+        runs = await rounds(table, every, 3 if quick else 10, lambda a: cold_start(a, env))
+        for name, samples in runs.items():
+            results[name]["cold_start"] = {
+                "ms": summary([ms for ms, _ in samples]),
+                "rss_mb": summary([rss for _, rss in samples]),
+            }
+    if "first_session" in wanted:
+        runs = await rounds(table, every, 3 if quick else 10, lambda a: first_session(a, env, tmp))
+        for name, samples in runs.items():
+            results[name]["first_session"] = {"ms": summary(samples)}
+    if "latency" in wanted:
+        count = 50 if quick else 300
+        runs = await rounds(table, every, 2 if quick else 5, lambda a: latency(a, env, tmp, count))
+        for name, samples in runs.items():
+            p50s = [run["p50_ms"] for run in samples]
+            results[name]["latency"] = {
+                "p50_ms": statistics.median(p50s),
+                "p50_min": min(p50s),
+                "p50_max": max(p50s),
+                "p99_ms": statistics.median(run["p99_ms"] for run in samples),
+            }
+    if "streaming" in wanted:
+        chunks = 2000 if quick else 10000
+        runs = await rounds(
+            table, every, 1 if quick else 5, lambda a: streaming(a, env, tmp, chunks, 20)
+        )
+        for name, samples in runs.items():
+            rates = [run["notes_per_s"] for run in samples]
             results[name]["streaming"] = {
                 "notes_per_s": statistics.median(rates),
                 "min": min(rates),
                 "max": max(rates),
-                "in_order": all(run["in_order"] for run in streams),
+                "in_order": all(run["in_order"] for run in samples),
             }
-        if "cancel" in wanted and name != "sdk":
-            results[name]["cancel"] = await cancel_latency(argv, env, tmp, 5 if args.quick else 20)
-        if "cancel" in wanted and name == "acp-server":
-            results[name]["cancel_stream"] = await cancel_stream(argv, env, tmp)
-        if "fairness" in wanted and name != "sdk":
-            results[name]["fairness"] = await fairness(argv, env, tmp, 20 if args.quick else 50)
-        if "memory" in wanted and name == "acp-server":
-            results[name]["memory"] = await memory_growth(
-                argv, env, tmp, 100 if args.quick else 1000
+    if "fairness" in wanted:
+        count = 20 if quick else 50
+        runs = await rounds(
+            table, ours_and_floor, 1 if quick else 3, lambda a: fairness(a, env, tmp, count)
+        )
+        for name, samples in runs.items():
+            p50s = [run["p50_ms"] for run in samples]
+            results[name]["fairness"] = {
+                "p50_ms": statistics.median(p50s),
+                "min": min(p50s),
+                "max": max(p50s),
+            }
+    if "concurrency" in wanted:
+        chunks = 100 if quick else 400
+        runs = await rounds(
+            table, ours_and_floor, 1 if quick else 3, lambda a: concurrency(a, env, tmp, 50, chunks)
+        )
+        for name, samples in runs.items():
+            rates = [run["notes_per_s"] for run in samples]
+            results[name]["concurrency"] = {
+                "notes_per_s": statistics.median(rates),
+                "min": min(rates),
+                "max": max(rates),
+                "in_order": all(run["in_order"] for run in samples),
+                "foreign": sum(run["foreign"] for run in samples),
+            }
+    ours_argv = table["acp-server"]
+    if "cancel" in wanted:
+        for name in ours_and_floor:
+            results[name]["cancel"] = await cancel_latency(
+                table[name], env, tmp, 5 if quick else 20
             )
-        if "concurrency" in wanted and name != "sdk":
-            results[name]["concurrency"] = await concurrency(
-                argv, env, tmp, 50, 100 if args.quick else 400
-            )
-        if "scaling" in wanted and name == "acp-server":
-            results[name]["scaling"] = await scaling(argv, env, tmp)
-        if "load" in wanted and name == "acp-server":
-            results[name]["load"] = await load_replay(argv, env, tmp, 1000 if args.quick else 10000)
+        results["acp-server"]["cancel_stream"] = await cancel_stream(ours_argv, env, tmp)
+    if "memory" in wanted:
+        results["acp-server"]["memory"] = await memory_growth(
+            ours_argv, env, tmp, 100 if quick else 1000
+        )
+    if "scaling" in wanted:
+        results["acp-server"]["scaling"] = await scaling(ours_argv, env, tmp)
+    if "load" in wanted:
+        events = 1000 if quick else 10000
+        loads = [await load_replay(ours_argv, env, tmp, events) for _ in range(1 if quick else 3)]
+        rates = [run["events_per_s"] for run in loads]
+        results["acp-server"]["load"] = {
+            "events": loads[0]["events"],
+            "events_per_s": statistics.median(rates),
+            "min": min(rates),
+            "max": max(rates),
+        }
     report(results)
     out = ROOT / "bench" / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
@@ -559,7 +616,19 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         print(
             f"  acp-server 50 sessions: in order {ours['concurrency']['in_order']}, foreign chunks {ours['concurrency']['foreign']}"
         )
+    if "concurrency" in ours and "streaming" in ours:
+        share = ours["concurrency"]["notes_per_s"] / ours["streaming"]["notes_per_s"]
+        print(f"  acp-server 50 sessions vs one stream: {share:.0%}")
     for name, data in results.items():
+        spreads = [
+            ("session/new p50 ms", data.get("latency", {}), "p50_min", "p50_max"),
+            ("session/new while streaming p50 ms", data.get("fairness", {}), "min", "max"),
+            ("50 sessions notes/s", data.get("concurrency", {}), "min", "max"),
+            ("session/load events/s", data.get("load", {}), "min", "max"),
+        ]
+        for label, figure, low, high in spreads:
+            if low in figure:
+                print(f"  {name}: {label} min {figure[low]:.2f}, max {figure[high]:.2f}")
         if "cold_start" in data:
             ms = data["cold_start"]["ms"]
             print(f"  {name}: cold start min {ms['min']:.1f} ms, max {ms['max']:.1f} ms")
