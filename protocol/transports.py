@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 _STREAM_LIMIT = 1 << 30
+_PIPE_READ_BYTES = 64 * 1024
 
 
 class MemoryWriter:
@@ -100,9 +101,14 @@ async def open_stdio(*, guard_stdout: bool = True) -> tuple[object, object]:
     reader: object
     if _pipe_like(0):
         stream = asyncio.StreamReader(limit=_STREAM_LIMIT)
-        await loop.connect_read_pipe(
+        pipe, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(stream), os.fdopen(0, "rb", 0)
         )
+        if hasattr(pipe, "max_size"):
+            # asyncio reads pipes 256 KiB at a time: a buffer above malloc's
+            # mmap threshold, so every read of a small frame cost an mmap, an
+            # mremap and a munmap (strace). 64 KiB buffers come from the heap.
+            pipe.max_size = _PIPE_READ_BYTES
         reader = stream
     else:
         reader = _FdReader(0)
