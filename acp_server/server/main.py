@@ -71,6 +71,7 @@ acp-server {__version__}: an Agent Client Protocol agent on stdio, launched by y
 
 async def serve(args: ServerArgs) -> int:
     from acp_server.server.app import AgentServer
+    from acp_server.server.config_files import ConfigFiles
     from protocol import DEFAULT_MAX_LINE_BYTES, Endpoint, open_stdio
 
     reader, writer = await open_stdio()
@@ -80,29 +81,17 @@ async def serve(args: ServerArgs) -> int:
         "permissions.default_mode": args.mode,
     }
 
-    # The last full setup: where the home came from, the fingerprint of what it
-    # read, and what it produced.
-    cached: tuple[tuple[object, ...], tuple[object, ...], object, object] | None = None
-
-    def fingerprint(home: object) -> tuple[object, ...]:
-        """What a reload would read: the home (its mode) and the two config files."""
-        marks: list[object] = []
-        for path in (str(home), f"{home}/config.yaml", f"{home}/.env"):
-            try:
-                st = os.stat(path)
-                marks.append((st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns))
-            except OSError:
-                marks.append(None)
-        return tuple(marks)
+    # The last full setup: where the home came from, what it read, and what it
+    # produced.
+    cached: tuple[tuple[object, ...], ConfigFiles, object, object] | None = None
 
     def setup() -> tuple[object, object]:
         # Home, logging and config are set up when the first session needs
         # them, after `initialize` has been answered, and re-read for each new
-        # session when a file they come from changed (three stats otherwise:
-        # the full reload was most of a session/new round trip).
+        # session when a file they come from changed (see config_files.py).
         nonlocal cached
         where = (os.environ.get("ACP_SERVER_HOME"), os.environ.get("HOME"))
-        if cached is not None and cached[0] == where and cached[1] == fingerprint(cached[3]):
+        if cached is not None and cached[0] == where and not cached[1].changed():
             return cached[2], cached[3]
         cached = None
         from acp_server.config import Config, ConfigError, load_config
@@ -111,7 +100,7 @@ async def serve(args: ServerArgs) -> int:
         home = marks = None
         try:
             home = ensure_home(resolve_home())
-            marks = fingerprint(home)  # before reading: an edit made meanwhile shows next time
+            marks = ConfigFiles(str(home))  # before reading: an edit made meanwhile shows next time
         except (HomeError, OSError) as error:
             print(f"acp-server: {error}", file=sys.stderr)
             home = None

@@ -27,6 +27,11 @@ MODES: list[dict[str, str]] = [
     {"id": "yolo", "name": "Yolo", "description": "Never ask, not even for sensitive paths"},
 ]
 THOUGHT_LEVELS = ("off", "low", "medium", "high")
+# Sent in every session/new reply and option change; encoded, never changed.
+_MODE_OPTIONS = [
+    {"value": m["id"], "name": m["name"], "description": m["description"]} for m in MODES
+]
+_THOUGHT_OPTIONS = [{"value": level, "name": level.capitalize()} for level in THOUGHT_LEVELS]
 
 
 def model_choices(current: str | None, config: Config) -> list[str]:
@@ -76,10 +81,7 @@ def config_options(
             "category": "mode",
             "type": "select",
             "currentValue": mode,
-            "options": [
-                {"value": m["id"], "name": m["name"], "description": m["description"]}
-                for m in MODES
-            ],
+            "options": _MODE_OPTIONS,
         },
         {
             "id": "thought_level",
@@ -87,7 +89,7 @@ def config_options(
             "category": "thought_level",
             "type": "select",
             "currentValue": thought_level or "medium",
-            "options": [{"value": level, "name": level.capitalize()} for level in THOUGHT_LEVELS],
+            "options": _THOUGHT_OPTIONS,
         },
     ]
 
