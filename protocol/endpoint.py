@@ -2,7 +2,8 @@
 
 Contract:
 - every incoming request runs in its own task, so a long `session/prompt`
-  never blocks `session/cancel` or another request;
+  never blocks `session/cancel` or another request (a quick, overtaking one
+  starts at once and gets a task only if it has to wait);
 - notifications are handled one at a time, in arrival order, off the reader;
 - one writer task keeps outgoing order; `notify`/replies wait when its bounded
   queue is full (backpressure);
