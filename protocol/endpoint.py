@@ -300,12 +300,13 @@ class Endpoint:
             return
         value = result.result if isinstance(result, AfterResponse) else result
         reply = jsonrpc.result_frame(request.id, _result_value(value))
+        written = False
         if route.overtakes and not self._closed:
             frame = encode_frame(reply)
             if self._writer_parked and self._outbox.empty() and not self._overtaking:
                 # Nothing is waiting to be written, so writing now keeps the
                 # order and saves the writer's turn of the loop.
-                self._write_frames([frame])
+                written = self._write_frames([frame])
             else:
                 self._overtaking.append(frame)
                 with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
@@ -313,10 +314,11 @@ class Endpoint:
         else:
             await self._send(reply)
         if isinstance(result, AfterResponse):
-            # One loop turn first: the writer, woken above, sends the response
-            # before `then` starts, so the peer is not kept waiting for work
-            # that only has to follow it.
-            await asyncio.sleep(0)
+            if not written:
+                # One loop turn first: the writer, woken above, sends the response
+                # before `then` starts, so the peer is not kept waiting for work
+                # that only has to follow it.
+                await asyncio.sleep(0)
             await result.then()
 
     async def _notification_loop(self) -> None:

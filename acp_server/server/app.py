@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import itertools
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -165,6 +166,8 @@ class AgentServer:
         self._audit: AuditLog | None = None
         self._mcp_hub: Any = None
         self._idle_flush: asyncio.TimerHandle | None = None
+        self._id_prefix = os.urandom(8).hex()
+        self._id_counter = itertools.count(1)
 
     # ------------------------------------------------------------ plumbing
 
@@ -235,6 +238,12 @@ class AgentServer:
                     )
                 )
         return specs
+
+    def _next_session_id(self) -> str:
+        # A random prefix per process and a counter: unique across the processes
+        # sharing a store without a getrandom() call per session. Session ids name
+        # sessions; they grant nothing, so they need not be unpredictable.
+        return f"sess_{self._id_prefix}{next(self._id_counter):016x}"
 
     def turn_running(self, besides: Session | None = None) -> bool:
         return any(s.in_turn for s in self.sessions.values() if s is not besides)
@@ -429,7 +438,7 @@ class AgentServer:
         from acp_server.store import SessionRecord
 
         cwd = normalise_cwd(params.cwd)
-        session_id = f"sess_{os.urandom(16).hex()}"
+        session_id = self._next_session_id()
         session = self._new(session_id, cwd, params.additional_directories)
         self.store.create(
             SessionRecord(
@@ -493,7 +502,7 @@ class AgentServer:
                 mode=active.engine.mode,
                 model=active.engine.model,
             )
-        new_id = f"sess_{os.urandom(16).hex()}"
+        new_id = self._next_session_id()
         cwd = normalise_cwd(params.cwd)
         record = replace(
             source,
