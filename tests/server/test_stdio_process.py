@@ -243,3 +243,26 @@ async def test_a_new_session_is_listed_by_another_process_without_a_prompt(
     assert proc.process.returncode is None  # still serving: nothing was flushed by an exit
     await proc.finish()
     assert [(row["id"], row["cwd"]) for row in listed] == [(session_id, str(tmp_path))]
+
+
+async def test_a_session_answered_just_before_a_kill_9_loads_in_the_next_process(
+    tmp_path: Path,
+) -> None:
+    # Its row is only in the journal when the reply goes out; the next process
+    # must find it there.
+    home = tmp_path / "home"
+    first = await spawn(home)
+    await first.call("initialize", {"protocolVersion": 1})
+    reply = await first.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
+    session_id = reply["result"]["sessionId"]
+    first.process.kill()
+    await first.process.wait()
+    second = await spawn(home)
+    await second.call("initialize", {"protocolVersion": 1})
+    loaded = await second.call(
+        "session/load", {"sessionId": session_id, "cwd": str(tmp_path), "mcpServers": []}
+    )
+    listed = await second.call("session/list", {})
+    await second.finish()
+    assert "error" not in loaded, loaded
+    assert [s["sessionId"] for s in listed["result"]["sessions"]] == [session_id]
