@@ -93,6 +93,8 @@ async def serve(args: ServerArgs) -> int:
         where = (os.environ.get("ACP_SERVER_HOME"), os.environ.get("HOME"))
         if cached is not None and cached[0] == where and not cached[1].changed():
             return cached[2], cached[3]
+        if cached is not None:
+            cached[1].close()
         cached = None
         from acp_server.config import Config, ConfigError, load_config
         from acp_server.home import HomeError, ensure_home, resolve_home
@@ -114,6 +116,8 @@ async def serve(args: ServerArgs) -> int:
         _configure_logging(home, level or config.logging.level, args.log_level)
         if home is not None and marks is not None:
             cached = (where, marks, config, home)
+            # From the next turn of the loop on, after this reply has gone out.
+            asyncio.get_running_loop().call_soon(marks.watch)
         return config, home
 
     from acp_server.correlation import bind_ids
@@ -134,6 +138,8 @@ async def serve(args: ServerArgs) -> int:
         await endpoint.run()
     finally:
         await server.shutdown()
+        if cached is not None:
+            cached[1].close()
     return 0
 
 

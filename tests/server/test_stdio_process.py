@@ -213,9 +213,16 @@ async def test_the_configuration_is_read_again_for_each_new_session(tmp_path: Pa
     first = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
     (home / "config.yaml").write_text("permissions:\n  default_mode: read-only\n")
     second = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
+    await asyncio.sleep(0.5)  # the files are watched by now, not stat'ed
+    (home / "config.yaml").write_text("permissions:\n  default_mode: yolo\n")
+    third = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
+    (home / ".env").write_text("ACP_SERVER_MODE=accept-edits\n")
+    fourth = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
     await proc.finish()
     assert first["modes"]["currentModeId"] == "ask"
     assert second["modes"]["currentModeId"] == "read-only"
+    assert third["modes"]["currentModeId"] == "yolo"
+    assert fourth["modes"]["currentModeId"] == "accept-edits"
 
 
 async def test_a_new_session_is_listed_by_another_process_without_a_prompt(
