@@ -123,6 +123,7 @@ class Endpoint:
         self._inbox: asyncio.Queue[jsonrpc.Notification | None] = asyncio.Queue()
         self._closed = False
         self._writer_parked = False  # the writer waits on an empty queue
+        self._heads: dict[str, bytes] = {}  # notify_encoded's frame start, per method
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Called before any queued bytes reach the writer: a host that must make
         #: durable what it is about to send (write-ahead) does so here, once per
@@ -178,8 +179,14 @@ class Endpoint:
         if self._closed:
             raise ConnectionError(f"connection closed; cannot send {method}")
         if params:
-            head = encode_frame(jsonrpc.notification_frame(method, None))[:-2] + b',"params":'
-            await self._outbox.put(b"".join([head + p + b"}\n" for p in params]))
+            head = self._heads.get(method)
+            if head is None:
+                head = encode_frame(jsonrpc.notification_frame(method, None))[:-2] + b',"params":'
+                self._heads[method] = head
+            if len(params) == 1:
+                await self._outbox.put(head + params[0] + b"}\n")
+            else:
+                await self._outbox.put(b"".join([head + p + b"}\n" for p in params]))
 
     @property
     def closed(self) -> bool:

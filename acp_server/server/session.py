@@ -70,6 +70,9 @@ class Session:
         self._host: Any = None
         self._skills: list[commands.Skill] | None = None
         self.ledger = ToolLedger()
+        # The params of every session/update frame: this prefix, the update, "}".
+        self._params_prefix = b'{"sessionId":' + msgspec.json.encode(session_id) + b',"update":'
+
         self._turn_lock = asyncio.Lock()
         self._cancel_epoch = 0
         self._turn = 0
@@ -158,14 +161,14 @@ class Session:
         self.ledger.observe(update)
         if persist:
             self.server.store.append_update(self.id, payload, self._turn)
-        await self.server.endpoint.notify(
-            "session/update", {"sessionId": self.id, "update": msgspec.Raw(payload)}
+        # Framed by concatenation, as a replay is: the update is encoded once.
+        await self.server.endpoint.notify_encoded(
+            "session/update", [self._params_prefix + payload + b"}"]
         )
 
     async def replay(self) -> None:
         """Re-send the stored history; close any tool call a crash left open."""
-        # The params of every replayed frame: this prefix, the stored update, "}".
-        prefix = b'{"sessionId":' + msgspec.json.encode(self.id) + b',"update":'
+        prefix = self._params_prefix
         batch: list[bytes] = []
         for payload in self.server.store.updates(self.id):
             if b'"tool_call' in payload:

@@ -53,8 +53,8 @@ _FIXED = _CRC.size + _HEAD.size
 
 def encode_record(session_id: str, seq: int, turn: int, ts: float, payload: bytes) -> bytes:
     sid = session_id.encode()
-    head = _HEAD.pack(len(sid), len(payload), seq, turn, ts)
-    return _CRC.pack(zlib.crc32(payload, zlib.crc32(sid, zlib.crc32(head)))) + head + sid + payload
+    body = _HEAD.pack(len(sid), len(payload), seq, turn, ts) + sid + payload
+    return _CRC.pack(zlib.crc32(body)) + body
 
 
 def decode_records(data: bytes) -> tuple[list[Row], int]:
