@@ -129,8 +129,9 @@ class Client:
         return 0
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+def summary(values: list[float], key: str = "median") -> dict[str, float]:
+    """The median of repeated runs under `key`, with their min and max."""
+    return {key: statistics.median(values), "min": min(values), "max": max(values)}
 
 
 async def cold_start(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -444,11 +445,8 @@ async def main() -> int:
         count = 50 if quick else 300
         runs = await rounds(table, every, 2 if quick else 5, lambda a: latency(a, env, tmp, count))
         for name, samples in runs.items():
-            p50s = [run["p50_ms"] for run in samples]
             results[name]["latency"] = {
-                "p50_ms": statistics.median(p50s),
-                "p50_min": min(p50s),
-                "p50_max": max(p50s),
+                **summary([run["p50_ms"] for run in samples], "p50_ms"),
                 "p99_ms": statistics.median(run["p99_ms"] for run in samples),
             }
     if "streaming" in wanted:
@@ -457,11 +455,8 @@ async def main() -> int:
             table, every, 1 if quick else 5, lambda a: streaming(a, env, tmp, chunks, 20)
         )
         for name, samples in runs.items():
-            rates = [run["notes_per_s"] for run in samples]
             results[name]["streaming"] = {
-                "notes_per_s": statistics.median(rates),
-                "min": min(rates),
-                "max": max(rates),
+                **summary([run["notes_per_s"] for run in samples], "notes_per_s"),
                 "in_order": all(run["in_order"] for run in samples),
             }
     if "fairness" in wanted:
@@ -470,23 +465,15 @@ async def main() -> int:
             table, ours_and_floor, 1 if quick else 3, lambda a: fairness(a, env, tmp, count)
         )
         for name, samples in runs.items():
-            p50s = [run["p50_ms"] for run in samples]
-            results[name]["fairness"] = {
-                "p50_ms": statistics.median(p50s),
-                "min": min(p50s),
-                "max": max(p50s),
-            }
+            results[name]["fairness"] = summary([run["p50_ms"] for run in samples], "p50_ms")
     if "concurrency" in wanted:
         chunks = 100 if quick else 400
         runs = await rounds(
             table, ours_and_floor, 1 if quick else 3, lambda a: concurrency(a, env, tmp, 50, chunks)
         )
         for name, samples in runs.items():
-            rates = [run["notes_per_s"] for run in samples]
             results[name]["concurrency"] = {
-                "notes_per_s": statistics.median(rates),
-                "min": min(rates),
-                "max": max(rates),
+                **summary([run["notes_per_s"] for run in samples], "notes_per_s"),
                 "in_order": all(run["in_order"] for run in samples),
                 "foreign": sum(run["foreign"] for run in samples),
             }
@@ -506,12 +493,9 @@ async def main() -> int:
     if "load" in wanted:
         events = 1000 if quick else 10000
         loads = [await load_replay(ours_argv, env, tmp, events) for _ in range(1 if quick else 3)]
-        rates = [run["events_per_s"] for run in loads]
         results["acp-server"]["load"] = {
             "events": loads[0]["events"],
-            "events_per_s": statistics.median(rates),
-            "min": min(rates),
-            "max": max(rates),
+            **summary([run["events_per_s"] for run in loads], "events_per_s"),
         }
     report(results)
     out = ROOT / "bench" / "results" / "latest.json"
@@ -621,7 +605,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         print(f"  acp-server 50 sessions vs one stream: {share:.0%}")
     for name, data in results.items():
         spreads = [
-            ("session/new p50 ms", data.get("latency", {}), "p50_min", "p50_max"),
+            ("session/new p50 ms", data.get("latency", {}), "min", "max"),
             ("session/new while streaming p50 ms", data.get("fairness", {}), "min", "max"),
             ("50 sessions notes/s", data.get("concurrency", {}), "min", "max"),
             ("session/load events/s", data.get("load", {}), "min", "max"),
