@@ -47,6 +47,14 @@ class Proc:
         assert request_id is not None
         return await self.reply(request_id)
 
+    async def started(self) -> Proc:
+        await self.call("initialize", {"protocolVersion": 1})
+        return self
+
+    async def new_session(self, cwd: Path) -> dict[str, Any]:
+        reply = await self.call("session/new", {"cwd": str(cwd), "mcpServers": []})
+        return dict(reply["result"])
+
     async def finish(self) -> tuple[bytes, bytes, int]:
         assert self.process.stdin
         self.process.stdin.close()
@@ -208,21 +216,18 @@ async def test_the_process_exits_promptly_when_stdin_closes_mid_turn(tmp_path: P
 
 async def test_the_configuration_is_read_again_for_each_new_session(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    proc = await spawn(home)
-    await proc.call("initialize", {"protocolVersion": 1})
-    first = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
+    proc = await (await spawn(home)).started()
+    first = await proc.new_session(tmp_path)
     (home / "config.yaml").write_text("permissions:\n  default_mode: read-only\n")
-    second = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
+    second = await proc.new_session(tmp_path)
     await asyncio.sleep(0.5)  # the files are watched by now, not stat'ed
     (home / "config.yaml").write_text("permissions:\n  default_mode: yolo\n")
-    third = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
+    third = await proc.new_session(tmp_path)
     (home / ".env").write_text("ACP_SERVER_MODE=accept-edits\n")
-    fourth = (await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []}))["result"]
+    fourth = await proc.new_session(tmp_path)
     await proc.finish()
-    assert first["modes"]["currentModeId"] == "ask"
-    assert second["modes"]["currentModeId"] == "read-only"
-    assert third["modes"]["currentModeId"] == "yolo"
-    assert fourth["modes"]["currentModeId"] == "accept-edits"
+    modes = [s["modes"]["currentModeId"] for s in (first, second, third, fourth)]
+    assert modes == ["ask", "read-only", "yolo", "accept-edits"]
 
 
 async def test_a_new_session_is_listed_by_another_process_without_a_prompt(
@@ -231,10 +236,8 @@ async def test_a_new_session_is_listed_by_another_process_without_a_prompt(
     # The row goes to the journal first; with no turn to end, the server moves
     # it into SQLite on its own shortly after.
     home = tmp_path / "home"
-    proc = await spawn(home)
-    await proc.call("initialize", {"protocolVersion": 1})
-    reply = await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
-    session_id = reply["result"]["sessionId"]
+    proc = await (await spawn(home)).started()
+    session_id = (await proc.new_session(tmp_path))["sessionId"]
     env = {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(home)}
     listed: list[dict[str, Any]] = []
     deadline = time.monotonic() + 20
@@ -258,14 +261,11 @@ async def test_a_session_answered_just_before_a_kill_9_loads_in_the_next_process
     # Its row is only in the journal when the reply goes out; the next process
     # must find it there.
     home = tmp_path / "home"
-    first = await spawn(home)
-    await first.call("initialize", {"protocolVersion": 1})
-    reply = await first.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
-    session_id = reply["result"]["sessionId"]
+    first = await (await spawn(home)).started()
+    session_id = (await first.new_session(tmp_path))["sessionId"]
     first.process.kill()
     await first.process.wait()
-    second = await spawn(home)
-    await second.call("initialize", {"protocolVersion": 1})
+    second = await (await spawn(home)).started()
     loaded = await second.call(
         "session/load", {"sessionId": session_id, "cwd": str(tmp_path), "mcpServers": []}
     )
