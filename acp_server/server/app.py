@@ -248,7 +248,7 @@ class AgentServer:
     def turn_running(self, besides: Session | None = None) -> bool:
         return any(s.in_turn for s in self.sessions.values() if s is not besides)
 
-    def flush_soon(self) -> None:
+    def _flush_soon(self) -> None:
         """Move journaled rows into SQLite shortly, unless a turn is running
         then (its end does it): new sessions become visible to other processes
         (`acp-server sessions`) within a second, at one ingest per burst."""
@@ -449,7 +449,7 @@ class AgentServer:
                 mode=session.mode,
             )
         )
-        self.flush_soon()
+        self._flush_soon()
         await session.attach_mcp(self.mcp_specs(params.mcp_servers, cwd))
         if _DEBUG_MODULES:
             await _dump_modules(".session")
@@ -498,9 +498,9 @@ class AgentServer:
         if (active := self.sessions.get(params.session_id)) is not None:
             source = replace(
                 source,
-                messages=active.engine.messages,
-                mode=active.engine.mode,
-                model=active.engine.model,
+                messages=active.messages,
+                mode=active.mode,
+                model=active.model,
             )
         new_id = self._next_session_id()
         cwd = normalise_cwd(params.cwd)

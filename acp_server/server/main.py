@@ -11,8 +11,12 @@ import asyncio
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from acp_server import __version__
+
+if TYPE_CHECKING:
+    from acp_server.server.config_files import ConfigFiles
 
 _VALUE_FLAGS = {
     "--model": "model",
@@ -71,7 +75,6 @@ acp-server {__version__}: an Agent Client Protocol agent on stdio, launched by y
 
 async def serve(args: ServerArgs) -> int:
     from acp_server.server.app import AgentServer
-    from acp_server.server.config_files import ConfigFiles
     from protocol import DEFAULT_MAX_LINE_BYTES, Endpoint, open_stdio
 
     reader, writer = await open_stdio()
@@ -98,6 +101,7 @@ async def serve(args: ServerArgs) -> int:
         cached = None
         from acp_server.config import Config, ConfigError, load_config
         from acp_server.home import HomeError, ensure_home, resolve_home
+        from acp_server.server.config_files import ConfigFiles
 
         home = marks = None
         try:

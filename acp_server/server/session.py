@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
@@ -38,6 +38,16 @@ def title_from(text: str) -> str | None:
     if not first:
         return None
     return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+class _EngineStart(NamedTuple):
+    """What a session's engine starts from, kept until the engine is built."""
+
+    model: str | None
+    mode: str
+    thought_level: str | None
+    messages: list[dict[str, object]] | None
+    cost_usd: float
 
 
 class Session:
@@ -65,7 +75,7 @@ class Session:
         # What the engine starts from. A session/new reply needs only these, so
         # the engine, its host and the skills are built on first use (a prompt,
         # an option change, the command list sent after the reply).
-        self._initial = (model, mode, thought_level, messages, cost_usd)
+        self._start = _EngineStart(model, mode, thought_level, messages, cost_usd)
         self._engine: Engine | None = None
         self._host: Any = None
         self._skills: list[commands.Skill] | None = None
@@ -113,36 +123,42 @@ class Session:
         if self._engine is None:
             from agent import Engine
 
-            model, mode, thought_level, messages, cost = self._initial
+            start = self._start
             engine = Engine(
                 self.server.engine_config(),
                 self.host,
                 cwd=self.cwd,
                 roots=self.roots,
-                mode=mode,
-                model=model,
-                messages=messages,
+                mode=start.mode,
+                model=start.model,
+                messages=start.messages,
                 tool_sources=(),
-                session_cost_usd=cost,
+                session_cost_usd=start.cost_usd,
             )
-            if thought_level:
-                engine.thought_level = thought_level
+            if start.thought_level:
+                engine.thought_level = start.thought_level
             self._engine = engine
         return self._engine
 
     @property
     def mode(self) -> str:
-        return self._engine.mode if self._engine is not None else self._initial[1]
+        return self._engine.mode if self._engine is not None else self._start.mode
 
     @property
     def model(self) -> str | None:
-        return self._engine.model if self._engine is not None else self._initial[0]
+        return self._engine.model if self._engine is not None else self._start.model
 
     @property
     def thought_level(self) -> str | None:
         if self._engine is not None:
             return self._engine.thought_level
-        return self._initial[2]
+        return self._start.thought_level
+
+    @property
+    def messages(self) -> list[dict[str, object]]:
+        if self._engine is not None:
+            return self._engine.messages
+        return list(self._start.messages or [])
 
     @property
     def skills(self) -> list[commands.Skill]:

@@ -13,8 +13,9 @@ A process owns `<dir>/<pid>-<token>.journal` files: the current one, plus any
 still waiting for the ingest thread, and holds an exclusive `flock` on each
 until it is ingested. A journal whose lock can be taken belongs to a process
 that died: `recover()` yields its records so the store can ingest them
-(idempotently, keyed by session and sequence number) and then deletes the file. A record torn by a crash mid-write fails its CRC and ends the
-file: the editor never saw it, because it is written before it is sent.
+(idempotently, keyed by session and sequence number) and then deletes the
+file. A record torn by a crash mid-write fails its CRC and ends the file: the
+editor never saw it, because it is written before it is sent.
 
 A record is an update (seq >= 1) or a new session's row (seq 0, the payload
 is the row as JSON); the store gives them meaning, the journal only bytes.
