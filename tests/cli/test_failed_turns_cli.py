@@ -1,5 +1,6 @@
-"""A failed turn fails the command: real `acp-server` and `acp-client`
-processes against a local fake provider spoken to by the real SDKs."""
+"""A failed turn fails the command, and usage is reported right: real
+`acp-server` and `acp-client` processes against a local fake provider spoken
+to by the real SDKs."""
 
 from __future__ import annotations
 
@@ -185,6 +186,36 @@ async def test_the_stdio_server_answers_a_failed_prompt_with_an_error_after_its_
         and "Retrying" in json.dumps(f["params"]["update"].get("content", ""))
         for f in frames[:at]
     )
+
+
+async def test_the_stdio_server_keeps_the_last_known_context_size_when_a_call_reports_none(
+    tmp_path: Path,
+) -> None:
+    async with FakeProvider() as fake:
+        fake.enqueue(
+            openai_stream(text="one", usage=(1200, 34)), openai_stream(text="two", usage=None)
+        )
+        home = profile(tmp_path, fake)
+        process = await asyncio.create_subprocess_exec(
+            str(BIN / "acp-server"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=environment(home),
+        )
+        proc = await Proc(process).started()
+        session = (await proc.new_session(tmp_path))["sessionId"]
+        for text in ("first", "second"):
+            prompt = {"sessionId": session, "prompt": [{"type": "text", "text": text}]}
+            assert (await proc.call("session/prompt", prompt))["result"]["stopReason"] == "end_turn"
+        await proc.finish()
+    usage = [
+        (u["used"], u["size"])
+        for f in map(json.loads, proc.lines)
+        if f.get("method") == "session/update"
+        and (u := f["params"]["update"])["sessionUpdate"] == "usage_update"
+    ]
+    assert usage == [(1234, 1_047_576), (1234, 1_047_576)]
 
 
 async def test_a_missing_sdk_is_refused_when_the_model_is_chosen(tmp_path: Path) -> None:
