@@ -203,7 +203,9 @@ class TurnFinished(msgspec.Struct, frozen=True):
     stop_reason: StopReason
     usage: TurnUsage = msgspec.field(default_factory=TurnUsage)
     message: str | None = None  # why, when the stop is not a plain end_turn
-    failure: TurnFailure | None = None  # set exactly when stop_reason is "failed"
+    # Set when stop_reason is "failed". A cancel that overtook a failure turns the
+    # stop into "cancelled" and may leave this set: the stop reason decides.
+    failure: TurnFailure | None = None
 
 
 Event = (
