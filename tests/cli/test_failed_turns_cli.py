@@ -14,23 +14,11 @@ from typing import Any
 from acp_server.store import SessionStore
 from tests.server.test_stdio_process import Proc
 from tests.support.fake_provider import FakeProvider, error, mid_stream, openai_stream
+from tests.support.hidden_package import hiding
 
 BIN = Path(sys.executable).parent
 KEY = "sk-proj-CLIFAILCLIFAIL0123456789abcd"
 META_KEY = "acpServer.turnFailure"
-
-HIDE_ANTHROPIC = """
-import sys
-
-class _Hidden:
-    # As if the package were not installed: every import of it fails.
-    def find_spec(self, name, path=None, target=None):
-        if name == "anthropic" or name.startswith("anthropic."):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-sys.meta_path.insert(0, _Hidden())
-"""
 
 
 def profile(tmp_path: Path, fake: FakeProvider | None, model: str = "openai:gpt-4.1") -> Path:
@@ -52,10 +40,9 @@ def environment(home: Path, **extra: str) -> dict[str, str]:
 
 
 def hiding_anthropic(tmp_path: Path, home: Path) -> dict[str, str]:
-    site = tmp_path / "hide-anthropic"
-    site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(HIDE_ANTHROPIC)
-    return environment(home, PYTHONPATH=str(site), ANTHROPIC_API_KEY="sk-ant-cli-0123456789")
+    return environment(
+        home, **hiding("anthropic", tmp_path), ANTHROPIC_API_KEY="sk-ant-cli-0123456789"
+    )
 
 
 async def command(env: dict[str, str], *argv: str) -> tuple[int, str, str]:

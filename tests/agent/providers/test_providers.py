@@ -37,6 +37,7 @@ from tests.support.fake_provider import (
     openai_stream,
     sse,
 )
+from tests.support.hidden_package import hiding
 
 TOOLS = [
     ToolSchema(
@@ -377,26 +378,10 @@ def test_a_pinned_model_snapshot_gets_its_familys_real_window() -> None:
 
 # ---------------------------------------------------------------- a missing SDK
 
-HIDE_ANTHROPIC = """
-import sys
-
-class _Hidden:
-    # As if the package were not installed: every import of it fails.
-    def find_spec(self, name, path=None, target=None):
-        if name == "anthropic" or name.startswith("anthropic."):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-sys.meta_path.insert(0, _Hidden())
-"""
-
 
 def hidden_sdk_env(tmp_path: Path) -> dict[str, str]:
     """An environment whose Python cannot import `anthropic` (a sitecustomize hides it)."""
-    site = tmp_path / "hide-anthropic"
-    site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(HIDE_ANTHROPIC)
-    return {**os.environ, "PYTHONPATH": str(site), "ANTHROPIC_API_KEY": "sk-ant-x"}
+    return {**os.environ, **hiding("anthropic", tmp_path), "ANTHROPIC_API_KEY": "sk-ant-x"}
 
 
 def test_a_missing_sdk_is_a_configuration_error_with_the_install_command(
