@@ -40,6 +40,8 @@ def public_url(url: object) -> str:
     """`url` without credentials, query or fragment: what a message may show."""
     parts = urlsplit(str(url))
     host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", "")) if parts.scheme else ""

@@ -350,6 +350,7 @@ def test_a_url_in_an_error_never_shows_credentials_or_a_query() -> None:
     from agent.providers.errors import public_url
 
     assert public_url("https://user:pw@host:8443/v1/x?key=secret#f") == "https://host:8443/v1/x"
+    assert public_url("http://[::1]:8080/v1?k=1") == "http://[::1]:8080/v1"
 
 
 # ---------------------------------------------------------------- usage and windows
