@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         known_models,
         model_info,
     )
+    from agent.turn_failure import TurnFailedError
 
 _HOME = {
     "ask": "agent.ask",
@@ -38,6 +39,7 @@ _HOME = {
     "check_model": "agent.providers",
     "known_models": "agent.providers",
     "model_info": "agent.providers",
+    "TurnFailedError": "agent.turn_failure",
 }
 
 
@@ -59,6 +61,7 @@ __all__ = [
     "ModelNotConfigured",
     "ProviderConfig",
     "ToolInfo",
+    "TurnFailedError",
     "ask",
     "check_model",
     "decide",

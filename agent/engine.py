@@ -26,13 +26,13 @@ from agent.events import (
     Event,
     FallbackNotice,
     ModelRouted,
-    Notice,
     PlanEntry,
     PlanUpdated,
     RetryNotice,
     StopReason,
     TextDelta,
     ThoughtDelta,
+    TurnFailure,
     TurnFinished,
     UsageUpdated,
 )
@@ -42,9 +42,7 @@ from agent.providers import (
     BreakerBoard,
     Message,
     ModelClient,
-    ModelNotConfigured,
     ModelRequest,
-    ProviderError,
     RetryPolicy,
     StreamEnd,
     StreamPlan,
@@ -62,6 +60,7 @@ from agent.runner import ToolRunner
 from agent.toolinfo import ToolInfo, describe_tools
 from agent.tooling import Tool, ToolSource
 from agent.tools import builtin_tools
+from agent.turn_failure import describe_failure
 
 log = logging.getLogger("agent")
 Emit = Callable[[Event], None]
@@ -100,6 +99,7 @@ class Engine:
         self._turn_task: asyncio.Task[None] | None = None
         self._cancelled_task: asyncio.Task[None] | None = None
         self._last_context = 0
+        self._calling: str | None = None  # the model being called, named if it fails
 
     # ------------------------------------------------------------ state
 
@@ -114,10 +114,11 @@ class Engine:
         """Raise ModelNotConfigured (with a hint) when no provider can serve the model."""
         check_model(self.model, self.config.providers)
 
-    def context_window(self) -> int:
+    def context_window(self, model: str | None = None) -> int:
+        """The window of `model` (default: the session's model)."""
         return (
             self.config.context_window_override
-            or model_info(self.model or "scripted", self.config.prices).context_window
+            or model_info(model or self.model or "scripted", self.config.prices).context_window
         )
 
     def context_usage(self) -> tuple[int, int]:
@@ -212,25 +213,27 @@ class Engine:
         self.messages.append(prompt_message)
         stop: StopReason = "end_turn"
         message: str | None = None
+        failure: TurnFailure | None = None
         try:
             stop, message = await self._loop(prompt, emit, usage, runner, prompt_message)
         except asyncio.CancelledError:
             stop = "cancelled"
-        except ModelNotConfigured as error:
-            message = f"{error}. {error.hint}"
-            emit(Notice("error", message))
-            emit(TextDelta(f"\n\n{message}"))
         except Exception as error:
-            log.exception("turn failed")
-            message = f"The turn failed: {type(error).__name__}: {error}"
-            emit(Notice("error", message))
-            emit(TextDelta(f"\n\n{message}"))
+            # A failure is the turn's outcome, never model text: it travels in
+            # TurnFinished only, so no host can store it as the answer.
+            failure = describe_failure(error, self._calling or self.model or "")
+            self._calling = None
+            if failure.kind == "internal":
+                log.exception("turn failed")
+            else:
+                log.warning("turn failed: %s", failure.message)
+            stop, message = "failed", failure.message
         runner.close_open_calls(
             "Cancelled" if stop == "cancelled" else "The turn ended before this call finished"
         )
         repair_history(self.messages)
         self.last_turn_cost_usd = usage.cost
-        emit(TurnFinished(stop, usage.total(), message))
+        emit(TurnFinished(stop, usage.total(), message, failure))
 
     async def _loop(
         self,
@@ -251,14 +254,8 @@ class Engine:
                 keep_from = next(i for i, m in enumerate(self.messages) if m is prompt_message)
                 await self._compact(emit, keep_from=keep_from)
             model = self._route(prompt, emit) if request_number == 0 else self.model
-            try:
-                step = await self._model_call(model or "", emit)
-            except ProviderError as error:
-                message = f"The model call failed: {error}"
-                emit(Notice("error", message))
-                emit(TextDelta(f"\n\n{message}"))
-                return "end_turn", message
-            self._record(step, emit, usage, model or "")
+            step, served = await self._model_call(model or "", emit)
+            self._record(step, emit, usage, served)
             if step.finish == "max_tokens":
                 return "max_tokens", "The model reached its output token limit."
             if step.finish == "refusal":
@@ -313,7 +310,9 @@ class Engine:
             inactivity_timeout=self.config.provider_inactivity_timeout,
         )
 
-    async def _model_call(self, model: str, emit: Emit) -> Step:
+    async def _model_call(self, model: str, emit: Emit) -> tuple[Step, str]:
+        """One model step and the model that served it (a fallback may have)."""
+        self._calling = model
         client = self._client(model)
         tools = self.tools()
         request = self._request(
@@ -352,9 +351,14 @@ class Engine:
                     )
                 )
             elif isinstance(event, (RetryNotice, FallbackNotice)):
+                # The attempt that failed is void, even after output: what it
+                # streamed stays on screen, but the history gets only the
+                # attempt that completes (see docs/engine.md, "Retries").
+                step = Step()
                 emit(event)
         self.messages.append(assistant_message(step))
-        return step
+        self._calling = None
+        return step, client.model_id
 
     def _record(self, step: Step, emit: Emit, usage: TurnTotals, model: str) -> None:
         info = model_info(model, self.config.prices)
@@ -362,7 +366,11 @@ class Engine:
         usage.add(step, cost)
         if cost is not None:
             self.session_cost_usd += cost
-        self._last_context = step.input_tokens + step.output_tokens
+        # The context is the latest request (its input plus its output). A
+        # call whose server reported no usage leaves the last known size; with
+        # none known yet, the history's estimate stands in, never a 0.
+        reported = step.input_tokens + step.output_tokens
+        self._last_context = reported or self._last_context or estimate_tokens(self.messages)
         emit(
             UsageUpdated(
                 model=model,
@@ -371,7 +379,7 @@ class Engine:
                 cached_input_tokens=step.cached_tokens,
                 thought_tokens=step.thought_tokens,
                 context_used=self._last_context,
-                context_window=self.context_window(),
+                context_window=self.context_window(model),
                 turn_cost_usd=usage.cost,
                 session_cost_usd=self.session_cost_usd if usage.cost is not None else None,
             )

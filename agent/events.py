@@ -1,7 +1,9 @@
 """The engine's output vocabulary: frozen events yielded by `Engine.submit()`.
 
 Contract: a turn yields any number of the events below and ends with exactly one
-`TurnFinished`. Every `ToolCallStarted` is followed, before `TurnFinished`, by
+`TurnFinished`. A turn that could not be done (the model call failed for good,
+the model is not usable, a bug) ends `failed` and carries a `TurnFailure`:
+hosts report it as a failure, never as the agent's answer. Every `ToolCallStarted` is followed, before `TurnFinished`, by
 exactly one `ToolCallFinished` with the same `call_id`, also when the call was
 denied, cancelled or crashed. Consumers (the ACP server, the headless runner,
 embedding programs) translate these; none of them is ACP-specific.
@@ -17,10 +19,16 @@ import msgspec
 ToolKind = Literal[
     "read", "edit", "delete", "move", "search", "execute", "think", "fetch", "switch_mode", "other"
 ]
-StopReason = Literal["end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled"]
+StopReason = Literal[
+    "end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled", "failed"
+]
 PlanStatus = Literal["pending", "in_progress", "completed"]
 PlanPriority = Literal["high", "medium", "low"]
 NoticeLevel = Literal["info", "warning", "error"]
+# configuration / authentication: the user must change something (the fix says
+# what); provider: the call failed for good (retries spent, or not retryable);
+# internal: a bug here (the log has the details).
+FailureKind = Literal["configuration", "authentication", "provider", "internal"]
 
 
 class Location(msgspec.Struct, frozen=True):
@@ -178,10 +186,26 @@ class TurnUsage(msgspec.Struct, frozen=True):
     cost_usd: float | None = None
 
 
+class TurnFailure(msgspec.Struct, frozen=True):
+    """Why a turn failed. `message` is one line for the user that names the
+    provider, model, URL and cause; no field holds a traceback or a secret."""
+
+    kind: FailureKind
+    message: str
+    fix: str = ""  # what to change; set for configuration and authentication
+    provider: str = ""
+    model: str = ""
+    url: str = ""
+    attempts: int = 0  # model calls made before giving up (0: none was made)
+
+
 class TurnFinished(msgspec.Struct, frozen=True):
     stop_reason: StopReason
     usage: TurnUsage = msgspec.field(default_factory=TurnUsage)
     message: str | None = None  # why, when the stop is not a plain end_turn
+    # Set when stop_reason is "failed". A cancel that overtook a failure turns the
+    # stop into "cancelled" and may leave this set: the stop reason decides.
+    failure: TurnFailure | None = None
 
 
 Event = (

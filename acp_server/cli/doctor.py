@@ -218,7 +218,7 @@ def check_editors() -> list[Check]:
 async def _online(home: Path) -> list[Check]:
     from acp_server.config import load_config
     from acp_server.server.app import AgentServer
-    from agent import ask
+    from agent import ModelNotConfigured, TurnFailedError, ask
 
     config = load_config(home)
     if not config.model:
@@ -232,6 +232,11 @@ async def _online(home: Path) -> list[Check]:
             ),
             60,
         )
+    except TurnFailedError as failed:  # the round trip failed: that is a fail, never "ok"
+        failure = failed.failure
+        return [("fail", "online", failure.message, failure.fix or "check the key and base URL")]
+    except ModelNotConfigured as error:
+        return [("fail", "online", f"{config.model}: {error}", error.hint)]
     except Exception as error:
         return [
             (

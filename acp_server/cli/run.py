@@ -5,8 +5,10 @@ Permission prompts cannot be answered here: in `ask` mode whatever would ask is
 denied unless `--yes` approves it. The run is stored like any session, so
 `--session ID` continues it and an editor can `session/load` it.
 
-Exit codes: 0 end_turn, 2 no usable model, 3 max_tokens, 4 max_turn_requests,
-5 refusal, 130 cancelled (Ctrl-C), 1 any other failure.
+Exit codes: 0 end_turn, 2 no usable model (not configured, SDK missing, key
+rejected: also when found mid-turn), 3 max_tokens, 4 max_turn_requests,
+5 refusal, 130 cancelled (Ctrl-C), 1 any other failure (the model call failed
+for good, naming provider, model and URL on stderr).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ EXIT_CODES = {
     "refusal": 5,
     "cancelled": 130,
 }
+#: a failed turn's kind -> exit code: what the user must fix is "no usable model"
+FAILURE_EXIT_CODES = {"configuration": 2, "authentication": 2}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,6 +125,7 @@ async def _run(args: argparse.Namespace) -> int:
     )
     ledger = ToolLedger()
     stop = "end_turn"
+    failure: ev.TurnFailure | None = None
     out = sys.stdout
     async for event in engine.submit([TextPart(args.prompt)]):
         update = translate(event)
@@ -133,14 +138,27 @@ async def _run(args: argparse.Namespace) -> int:
             _human(event, out)
         out.flush()
         if isinstance(event, ev.TurnFinished):
-            stop = event.stop_reason
+            stop, failure = event.stop_reason, event.failure
     for update in ledger.close_all("The run ended before this call finished."):
         store.append_update(session_id, json.dumps(update).encode())
+    if stop == "failed" and failure is not None:
+        _report_failure(failure, session_id, store)
     store.update_meta(session_id, messages=engine.messages)
     if not args.json:
         print(f"\n[{stop}] session {session_id}", file=sys.stderr)
     store.close()
+    if failure is not None and stop == "failed":
+        return FAILURE_EXIT_CODES.get(failure.kind, 1)
     return EXIT_CODES.get(stop, 1)
+
+
+def _report_failure(failure: Any, session_id: str, store: Any) -> None:
+    """Stored as a failure (as an editor's session stores it), said on stderr."""
+    from acp_server.turn_failure import failure_update
+
+    store.append_update(session_id, json.dumps(failure_update(failure)).encode())
+    fix = f"\nfix: {failure.fix}" if failure.fix else ""
+    print(f"\nerror: {failure.message}{fix}", file=sys.stderr)
 
 
 def _human(event: Any, out: Any) -> None:

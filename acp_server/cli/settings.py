@@ -77,6 +77,14 @@ def _models(argv: list[str]) -> int:
     if args.action == "set":
         if not args.model:
             return fail("usage: acp-server models set PROVIDER:MODEL", 2)
+        from agent.providers import ProviderSdkMissing, check_sdk
+
+        try:  # found now, not as an import error in the first turn
+            check_sdk(args.model, load_config(profile).providers)
+        except ProviderSdkMissing as error:
+            return fail(f"{error}; {error.hint}", 2)
+        except ConfigError:
+            pass  # the write below names what is wrong with the file
         try:
             set_config_value(profile / "config.yaml", "model", args.model)
         except ConfigError as error:

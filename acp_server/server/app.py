@@ -436,10 +436,16 @@ class AgentServer:
 
     async def new_session(self, params: acp.NewSessionRequest) -> AfterResponse:
         from acp_server.store import SessionRecord
+        from acp_server.turn_failure import require_model_sdk
 
         cwd = normalise_cwd(params.cwd)
         session_id = self._next_session_id()
         session = self._new(session_id, cwd, params.additional_directories)
+        try:  # a model that cannot work is refused now, not in the middle of a turn
+            require_model_sdk(session.model, self.engine_config().providers)
+        except RpcError:
+            self.sessions.pop(session_id, None)
+            raise
         self.store.create(
             SessionRecord(
                 session_id,

@@ -369,12 +369,13 @@ class Session:
     async def _drive(self, parts: list[Any]) -> dict[str, object]:
         stop = "end_turn"
         usage: ev.TurnUsage | None = None
+        failure: ev.TurnFailure | None = None
         try:
             handled = 0
             async for event in self.engine.submit(parts):
                 await self._on_event(event)
                 if isinstance(event, ev.TurnFinished):
-                    stop, usage = event.stop_reason, event.usage
+                    stop, usage, failure = event.stop_reason, event.usage, event.failure
                 handled += 1
                 if handled % 32 == 0:
                     # Queues that never run empty never suspend: yield now and then so
@@ -389,6 +390,10 @@ class Session:
                 # become readable by other processes. Not earlier, so an ingest
                 # never shares the CPU with a stream; no need to wait for it.
                 self.server.store.flush(wait=False)
+        if stop == "failed" and failure is not None:
+            from acp_server.turn_failure import prompt_error
+
+            raise prompt_error(failure)  # after every update of the turn
         response: dict[str, object] = {"stopReason": stop}
         if usage is not None:
             response["usage"] = {
@@ -423,6 +428,12 @@ class Session:
                 by=event.by,
                 reason=event.reason,
             )
+            return
+        elif isinstance(event, ev.TurnFinished) and event.failure and event.stop_reason == "failed":
+            from acp_server.turn_failure import audit_fields, failure_update
+
+            self.server.audit("turn_failed", session=self.id, **audit_fields(event.failure))
+            await self.send(failure_update(event.failure))  # stored as a failure, not as text
             return
         elif isinstance(event, ev.ToolCallStarted):
             self._started[event.call_id] = (event.tool, dict(event.raw_input), time.monotonic())

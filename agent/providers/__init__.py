@@ -10,6 +10,7 @@ from agent.providers.base import (
     ModelRequest,
     Provider,
     ProviderError,
+    ProviderSdkMissing,
     RateLimited,
     ServerFailed,
     StreamEnd,
@@ -31,9 +32,11 @@ from agent.providers.registry import (
     ResolvedModel,
     RetryPolicy,
     check_model,
+    check_sdk,
     open_model,
     resolve,
 )
+from agent.providers.sdk import require_sdk
 
 __all__ = [
     "BUILTIN_PROVIDERS",
@@ -50,6 +53,7 @@ __all__ = [
     "Provider",
     "ProviderConfig",
     "ProviderError",
+    "ProviderSdkMissing",
     "RateLimited",
     "ResolvedModel",
     "RetryPolicy",
@@ -64,9 +68,11 @@ __all__ = [
     "StreamUsage",
     "ToolSchema",
     "check_model",
+    "check_sdk",
     "cost_usd",
     "known_models",
     "model_info",
     "open_model",
+    "require_sdk",
     "resolve",
 ]

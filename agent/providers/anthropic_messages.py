@@ -141,7 +141,11 @@ class AnthropicProvider:
                 kind = event.type
                 if kind == "message_start":
                     usage = event.message.usage
-                    input_tokens = usage.input_tokens or 0
+                    # The context is all three: input_tokens counts only what
+                    # was neither read from nor written to the prompt cache.
+                    input_tokens = (usage.input_tokens or 0) + (
+                        getattr(usage, "cache_creation_input_tokens", 0) or 0
+                    )
                     cached = getattr(usage, "cache_read_input_tokens", 0) or 0
                 elif kind == "content_block_start":
                     block = event.content_block
@@ -169,7 +173,8 @@ class AnthropicProvider:
                     stop = event.delta.stop_reason or stop
                     output_tokens = getattr(event.usage, "output_tokens", 0) or 0
         except Exception as error:
-            raise map_error(error, self.name, (self._api_key,)) from error
+            url = f"{self._client.base_url}".rstrip("/") + "/v1/messages"
+            raise map_error(error, self.name, (self._api_key,), url) from error
         yield StreamUsage(input_tokens + cached, output_tokens, cached)
         yield StreamEnd(STOP.get(stop, "end_turn"))  # type: ignore[arg-type]
 

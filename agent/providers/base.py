@@ -99,7 +99,13 @@ class Provider(Protocol):
 
 
 class ProviderError(Exception):
-    """A model call failed; `retryable` says whether trying again may help."""
+    """A model call failed; `retryable` says whether trying again may help.
+
+    The resilience layer fills in what the provider alone does not know, so a
+    failure that ends a turn can name everything the user needs: `model` (the
+    id that was called), `url` (the endpoint tried, without query or
+    credentials), `attempts` (how many calls were made) and `fix` (what to
+    change, for a failure that retrying cannot cure)."""
 
     def __init__(
         self,
@@ -117,6 +123,10 @@ class ProviderError(Exception):
         self.status = status
         self.provider = provider
         self.extra = extra if extra is not None else {}
+        self.model = ""
+        self.url = ""
+        self.attempts = 1
+        self.fix = ""
 
     def __str__(self) -> str:
         return self.message
@@ -156,3 +166,7 @@ class ModelNotConfigured(Exception):
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class ProviderSdkMissing(ModelNotConfigured):
+    """The provider's SDK is not installed; `hint` is the command that installs it."""

@@ -54,7 +54,7 @@ def model_info(model_id: str, prices: Mapping[str, tuple[float, float]] | None =
     if model_id == "scripted":
         price_in, price_out = override or (0.0, 0.0)
         return ModelInfo("scripted", 200_000, price_in, price_out, True, True)
-    known = _KNOWN.get(name) or _KNOWN.get(name.rsplit("/", 1)[-1])
+    known = _known(name) or _known(name.rsplit("/", 1)[-1])
     if known:
         window, price_in, price_out, thinking = known
     else:
@@ -64,6 +64,16 @@ def model_info(model_id: str, prices: Mapping[str, tuple[float, float]] | None =
     if override:
         price_in, price_out = override
     return ModelInfo(model_id, window, price_in, price_out, thinking)
+
+
+def _known(name: str) -> tuple[int, float, float, bool] | None:
+    """Exact, else the longest known name that `name` extends with a version
+    suffix ("claude-sonnet-4-5-20250929", "gpt-4o-mini-2024-07-18"), so a
+    pinned snapshot gets its family's real window rather than the default."""
+    if name in _KNOWN:
+        return _KNOWN[name]
+    family = max((k for k in _KNOWN if name.startswith(k + "-")), key=len, default=None)
+    return _KNOWN[family] if family else None
 
 
 def cost_usd(info: ModelInfo, input_tokens: int, output_tokens: int) -> float | None:

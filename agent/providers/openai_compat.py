@@ -142,7 +142,8 @@ class OpenAICompatProvider:
                     if choice.finish_reason:
                         finish = choice.finish_reason
         except Exception as error:
-            raise map_error(error, self.name, (self._api_key,)) from error
+            url = f"{self._client.base_url}chat/completions"
+            raise map_error(error, self.name, (self._api_key,), url) from error
         for index in sorted(calls):
             yield _tool_call(calls[index], index)
         yield StreamEnd(FINISH.get(finish, "end_turn"))  # type: ignore[arg-type]

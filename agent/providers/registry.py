@@ -1,6 +1,11 @@
 """Model ids (`provider:model`) to providers, plus the resilient call around them:
 retries with backoff and jitter, a circuit breaker per provider, and the
 ordered fallback chain. Every retry and fallback is an event the user sees.
+
+A retryable fault is retried whether or not output has started: a reset or a
+stall mid-stream restarts the call from the beginning. The `RetryNotice` (or
+`FallbackNotice`) in the stream is the consumer's cue that what it collected
+of the failed attempt is void; what it already showed stays shown.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import msgspec
 
 from agent.events import FallbackNotice, RetryNotice
 from agent.providers.base import (
+    AuthenticationFailed,
+    BadRequest,
     ModelNotConfigured,
     ModelRequest,
     Provider,
@@ -22,6 +29,7 @@ from agent.providers.base import (
     StreamStalled,
 )
 from agent.providers.catalog import LOCAL_PROVIDERS
+from agent.providers.sdk import missing_sdk, require_sdk
 
 
 class ProviderConfig(msgspec.Struct, frozen=True):
@@ -55,12 +63,14 @@ class ResolvedModel(msgspec.Struct, frozen=True):
     name: str
     base_url: str | None
     api_key: str | None
+    key_env: str | None = None  # where the key comes from, named in a failure's fix
 
 
 def resolve(
     model_id: str, providers: Mapping[str, ProviderConfig], env: Mapping[str, str] | None = None
 ) -> ResolvedModel:
-    """Find the provider for `model_id`, or raise ModelNotConfigured with a hint."""
+    """Find the provider for `model_id`, or raise ModelNotConfigured with a hint
+    (also when the provider's SDK is not installed)."""
     env = os.environ if env is None else env
     if model_id == "scripted":
         return ResolvedModel("scripted", "scripted", "scripted", "scripted", None, None)
@@ -85,12 +95,13 @@ def resolve(
         env.get(builtin.base_url_env) if builtin and builtin.base_url_env else None
     )
     base_url = base_url or (builtin.base_url if builtin else None)
+    require_sdk(kind, model_id)
     if not api_key and key_env and provider not in LOCAL_PROVIDERS:
         raise ModelNotConfigured(
             f"no API key for provider {provider!r}",
             f"set {key_env} (in the environment or $ACP_SERVER_HOME/.env), or run `acp-server setup-provider`",
         )
-    return ResolvedModel(model_id, provider, kind, name, base_url, api_key or "not-needed")
+    return ResolvedModel(model_id, provider, kind, name, base_url, api_key or "not-needed", key_env)
 
 
 def check_model(
@@ -107,19 +118,35 @@ def check_model(
     resolve(model_id, providers, env)
 
 
+def check_sdk(model_id: str | None, providers: Mapping[str, object]) -> None:
+    """Raise ProviderSdkMissing when `model_id`'s provider needs an SDK that is
+    not installed. Nothing else is checked (a missing key is for the prompt to
+    report), so a host can call this when a model is chosen."""
+    provider, sep, _ = (model_id or "").partition(":")
+    builtin = BUILTIN_PROVIDERS.get(provider)
+    if not sep or (builtin is None and providers.get(provider) is None):
+        return
+    require_sdk(builtin.kind if builtin else "openai", model_id or "")
+
+
 def build_provider(resolved: ResolvedModel) -> Provider:
     # SDKs load here, on the first model call, never at import time.
     if resolved.kind == "scripted":
         from agent.providers.scripted import ScriptedProvider
 
         return ScriptedProvider()
-    if resolved.kind == "anthropic":
-        from agent.providers.anthropic_messages import AnthropicProvider
+    try:
+        if resolved.kind == "anthropic":
+            from agent.providers.anthropic_messages import AnthropicProvider
 
-        return AnthropicProvider(resolved.provider, resolved.api_key, resolved.base_url)
-    from agent.providers.openai_compat import OpenAICompatProvider
+            return AnthropicProvider(resolved.provider, resolved.api_key, resolved.base_url)
+        from agent.providers.openai_compat import OpenAICompatProvider
 
-    return OpenAICompatProvider(resolved.provider, resolved.api_key, resolved.base_url)
+        return OpenAICompatProvider(resolved.provider, resolved.api_key, resolved.base_url)
+    except ImportError:
+        # Found by require_sdk but broken on import (half-removed, wrong build):
+        # still a configuration problem, named as one.
+        raise missing_sdk(resolved.kind, resolved.model_id) from None
 
 
 class RetryPolicy(msgspec.Struct, frozen=True):
@@ -201,6 +228,7 @@ class ModelClient:
                     f"circuit open for {resolved.provider} after repeated failures",
                     provider=resolved.provider,
                 )
+                _annotate(last, resolved, 0)
             if index + 1 < len(self.chain):
                 yield FallbackNotice(resolved.model_id, self.chain[index + 1].model_id, str(last))
         assert last is not None
@@ -212,25 +240,44 @@ class ModelClient:
         provider = self._provider(resolved)
         attempt = 0
         while True:
-            yielded = False
             try:
                 stream = provider.stream(msgspec.structs.replace(request, model=resolved.name))
                 async for event in _with_inactivity(
                     stream, request.inactivity_timeout, resolved.provider
                 ):
-                    yielded = True
                     yield event
                 self.breakers.success(resolved.provider)
                 return
             except ProviderError as error:
                 self.breakers.failure(resolved.provider)
-                # Once output reached the user, a retry would repeat it: fail instead.
-                if yielded or not error.retryable or attempt + 1 >= self.retry.max_attempts:
+                _annotate(error, resolved, attempt + 1)
+                # Also after output has started (a reset or a stall mid-stream):
+                # the RetryNotice tells the consumer that the step starts over.
+                if not error.retryable or attempt + 1 >= self.retry.max_attempts:
                     raise
                 delay = self.retry.delay(attempt, error.retry_after)
                 attempt += 1
                 yield RetryNotice(resolved.model_id, attempt, delay, str(error))
                 await asyncio.sleep(delay)
+
+
+def _annotate(error: ProviderError, resolved: ResolvedModel, attempts: int) -> None:
+    """Fill in what only the resilience layer knows (see ProviderError)."""
+    error.model = error.model or resolved.model_id
+    error.url = error.url or resolved.base_url or ""
+    error.attempts = attempts
+    if error.fix:
+        return
+    if isinstance(error, AuthenticationFailed):
+        where = f"{resolved.key_env} (environment or .env)" if resolved.key_env else "the config"
+        error.fix = (
+            f"check the API key for {resolved.provider!r} in {where}; "
+            "`acp-server setup-provider` stores a new one"
+        )
+    elif isinstance(error, BadRequest) and error.status == 404:
+        error.fix = (
+            f"check the model name {resolved.name!r} and the base URL of {resolved.provider!r}"
+        )
 
 
 # How far the pump may run ahead of the engine. Small, because a task that finds

@@ -196,7 +196,9 @@ async def test_model_switch_keeps_history(tmp_path: Path) -> None:
     assert any(m["role"] == "assistant" and m["content"] == "scripted first" for m in sent)
 
 
-async def test_a_final_provider_failure_ends_the_turn_visibly(tmp_path: Path) -> None:
+async def test_a_final_provider_failure_ends_the_turn_failed_naming_what_was_tried(
+    tmp_path: Path,
+) -> None:
     async with FakeProvider() as fake:
         fake.enqueue(error(400, "bad request"))
         e = engine(
@@ -205,8 +207,15 @@ async def test_a_final_provider_failure_ends_the_turn_visibly(tmp_path: Path) ->
         )
         e.model = "local:m"
         events = await turn(e, "hi")
-    assert any(isinstance(x, ev.Notice) and x.level == "error" for x in events)
-    assert events[-1].stop_reason == "end_turn" and events[-1].message  # type: ignore[union-attr]
+        url = fake.base_url + "/v1/chat/completions"
+    finished = events[-1]
+    assert isinstance(finished, ev.TurnFinished) and finished.stop_reason == "failed"
+    failure = finished.failure
+    assert failure is not None and failure.kind == "provider"
+    assert (failure.provider, failure.model, failure.url) == ("local", "local:m", url)
+    # The failure is the turn's outcome, not model output.
+    assert not [x for x in events if isinstance(x, (ev.TextDelta, ev.Notice))]
+    assert not [m for m in e.messages if m["role"] == "assistant"]
 
 
 async def test_agents_md_from_the_repository_reaches_the_system_prompt(tmp_path: Path) -> None:

@@ -392,16 +392,18 @@ def test_the_system_prompt_names_the_roots_the_mode_and_the_tools(tmp_path: Path
     assert all(name in prompt for name in ("read_file", "edit_file", "run_command"))
 
 
-async def test_an_unconfigured_model_ends_the_turn_with_a_visible_hint(
+async def test_an_unconfigured_model_ends_the_turn_failed_with_the_fix_as_a_hint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     e = make(tmp_path)
     e.model = "anthropic:claude-sonnet-4-5"
     events = await turn(e, "hi")
-    assert any(isinstance(x, ev.Notice) and x.level == "error" for x in events)
-    assert any(isinstance(x, ev.TextDelta) for x in events)
-    assert events[-1].stop_reason == "end_turn" and events[-1].message  # type: ignore[union-attr]
+    finished = events[-1]
+    assert isinstance(finished, ev.TurnFinished) and finished.stop_reason == "failed"
+    assert finished.failure is not None and finished.failure.kind == "configuration"
+    assert "ANTHROPIC_API_KEY" in finished.failure.fix
+    assert not any(isinstance(x, (ev.TextDelta, ev.Notice)) for x in events)
 
 
 async def test_a_second_concurrent_turn_is_refused_and_the_first_is_unharmed(

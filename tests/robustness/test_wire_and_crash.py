@@ -14,9 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from protocol import RpcError
 from tests.server.harness import Editor, connect
 
 ACP_SERVER = str(Path(sys.executable).with_name("acp-server"))
@@ -477,21 +479,15 @@ async def test_keys_and_mcp_credentials_stay_out_of_what_the_editor_sees(tmp_pat
                 "session/new", {"cwd": str(tmp_path), "mcpServers": mcp_servers}, timeout=30
             )
             session = reply["sessionId"]
-            result = await editor.prompt(session, "hello", timeout=60)
+            with pytest.raises(RpcError) as failed:
+                await editor.prompt(session, "hello", timeout=60)
             server.audit.close()
         assert fake.requests, "the provider was called"
         assert fake.requests[0].headers.get("authorization") == f"Bearer {key}"
     seen = json.dumps([frame for side, frame in editor.frames if side == "agent"])
-    assert result["stopReason"] == "end_turn"
-    said = "".join(
-        frame["params"]["update"]["content"]["text"]
-        for side, frame in editor.frames
-        if side == "agent"
-        and frame.get("method") == "session/update"
-        and frame["params"]["update"]["sessionUpdate"] == "agent_message_chunk"
-    )
+    assert failed.value.code == -32000  # a rejected key is the user's to fix
     # The failure is shown, with the key masked in place rather than the message dropped.
-    assert "Incorrect API key provided: [redacted]" in said
+    assert "Incorrect API key provided: [redacted]" in failed.value.message
     assert key not in seen and token not in seen
     for path in (home / "logs").glob("*"):
         text = path.read_text(errors="replace")

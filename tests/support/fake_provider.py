@@ -6,6 +6,12 @@ Anthropic Messages streaming formats, scripted per request, with faults.
         fake.enqueue(error(429, headers={"retry-after": "0"}))
         ... point a provider at fake.base_url (OpenAI: fake.base_url + "/v1")
         fake.requests  # what arrived: path, headers, JSON body
+
+Faults: `error(status)` for any HTTP error (401, 429, 503 ...), and on a
+stream `reset_after=N` (the connection is aborted after N events: a reset
+mid-stream) or `stall_after=N` (the socket stays open, silent). `mid_stream`
+builds either from a normal stream. `closed_port()` is an address where
+nothing listens (an unreachable provider).
 """
 
 from __future__ import annotations
@@ -47,12 +53,13 @@ def openai_stream(
     text: str = "",
     tool_calls: list[tuple[str, str, str]] = (),
     finish: str | None = None,
-    usage: tuple[int, int] = (10, 5),
+    usage: tuple[int, int] | None = (10, 5),
     reasoning: str = "",
     split: int = 4,
 ) -> Reply:  # type: ignore[assignment]
     """Text split into `split`-char deltas; tool calls as (id, name, arguments_json) with
-    arguments delivered in fragments, the way real servers stream them."""
+    arguments delivered in fragments, the way real servers stream them. `usage=None`:
+    no usage chunk, as servers that ignore `stream_options` send."""
     base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "fake"}
     frames = []
 
@@ -92,19 +99,20 @@ def openai_stream(
                 )
             )
     frames.append(chunk({}, finish or ("tool_calls" if tool_calls else "stop")))
-    frames.append(
-        sse(
-            {
-                **base,
-                "choices": [],
-                "usage": {
-                    "prompt_tokens": usage[0],
-                    "completion_tokens": usage[1],
-                    "total_tokens": sum(usage),
-                },
-            }
+    if usage is not None:
+        frames.append(
+            sse(
+                {
+                    **base,
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": usage[0],
+                        "completion_tokens": usage[1],
+                        "total_tokens": sum(usage),
+                    },
+                }
+            )
         )
-    )
     frames.append("data: [DONE]\n\n")
     return Reply(200, {"content-type": "text/event-stream"}, frames)
 
@@ -115,6 +123,7 @@ def anthropic_stream(
     stop: str | None = None,
     usage: tuple[int, int] = (10, 5),
     thinking: str = "",
+    cache_written: int = 0,
 ) -> Reply:  # type: ignore[assignment]
     frames = [
         sse(
@@ -132,6 +141,7 @@ def anthropic_stream(
                         "input_tokens": usage[0],
                         "output_tokens": 0,
                         "cache_read_input_tokens": 3,
+                        "cache_creation_input_tokens": cache_written,
                     },
                 },
             },
@@ -233,6 +243,28 @@ def anthropic_stream(
     )
     frames.append(sse({"type": "message_stop"}, "message_stop"))
     return Reply(200, {"content-type": "text/event-stream"}, frames)
+
+
+def mid_stream(
+    reply: Reply, *, reset_after: int | None = None, stall_after: int | None = None
+) -> Reply:
+    """`reply` cut short after some of its events: aborted, or left silent."""
+    return Reply(
+        reply.status,
+        dict(reply.headers),
+        list(reply.events),
+        reset_after=reset_after,
+        stall_after=stall_after,
+    )
+
+
+def closed_port() -> int:
+    """A loopback port with no listener (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class FakeProvider:

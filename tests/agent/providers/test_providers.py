@@ -3,8 +3,10 @@ resilience layer around them."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,10 +31,13 @@ from tests.support.fake_provider import (
     FakeProvider,
     Reply,
     anthropic_stream,
+    closed_port,
     error,
+    mid_stream,
     openai_stream,
     sse,
 )
+from tests.support.hidden_package import hiding
 
 TOOLS = [
     ToolSchema(
@@ -242,3 +247,171 @@ def test_no_provider_sdk_is_imported_until_a_provider_is_built() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+# ---------------------------------------------------------------- faults after output
+
+
+def text_of(events: list[object]) -> str:
+    return "".join(e.text for e in events if isinstance(e, StreamText))
+
+
+async def test_a_connection_reset_after_output_has_started_is_retried_with_a_notice() -> None:
+    async with FakeProvider() as fake:
+        fake.enqueue(
+            mid_stream(openai_stream(text="partial answer"), reset_after=3),
+            openai_stream(text="whole answer"),
+        )
+        events = await collect(openai_client(fake), request())
+    notice = next(i for i, e in enumerate(events) if isinstance(e, RetryNotice))
+    before, after = events[:notice], events[notice + 1 :]
+    assert text_of(before) and "partial answer".startswith(text_of(before))
+    assert text_of(after) == "whole answer" and events[-1] == StreamEnd("end_turn")
+    assert len(fake.requests) == 2
+
+
+async def test_anthropic_reset_mid_stream_is_retried_too() -> None:
+    async with FakeProvider() as fake:
+        fake.enqueue(
+            mid_stream(anthropic_stream(text="first try"), reset_after=3),
+            anthropic_stream(text="second try"),
+        )
+        client = open_model(
+            "anthropic:claude-haiku-4-5",
+            {"anthropic": ProviderConfig(base_url=fake.base_url, api_key="sk-ant-test")},
+            retry=FAST,
+        )
+        events = await collect(client, request())
+    after = events[next(i for i, e in enumerate(events) if isinstance(e, RetryNotice)) + 1 :]
+    assert text_of(after) == "second try" and events[-1] == StreamEnd("end_turn")
+
+
+async def test_a_stall_after_output_has_started_is_retried_after_the_inactivity_timeout() -> None:
+    async with FakeProvider() as fake:
+        fake.enqueue(
+            mid_stream(openai_stream(text="abcdefgh"), stall_after=3),
+            openai_stream(text="resumed"),
+        )
+        events = await collect(openai_client(fake), request(inactivity_timeout=0.3))
+    stall = next(e for e in events if isinstance(e, RetryNotice))
+    assert "no data" in stall.reason
+    after = events[events.index(stall) + 1 :]
+    assert text_of(after) == "resumed" and events[-1] == StreamEnd("end_turn")
+
+
+# ---------------------------------------------------------------- what a final failure names
+
+
+async def test_spent_retries_raise_an_error_naming_model_url_and_attempts() -> None:
+    from agent.providers import ServerFailed
+
+    async with FakeProvider() as fake:
+        fake.enqueue(*[error(503, headers={"retry-after": "0"}) for _ in range(3)])
+        with pytest.raises(ServerFailed) as failed:
+            await collect(openai_client(fake), request())
+        url = fake.base_url + "/v1/chat/completions"
+    assert (failed.value.model, failed.value.url, failed.value.attempts) == (
+        "openai:gpt-4.1",
+        url,
+        3,
+    )
+
+
+async def test_an_unreachable_host_is_retried_then_names_the_url_it_tried() -> None:
+    from agent.providers import ConnectionFailed
+
+    port = closed_port()
+    client = open_model(
+        "openai:gpt-4.1",
+        {"openai": ProviderConfig(base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-x")},
+        retry=FAST,
+    )
+    with pytest.raises(ConnectionFailed) as failed:
+        await collect(client, request())
+    assert failed.value.url == f"http://127.0.0.1:{port}/v1/chat/completions"
+    assert failed.value.attempts == 3
+
+
+async def test_a_rejected_key_carries_a_fix_naming_where_the_key_comes_from() -> None:
+    async with FakeProvider() as fake:
+        fake.enqueue(error(401, "bad key"))
+        client = open_model(
+            "mybox:m",
+            {"mybox": ProviderConfig(base_url=fake.base_url + "/v1", api_key_env="MYBOX_KEY")},
+            retry=FAST,
+            env={"MYBOX_KEY": "k-123456789"},
+        )
+        with pytest.raises(AuthenticationFailed) as failed:
+            await collect(client, request())
+    assert "MYBOX_KEY" in failed.value.fix and "k-123456789" not in str(failed.value)
+
+
+def test_a_url_in_an_error_never_shows_credentials_or_a_query() -> None:
+    from agent.providers.errors import public_url
+
+    assert public_url("https://user:pw@host:8443/v1/x?key=secret#f") == "https://host:8443/v1/x"
+    assert public_url("http://[::1]:8080/v1?k=1") == "http://[::1]:8080/v1"
+
+
+# ---------------------------------------------------------------- usage and windows
+
+
+async def test_anthropic_usage_counts_cache_reads_and_writes_in_the_input() -> None:
+    async with FakeProvider() as fake:
+        fake.enqueue(anthropic_stream(text="ok", usage=(10, 5), cache_written=100))
+        client = open_model(
+            "anthropic:claude-haiku-4-5",
+            {"anthropic": ProviderConfig(base_url=fake.base_url, api_key="sk-ant-test")},
+            retry=FAST,
+        )
+        events = await collect(client, request())
+    usage = next(e for e in events if isinstance(e, StreamUsage))
+    assert (usage.input_tokens, usage.cached_input_tokens) == (10 + 100 + 3, 3)
+
+
+def test_a_pinned_model_snapshot_gets_its_familys_real_window() -> None:
+    from agent.providers import model_info
+
+    assert model_info("anthropic:claude-sonnet-4-5-20250929").context_window == 200_000
+    assert model_info("openai:gpt-4o-mini-2024-07-18").context_window == 128_000
+    assert model_info("openai:gpt-4.1-2025-04-14").context_window == 1_047_576
+
+
+# ---------------------------------------------------------------- a missing SDK
+
+
+def hidden_sdk_env(tmp_path: Path) -> dict[str, str]:
+    """An environment whose Python cannot import `anthropic` (a sitecustomize hides it)."""
+    return {**os.environ, **hiding("anthropic", tmp_path), "ANTHROPIC_API_KEY": "sk-ant-x"}
+
+
+def test_a_missing_sdk_is_a_configuration_error_with_the_install_command(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys\n"
+        "from agent.providers import ProviderSdkMissing, check_model, open_model\n"
+        "try:\n"
+        "    import anthropic\n"
+        "    sys.exit('anthropic is importable: the test environment did not hide it')\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "for call in (lambda: check_model('anthropic:claude-haiku-4-5', {}),\n"
+        "             lambda: open_model('anthropic:claude-haiku-4-5', {})):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ProviderSdkMissing as error:\n"
+        "        print(error.hint)\n"
+        "check_model('openai:gpt-4.1', {}, env={'OPENAI_API_KEY': 'sk-x'})  # others unharmed\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=hidden_sdk_env(tmp_path),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    hints = done.stdout.splitlines()
+    assert len(hints) == 2 and all("pip install anthropic" in h for h in hints)
