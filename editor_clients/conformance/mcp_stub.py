@@ -1,5 +1,7 @@
 """A tiny stdio MCP server (stdlib only) shipped with the kit, so MCP-001 needs
-no MCP SDK. One tool, `echo`; each call touches the marker file given as argv[1].
+no MCP SDK. One tool, `echo`. The marker file given as argv[1] gets a line
+`connected` on initialize and a line `called: TEXT` for each tool call, so the
+kit can tell an agent that never started the server from one that never used it.
 
     python -m editor_clients.conformance.mcp_stub MARKER
 """
@@ -8,6 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
+
+
+def _mark(marker: str | None, line: str) -> None:
+    if marker:
+        with open(marker, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
 
 
 def main() -> None:
@@ -21,6 +29,7 @@ def main() -> None:
         if ident is None:
             continue  # notifications (initialized, cancelled)
         if method == "initialize":
+            _mark(marker, "connected")
             result = {
                 "protocolVersion": message.get("params", {}).get("protocolVersion", "2025-06-18"),
                 "capabilities": {"tools": {}},
@@ -33,9 +42,7 @@ def main() -> None:
             }
         elif method == "tools/call":
             text = str((message.get("params", {}).get("arguments") or {}).get("text", ""))
-            if marker:
-                with open(marker, "a", encoding="utf-8") as handle:
-                    handle.write(text + "\n")
+            _mark(marker, f"called: {text}")
             result = {"content": [{"type": "text", "text": text}], "isError": False}
         elif method == "ping":
             result = {}
