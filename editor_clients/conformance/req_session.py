@@ -313,7 +313,9 @@ async def set_mode(probe: Probe) -> str:
     if not others:
         raise Skip("the agent returned no second mode")
     await client.set_mode(created["sessionId"], others[0])
-    return f"mode set to {others[0]}"
+    told = client.sessions[created["sessionId"]].mode == others[0]
+    update = "with" if told else "without"  # v1 asks for the update only on agent-initiated changes
+    return f"mode set to {others[0]}, {update} a current_mode_update"
 
 
 def need_action(reason: str) -> NotTested:

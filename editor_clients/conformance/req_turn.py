@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from editor_clients.client import ClientConnection
+from editor_clients.conformance.mcp_http_stub import McpHttpStub
 from editor_clients.conformance.model import Fail, NotTested, check, requirement
 from editor_clients.conformance.probe import FULL, NOTHING, Probe
 
@@ -234,11 +235,43 @@ async def mcp_stdio(probe: Probe) -> str:
         "args": ["-m", "editor_clients.conformance.mcp_stub", marker],
         "env": [],
     }
+    return await _use_mcp(probe, marker, server)
+
+
+async def _use_mcp(probe: Probe, marker: str, server: dict[str, Any]) -> str:
     client, session = await probe.session(FULL, policy="approve", mcp_servers=[server])
     await turn(probe, client, session, "mcp_call")
     marks = Path(marker).read_text(encoding="utf-8").splitlines() if os.path.exists(marker) else []
     if "connected" not in marks:
-        raise not_acting(probe, "the stdio MCP server was never started")
+        raise not_acting(probe, f"the {server.get('type', 'stdio')} MCP server was never connected")
     if not any(m.startswith("called:") for m in marks):
         raise not_acting(probe, "connected to the MCP server, but its tool was never called")
-    return "the tool was called through the stdio MCP server"
+    return f"the tool was called through the {server.get('type', 'stdio')} MCP server"
+
+
+def _remote_mcp(transport: str) -> Any:
+    async def run(probe: Probe) -> str:
+        marker = os.path.join(probe.cwd, f"mcp-{transport}-called.txt")
+        with McpHttpStub(marker) as stub:
+            server = {"type": transport, "name": "kit", "url": stub.url(transport), "headers": []}
+            return await _use_mcp(probe, marker, server)
+
+    return run
+
+
+requirement(
+    "MCP-002",
+    "CAPABILITY",
+    "HTTP MCP servers given in session/new are connected and usable",
+    "v1/session-setup: agents advertising mcpCapabilities.http accept type http servers",
+    capability="mcpCapabilities.http",
+    needs="prompt",
+)(_remote_mcp("http"))
+requirement(
+    "MCP-003",
+    "CAPABILITY",
+    "SSE MCP servers given in session/new are connected and usable",
+    "v1/session-setup: agents advertising mcpCapabilities.sse accept type sse servers",
+    capability="mcpCapabilities.sse",
+    needs="prompt",
+)(_remote_mcp("sse"))

@@ -227,6 +227,7 @@ async def exits_on_eof(probe: Probe) -> str:
     "every frame the agent sends matches the schema, across the run",
     "§12 row 1 (v1/transports): only valid ACP messages; shapes per the vendored "
     "v1 schema (protocol/schema)",
+    needs="prompt",
 )
 async def schema_frames(probe: Probe) -> str:
     client, session = await probe.session()
@@ -240,6 +241,7 @@ async def schema_frames(probe: Probe) -> str:
     "no custom keys at the root of spec types (extra data only in _meta)",
     "§12 row 19 (v1/extensibility): implementations MUST NOT add custom fields at the "
     "root of a type that is part of the specification",
+    needs="prompt",
 )
 async def root_keys(probe: Probe) -> str:
     client, session = await probe.session()
