@@ -183,6 +183,10 @@ def test_the_sdk_echo_agent_has_no_failure_and_unacted_musts_are_not_tested(
     for needs_actions in ("FS-001", "TERM-001", "MCP-001"):
         assert result[needs_actions] == "not-tested"
     assert result["LOAD-001"] == "skip"  # not advertised: not applicable
+    # The echo turn ends before any cancel can reach it: inconclusive, never a pass.
+    assert result["CANCEL-001"] == "not-tested" and "inconclusive" in next(
+        r["detail"] for r in report["requirements"] if r["id"] == "CANCEL-001"
+    )
 
 
 def test_each_probe_gets_a_fresh_home_inside_its_own_directory(tmp_path: Path) -> None:
@@ -261,3 +265,16 @@ def test_list_prints_every_requirement_with_its_tier() -> None:
         [str(BIN / "acp-conformance"), "--list"], capture_output=True, text=True, check=True
     ).stdout
     assert "INIT-001" in out and "CAPABILITY" in out and "unstable" in out
+
+
+def test_parallel_one_is_allowed_and_zero_is_a_usage_error(tmp_path: Path) -> None:
+    code, report, _ = kit(tmp_path, [*FOREIGN, "none"], "INIT-001", options=("--parallel", "1"))
+    assert code == 0 and report["verdict"] == "conformant"
+    done = subprocess.run(
+        [str(BIN / "acp-conformance"), "--parallel", "0", "--", *FOREIGN],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "--parallel" in done.stderr
