@@ -1,5 +1,7 @@
 """A tiny stdio MCP server (stdlib only) shipped with the kit, so MCP-001 needs
-no MCP SDK. One tool, `echo`; each call touches the marker file given as argv[1].
+no MCP SDK. One tool, `echo`. The marker file given as argv[1] gets a line
+`connected` on initialize and a line `called: TEXT` for each tool call, so the
+kit can tell an agent that never started the server from one that never used it.
 
     python -m editor_clients.conformance.mcp_stub MARKER
 """
@@ -8,6 +10,43 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
+
+
+def _mark(marker: str | None, line: str) -> None:
+    if marker:
+        with open(marker, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def answer(message: dict[str, Any], marker: str | None) -> dict[str, Any] | None:
+    """The reply to one MCP message, or None for a notification. Shared with the
+    HTTP and SSE servers in `mcp_http_stub`."""
+    method, ident = message.get("method"), message.get("id")
+    if ident is None:
+        return None  # notifications (initialized, cancelled)
+    if method == "initialize":
+        _mark(marker, "connected")
+        result: dict[str, Any] = {
+            "protocolVersion": message.get("params", {}).get("protocolVersion", "2025-06-18"),
+            "capabilities": {"tools": {}},
+            "serverInfo": {"name": "conformance-kit", "version": "1"},
+        }
+    elif method == "tools/list":
+        schema = {"type": "object", "properties": {"text": {"type": "string"}}}
+        result = {
+            "tools": [{"name": "echo", "description": "Echo text back", "inputSchema": schema}]
+        }
+    elif method == "tools/call":
+        text = str((message.get("params", {}).get("arguments") or {}).get("text", ""))
+        _mark(marker, f"called: {text}")
+        result = {"content": [{"type": "text", "text": text}], "isError": False}
+    elif method == "ping":
+        result = {}
+    else:
+        error = {"code": -32601, "message": f"unknown {method}"}
+        return {"jsonrpc": "2.0", "id": ident, "error": error}
+    return {"jsonrpc": "2.0", "id": ident, "result": result}
 
 
 def main() -> None:
@@ -17,43 +56,10 @@ def main() -> None:
             message = json.loads(raw)
         except ValueError:
             continue
-        method, ident = message.get("method"), message.get("id")
-        if ident is None:
-            continue  # notifications (initialized, cancelled)
-        if method == "initialize":
-            result = {
-                "protocolVersion": message.get("params", {}).get("protocolVersion", "2025-06-18"),
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "conformance-kit", "version": "1"},
-            }
-        elif method == "tools/list":
-            schema = {"type": "object", "properties": {"text": {"type": "string"}}}
-            result = {
-                "tools": [{"name": "echo", "description": "Echo text back", "inputSchema": schema}]
-            }
-        elif method == "tools/call":
-            text = str((message.get("params", {}).get("arguments") or {}).get("text", ""))
-            if marker:
-                with open(marker, "a", encoding="utf-8") as handle:
-                    handle.write(text + "\n")
-            result = {"content": [{"type": "text", "text": text}], "isError": False}
-        elif method == "ping":
-            result = {}
-        else:
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": ident,
-                        "error": {"code": -32601, "message": f"unknown {method}"},
-                    }
-                )
-                + "\n"
-            )
+        reply = answer(message, marker) if isinstance(message, dict) else None
+        if reply is not None:
+            sys.stdout.write(json.dumps(reply) + "\n")
             sys.stdout.flush()
-            continue
-        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": ident, "result": result}) + "\n")
-        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -1,81 +1,205 @@
-"""A probe: one fresh agent process per requirement, with its transcript."""
+"""A probe: the fresh agent processes one requirement runs, with their evidence.
+
+Each probe gets its own temporary directory holding a working directory (the
+session cwd) and a fresh HOME, with the agent's home variables
+(`ACP_SERVER_HOME`, the XDG directories) pointed inside it, so a run never
+writes into the user's real session store. `--env` entries are laid over that
+environment last, so an author can still point an agent at real credentials.
+
+Every frame either way is recorded with a timestamp relative to the probe's
+start, and the stderr tail of every process is kept for the report.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from editor_clients.client import ClientCapabilities, ClientConnection, PermissionPolicy
+from editor_clients.conformance.model import Fail, NotTested
+from editor_clients.conformance.prompts import PromptPack
+from protocol import RpcError
 
 NOTHING = ClientCapabilities(fs_read=False, fs_write=False, terminal=False)
+FULL = ClientCapabilities(fs_read=True, fs_write=True, terminal=True)
+AUTH_REQUIRED = -32000
 
 
-class Skip(Exception):
-    """The requirement does not apply, or the run was inconclusive."""
+@dataclass(frozen=True)
+class AgentSpec:
+    """How to start the agent under test, as the command line gave it."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    auth_method: str | None = None
+    startup_timeout: float = 30.0
+    prompts: PromptPack = field(default_factory=PromptPack)
 
 
-class Fail(AssertionError):
-    """The agent broke the requirement."""
+class AgentDidNotStart(Exception):
+    """The agent exited, or stayed silent, before answering initialize."""
 
 
-def check(condition: bool, detail: str) -> None:
-    if not condition:
-        raise Fail(detail)
+def resolve_argv(argv: Sequence[str], cwd: str | None = None) -> tuple[str, ...]:
+    """Relative paths (`./agent`, `bin/agent`, `agent.py`) are resolved against
+    the caller's cwd, because every probe starts the agent from its own
+    directory: the program when it names a path, and any argument that names
+    an existing file or directory relative to the caller."""
+    base = cwd or os.getcwd()
+    resolved = []
+    for index, item in enumerate(argv):
+        pathlike = os.sep in item or os.path.splitext(item)[1] != ""
+        if os.path.isabs(item) or item.startswith("-") or not pathlike:
+            resolved.append(item)
+        elif (index == 0 and os.sep in item) or os.path.exists(os.path.join(base, item)):
+            resolved.append(os.path.abspath(os.path.join(base, item)))
+        else:
+            resolved.append(item)
+    return tuple(resolved)
+
+
+def probe_env(spec: AgentSpec, root: str) -> dict[str, str]:
+    home = os.path.join(root, "home")
+    os.makedirs(home, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        {
+            "HOME": home,
+            "ACP_SERVER_HOME": os.path.join(home, ".acp-server"),
+            "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+            "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
+            "XDG_STATE_HOME": os.path.join(home, ".local", "state"),
+            "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+        }
+    )
+    env.update(spec.env)
+    return env
 
 
 @dataclass
 class Probe:
-    argv: Sequence[str]
-    cwd: str
-    env: dict[str, str] | None
+    spec: AgentSpec
+    root: str
     clients: list[ClientConnection] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    raw_frames: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+    raw_stderr: list[str] = field(default_factory=list)
+    startup: float | None = None  # seconds from spawn to the initialize reply
+    reached: set[str] = field(default_factory=set)  # "init", "session", "prompt" done
+    started_at: float = field(default_factory=lambda: asyncio.get_running_loop().time())
+
+    def __post_init__(self) -> None:
+        self.cwd = os.path.realpath(os.path.join(self.root, "work"))
+        os.makedirs(self.cwd, exist_ok=True)
+        self.env = probe_env(self.spec, self.root)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return self.spec.argv
+
+    @property
+    def prompts(self) -> PromptPack:
+        return self.spec.prompts
 
     @property
     def ours(self) -> bool:
-        """acp-server speaks the scripted directive language; others are skipped."""
+        """acp-server understands the scripted directive language."""
         return (self.info.get("agentInfo") or {}).get("name") == "acp-server"
 
+    # ------------------------------------------------------------ processes
+
     async def client(
-        self, capabilities: ClientCapabilities = NOTHING, policy: str = "approve"
+        self, capabilities: ClientCapabilities = NOTHING, policy: str | PermissionPolicy = "approve"
     ) -> ClientConnection:
         client = await ClientConnection.spawn(
             self.argv,
             cwd=self.cwd,
             env=self.env,
             capabilities=capabilities,
-            permissions=PermissionPolicy(policy),
+            permissions=policy
+            if isinstance(policy, PermissionPolicy)
+            else PermissionPolicy(policy),
         )
         self.clients.append(client)
         return client
 
+    async def initialize(self, client: ClientConnection, version: int = 1) -> dict[str, Any]:
+        """initialize, waiting up to the startup timeout; an agent that exits or
+        stays silent raises AgentDidNotStart with what it said on stderr."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        request = asyncio.ensure_future(client.initialize(protocol_version=version))
+        exited = asyncio.ensure_future(_exited(client))
+        done, _ = await asyncio.wait(
+            {request, exited},
+            timeout=self.spec.startup_timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        exited.cancel()
+        if request in done and not isinstance(request.exception(), ConnectionError):
+            info = request.result()  # raises the agent's error reply, if any
+            self.startup = loop.time() - start
+            self.reached.add("init")
+            return info
+        gone = exited in done or request in done  # a broken connection: the agent is gone
+        request.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError, RpcError):
+            await request
+        if gone:
+            if client.process is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(client.process.process.wait(), 2)
+            code = client.process.process.returncode if client.process else None
+            raise AgentDidNotStart(f"exited before answering initialize (exit code {code})")
+        raise AgentDidNotStart(
+            f"no initialize reply within {self.spec.startup_timeout:g} s (--startup-timeout)"
+        )
+
     async def ready(
-        self, capabilities: ClientCapabilities = NOTHING, policy: str = "approve"
+        self, capabilities: ClientCapabilities = NOTHING, policy: str | PermissionPolicy = "approve"
     ) -> ClientConnection:
+        """A client that is initialized and, with --auth-method, authenticated."""
         client = await self.client(capabilities, policy)
-        self.info = await client.initialize()
+        self.info = await self.initialize(client)
+        if self.spec.auth_method:
+            await client.authenticate(self.spec.auth_method)
         return client
+
+    async def session(
+        self,
+        capabilities: ClientCapabilities = NOTHING,
+        policy: str | PermissionPolicy = "approve",
+        **extra: Any,
+    ) -> tuple[ClientConnection, str]:
+        client = await self.ready(capabilities, policy)
+        created = await client.new_session(**extra)
+        self.reached.add("session")
+        return client, str(created["sessionId"])
 
     def agent_caps(self) -> dict[str, Any]:
         return dict(self.info.get("agentCapabilities") or {})
 
-    def require_ours(self) -> None:
-        if not self.ours:
-            raise Skip(
-                "needs the agent to act on request (write, run, call a tool); only acp-server's scripted model does that on demand"
-            )
+    def auth_methods(self) -> list[dict[str, Any]]:
+        return [m for m in self.info.get("authMethods") or [] if isinstance(m, dict)]
+
+    # ------------------------------------------------------------ evidence
 
     def transcript(self) -> list[dict[str, Any]]:
+        rows = [(t, d, f) for client in self.clients for t, d, f in client.frames] + self.raw_frames
+        rows.sort(key=lambda row: row[0])
         return [
-            {"t": round(t, 4), "direction": d, "frame": f}
-            for client in self.clients
-            for t, d, f in client.frames
+            {"t": round(t - self.started_at, 4), "direction": d, "frame": f} for t, d, f in rows
         ]
+
+    def stderr_tail(self, lines: int = 40) -> str:
+        tails = [c.process.stderr_tail() for c in self.clients if c.process is not None]
+        tails += self.raw_stderr
+        text = "\n".join(t for t in tails if t)
+        return "\n".join(text.splitlines()[-lines:])
 
     async def close(self) -> None:
         for client in self.clients:
@@ -83,64 +207,18 @@ class Probe:
                 await asyncio.wait_for(client.close(), 10)
 
 
-async def raw_exchange(
-    argv: Sequence[str],
-    cwd: str,
-    env: dict[str, str] | None,
-    lines: Sequence[bytes],
-    *,
-    wait: float = 1.0,
-) -> tuple[list[bytes], float | None]:
-    """Send raw lines, collect stdout lines for `wait` seconds, close stdin, and
-    time how long the process takes to exit (None if it had to be killed)."""
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        limit=1 << 30,
-    )
-    assert process.stdin and process.stdout
-    out: list[bytes] = []
-    for line in lines:
-        process.stdin.write(line + b"\n")
-    await process.stdin.drain()
-
-    async def read() -> None:
-        assert process.stdout
-        while line := await process.stdout.readline():
-            out.append(line.rstrip(b"\n"))
-
-    reader = asyncio.create_task(read())
-    await asyncio.sleep(wait)
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    process.stdin.close()
-    try:
-        await asyncio.wait_for(process.wait(), 5)
-        exit_time: float | None = loop.time() - start
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        exit_time = None
-    await asyncio.wait_for(reader, 5)
-    return out, exit_time
+async def _exited(client: ClientConnection) -> None:
+    if client.process is not None:
+        await client.process.process.wait()
+    else:  # pragma: no cover - probes always spawn
+        await asyncio.Event().wait()
 
 
-def frames_of(lines: Sequence[bytes]) -> list[dict[str, Any]]:
-    """The JSON objects among `lines`; anything else is IO-001's business."""
-    frames = []
-    for line in lines:
-        try:
-            frame = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(frame, dict):
-            frames.append(frame)
-    return frames
+def auth_blocked(probe: Probe, method: str) -> NotTested:
+    offered = ", ".join(f"{m.get('id')} ({m.get('type', 'agent')})" for m in probe.auth_methods())
+    hint = f"; the agent offers: {offered}; rerun with --auth-method ID" if offered else ""
+    return NotTested(f"blocked by authentication: {method} answered -32000{hint}")
 
 
-def agent_env(env: dict[str, str] | None) -> dict[str, str]:
-    return dict(env if env is not None else os.environ)
+def refused(error: RpcError, what: str) -> Fail:
+    return Fail(f"{what} answered error {error.code}: {error.message}")
