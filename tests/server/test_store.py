@@ -125,13 +125,13 @@ def test_a_torn_record_ends_the_journal() -> None:
     whole = [encode_record("s", i, 1, 1.5, b'{"text":"a\\u0000b"}') for i in range(1, 4)]
     data = b"".join(whole)
     torn = data + encode_record("s", 4, 1, 1.5, b'{"n":4}')[:-3]
-    rows, used = decode_records(torn)
-    assert [r[1] for r in rows] == [1, 2, 3]
-    assert used == len(data)
-    assert rows[0] == ("s", 1, 1, 1.5, b'{"text":"a\\u0000b"}')
+    decoded = decode_records(torn)
+    assert [r[1] for r in decoded.rows] == [1, 2, 3]
+    assert decoded.torn == len(torn) - len(data) and not decoded.damaged
+    assert decoded.rows[0] == ("s", 1, 1, 1.5, b'{"text":"a\\u0000b"}')
     flipped = bytearray(data)
     flipped[-2] ^= 1  # a corrupted byte inside the last record
-    assert [r[1] for r in decode_records(bytes(flipped))[0]] == [1, 2]
+    assert [r[1] for r in decode_records(bytes(flipped)).rows] == [1, 2]
 
 
 def test_ingesting_the_same_journal_twice_adds_nothing(tmp_path: Path) -> None:
