@@ -11,10 +11,21 @@ the JSON already sent on the wire, so replay re-sends bytes without re-encoding.
 A new session's row takes the same path (a journal record with seq 0), and is
 written to SQLite directly as soon as anything reads or changes it.
 
+Several processes may share the store and the same session. A turn claims the
+session (`begin_turn`, a cross-process lock, see turnlock.py) and learns what
+another process wrote since (its history and updates, `Refresh`); `end_turn`
+records the last sequence number handed out, so the next process continues
+after it even before those updates leave this process's journal.
+
+Damage never stops the store: a corrupt database is moved aside and a new one
+started, a damaged journal is ingested as far as it is intact and set aside
+(damage.py, ingest.py). What was done is in `notices`, naming the files.
+
 API (also used by `acp-server sessions ...`):
-  SessionStore.open(path) -> SessionStore
+  SessionStore.open(path) -> SessionStore;  notices
   create(record), get(id), update_meta(id, **fields), delete(id), prune(older_than_days)
-  append_update(id, payload_json: bytes, turn) -> seq;  updates(id) -> list[bytes];  flush()
+  save_history(id, messages);  begin_turn(id) -> Refresh | None;  end_turn(id)
+  append_update(id, payload_json: bytes, turn) -> seq;  updates(id), iter_updates(id);  flush()
   list(cwd=None, cursor=0, limit=50, since=None) -> (records, next_cursor | None)
   record_usage(id, turn, model, input_tokens, output_tokens, cost_usd), usage(id), usage_by_day()
   integrity_check() -> str;  close()
@@ -26,16 +37,16 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from acp_server.store import history
+from acp_server.store.buffer import UNSETTLED_MAX, JournalBuffer
 from acp_server.store.damage import is_corruption, set_aside_database
-from acp_server.store.ingest import Ingester, recover_journals
-from acp_server.store.journal import Journal, read_session
+from acp_server.store.ingest import recover_journals
+from acp_server.store.journal import read_session
 from acp_server.store.schema import (
     COLUMNS,
     JSON_FIELDS,
@@ -46,27 +57,12 @@ from acp_server.store.schema import (
     SessionRecord,
     connect,
     insert,
-    insert_sessions,
     json_text,
     record,
 )
 from acp_server.store.turnlock import SessionBusy, TurnLocks
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
 log = logging.getLogger("acp_server.store")
-
-# How much the journal holds before it is moved into SQLite while turns run
-# (the server moves it when no turn is running anyway). Large, so streams rarely
-# share the CPU with an ingest: at 2,048 updates the ingest thread cost ~20% of
-# streaming throughput on two cores. The bytes bound caps the memory the
-# pending rows hold (~10 MB for 65,536 typical updates).
-JOURNAL_BATCH = 65536
-JOURNAL_BYTES = 32 * 1024 * 1024
-# New sessions' rows held in memory until SQLite has them; at this many, the
-# journal holding them is moved into SQLite.
-UNSETTLED_MAX = 1024
 
 
 class StoreError(Exception):
@@ -84,21 +80,10 @@ class Refresh(msgspec.Struct):
     missed: list[bytes]  # updates this process never sent, in order
 
 
-class SessionStore:
+class SessionStore(JournalBuffer):
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        self._db = connection
-        self.path = path
+        super().__init__(connection, path)
         self._seq: dict[str, int] = {}
-        self.journal_dir = path.with_name(path.stem + ".journal")
-        self._journal: Journal | None = None  # created by the first append after a flush
-        self._deferred = False
-        self._ingester = Ingester(path)
-        # Rows of new sessions that may not be in SQLite yet: those in the
-        # current journal, and those in journals the ingest thread is moving.
-        # Anything that reads or changes a session row writes them first
-        # (INSERT OR IGNORE, so whichever copy lands second changes nothing).
-        self._unsettled: dict[str, SessionRecord] = {}
-        self._ingesting: list[tuple[Future[bool], dict[str, SessionRecord]]] = []
         # Per session: the `rev` this process last wrote or read, and what of
         # its history is stored (see history.py).
         self._rev: dict[str, int] = {}
@@ -159,47 +144,6 @@ class SessionStore:
                 f"INSERT INTO schema_version VALUES ({version}); COMMIT;"
             )
 
-    def write_ahead(self) -> Callable[[], None]:
-        """Hold journal writes in memory until the returned function is called.
-
-        The caller promises to call it before it sends anything appended since
-        the last call; a server does so once per batch of outgoing frames."""
-        self._deferred = True
-        if self._journal is not None:
-            self._journal.deferred = True
-        return self.sync_journal
-
-    def sync_journal(self) -> None:
-        if self._journal is not None:
-            self._journal.sync()
-
-    def flush(self, *, wait: bool = True) -> None:
-        """Move journaled updates into SQLite, where other processes can read them.
-
-        Without `wait`, the move happens on the ingest thread and this returns at once."""
-        journal, self._journal = self._journal, None
-        if journal is not None:
-            if journal.pending:
-                journal.sync()
-                future = self._ingester.submit(journal)
-                if self._unsettled:
-                    self._ingesting.append((future, self._unsettled))
-                    self._unsettled = {}
-            else:
-                journal.close()
-        if wait:
-            self._ingester.wait()
-            self._forget_ingested()
-
-    def _forget_ingested(self) -> None:
-        still: list[tuple[Future[bool], dict[str, SessionRecord]]] = []
-        for future, records in self._ingesting:
-            if not future.done():
-                still.append((future, records))
-            elif not future.result():  # not committed: write those rows directly
-                self._unsettled.update(records)
-        self._ingesting = still
-
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
 
@@ -218,20 +162,6 @@ class SessionStore:
         self._unsettled[session.id] = session
         if len(self._unsettled) >= UNSETTLED_MAX:
             self.flush(wait=False)  # the ingest thread writes them; memory stays bounded
-
-    def _settle(self, session_id: str | None = None) -> None:
-        """Write journaled session rows (one, or all) to SQLite now."""
-        self._forget_ingested()
-        pools = [self._unsettled, *(records for _, records in self._ingesting)]
-        if session_id is None:
-            records = [r for pool in pools for r in pool.values()]
-            for pool in pools:
-                pool.clear()
-        else:
-            found = next((pool.pop(session_id) for pool in pools if session_id in pool), None)
-            records = [found] if found is not None else []
-        if records:
-            insert_sessions(self._db, records)
 
     def get(self, session_id: str) -> SessionRecord | None:
         """The session with its whole model history (what a load needs)."""
@@ -407,14 +337,6 @@ class SessionStore:
         seq = self._next_seq(session_id)
         self._journal_append(session_id, seq, turn, time.time(), payload)
         return seq
-
-    def _journal_append(self, session_id: str, seq: int, turn: int, ts: float, data: bytes) -> None:
-        journal = self._journal
-        if journal is None:
-            journal = self._journal = Journal(self.journal_dir, deferred=self._deferred)
-        journal.append(session_id, seq, turn, ts, data)
-        if len(journal.pending) >= JOURNAL_BATCH or journal.pending_bytes >= JOURNAL_BYTES:
-            self.flush(wait=False)  # a new journal takes the next updates
 
     def append_updates(self, session_id: str, payloads: Iterable[bytes], turn: int = 0) -> None:
         """Many updates at once, straight into SQLite (forks, imports)."""

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from acp_server.store import SessionRecord, SessionStore
+from acp_server.store.buffer import JOURNAL_BATCH, JOURNAL_BYTES
 from acp_server.store.journal import decode_records, encode_record, recover
-from acp_server.store.sqlite import JOURNAL_BATCH, JOURNAL_BYTES
 
 
 def _child(db: Path, body: str) -> subprocess.Popen[str]:
@@ -208,3 +208,34 @@ def test_new_sessions_are_readable_and_deletable_before_any_flush(tmp_path: Path
     store = SessionStore.open(db)  # the journal's copy of "c" does not bring it back
     assert sorted(r.id for r in store.list()[0]) == ["a", "b"]
     store.close()
+
+
+def test_a_turn_claimed_by_a_live_process_is_busy_and_freed_when_it_dies(tmp_path: Path) -> None:
+    from acp_server.store import SessionBusy
+
+    db = tmp_path / "sessions.db"
+    child = _child(
+        db,
+        """
+        store.flush()
+        store.begin_turn("s1")
+        print("claimed", flush=True)
+        sys.stdin.readline()
+        os._exit(9)  # dies mid-turn, lock and all
+        """,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "claimed"
+    other = SessionStore.open(db)
+    try:
+        other.begin_turn("s1")
+    except SessionBusy:
+        pass
+    else:
+        raise AssertionError("two processes ran a turn in one session at once")
+    child.stdin.write("\n")
+    child.stdin.flush()
+    assert child.wait(timeout=30) == 9
+    assert other.begin_turn("s1") is None  # the kernel dropped the dead process's lock
+    other.end_turn("s1")
+    other.close()
