@@ -280,11 +280,14 @@ class AgentServer:
     @property
     def store(self) -> Any:
         if self._store is None:
-            from acp_server.store import SessionStore
+            from acp_server.store import SessionStore, StoreError
 
             if self.home is None:
                 raise RpcError.internal_error("no home directory: set ACP_SERVER_HOME")
-            self._store = SessionStore.open(self.home / "sessions.db")
+            try:
+                self._store = SessionStore.open(self.home / "sessions.db")
+            except StoreError as error:  # its message names the file and the cause
+                raise RpcError.internal_error(str(error)) from None
             # Damage found on open (and set aside) is told in the next session.
             self._store_notices = list(self._store.notices)
             if self.endpoint is not None:

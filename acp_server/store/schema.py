@@ -72,7 +72,8 @@ MIGRATIONS: dict[int, str] = {
             message BLOB NOT NULL,
             PRIMARY KEY (session_id, idx)
         ) WITHOUT ROWID;
-        INSERT INTO history SELECT s.id, j.key, j.value FROM sessions s, json_each(s.messages) j;
+        INSERT INTO history SELECT s.id, j.key, j.value FROM sessions s, json_each(s.messages) j
+            WHERE json_valid(s.messages);
         UPDATE sessions SET messages = '[]';
         ALTER TABLE sessions ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE sessions ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;

@@ -18,7 +18,7 @@ A 48-bit offset from a hash of the id makes two sessions sharing a byte
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -26,6 +26,8 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
     fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("acp_server.store")
 
 
 class SessionBusy(Exception):
@@ -40,6 +42,8 @@ class TurnLocks:
 
     @staticmethod
     def _offset(session_id: str) -> int:
+        import hashlib  # here: the store loads with the first session, a turn comes later
+
         return int.from_bytes(hashlib.blake2b(session_id.encode(), digest_size=6).digest(), "big")
 
     def acquire(self, session_id: str) -> None:
@@ -47,7 +51,15 @@ class TurnLocks:
         if fcntl is None or session_id in self._held:
             return
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            except OSError as error:  # a read-only home: turns still run, unguarded
+                log.warning(
+                    "cannot open %s (%s); turns are not guarded across processes", self.path, error
+                )
+                self._fd = -1
+        if self._fd < 0:
+            return
         try:
             fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, self._offset(session_id))
         except OSError as error:  # EACCES or EAGAIN: held by another process
@@ -61,10 +73,10 @@ class TurnLocks:
         fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, self._offset(session_id))
 
     def close(self) -> None:
-        if self._fd is not None:
+        if self._fd is not None and self._fd >= 0:
             os.close(self._fd)  # drops every lock still held
-            self._fd = None
-            self._held.clear()
+        self._fd = None
+        self._held.clear()
 
 
 __all__ = ["SessionBusy", "TurnLocks"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -239,3 +240,26 @@ def test_a_turn_claimed_by_a_live_process_is_busy_and_freed_when_it_dies(tmp_pat
     assert other.begin_turn("s1") is None  # the kernel dropped the dead process's lock
     other.end_turn("s1")
     other.close()
+
+
+def test_a_schema_2_history_moves_into_its_own_table_on_open(tmp_path: Path) -> None:
+    from acp_server.store.schema import MIGRATIONS
+
+    db = tmp_path / "sessions.db"
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    with sqlite3.connect(db) as connection:
+        connection.executescript(MIGRATIONS[1] + MIGRATIONS[2])
+        connection.executescript(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+            "INSERT INTO schema_version VALUES (2);"
+        )
+        connection.execute(
+            "INSERT INTO sessions (id, cwd, created_at, updated_at, messages) VALUES (?,?,?,?,?)",
+            ("old", "/w", 1.0, 1.0, json.dumps(messages)),
+        )
+    store = SessionStore.open(db)
+    assert store.schema_version() == 3
+    record = store.get("old")
+    assert record is not None and record.messages == messages
+    assert [r.messages for r in store.list()[0]] == [[]]  # listing reads no history
+    store.close()
