@@ -89,6 +89,10 @@ class SessionStore(JournalBuffer):
         self._rev: dict[str, int] = {}
         self._stored: dict[str, history.Stored] = {}
         self._turn_seq: dict[str, int] = {}
+        # The last seq this process's editor has seen (replayed or sent), which
+        # may trail `_seq` after a load: another process may still hold seqs
+        # it announced in its journal, and those are shown at the next turn.
+        self._shown: dict[str, int] = {}
         self._locks = TurnLocks(path.with_name(path.name + ".locks"))
         # Damage found and dealt with on open, for the user to be told.
         self.notices: list[str] = []
@@ -157,6 +161,7 @@ class SessionStore(JournalBuffer):
         session.updated_at = now
         self._journal_append(session.id, SESSION_ROW, 0, now, msgspec.json.encode(session))
         self._seq[session.id] = 0
+        self._shown[session.id] = 0
         self._rev[session.id] = 0
         self._stored[session.id] = history.Stored(session.messages)
         self._unsettled[session.id] = session
@@ -176,7 +181,12 @@ class SessionStore(JournalBuffer):
         self._rev[session_id] = row[-1]
         self._stored[session_id] = history.Stored(session.messages)
         # What a load replays ends here; a later refresh shows what comes after.
-        self._seq[session_id] = max(self._seq.get(session_id, 0), self._seq_base(session_id))
+        own = self._seq.get(session_id, 0)
+        self._seq[session_id] = max(own, self._seq_base(session_id))
+        in_sqlite = self._db.execute(
+            "SELECT MAX(seq) FROM updates WHERE session_id = ?", (session_id,)
+        ).fetchone()[0]
+        self._shown[session_id] = max(own, in_sqlite or 0)
         return session
 
     def update_meta(self, session_id: str, **fields: object) -> None:
@@ -212,6 +222,7 @@ class SessionStore(JournalBuffer):
             self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
         self._db.execute("COMMIT")
         self._seq.pop(session_id, None)
+        self._shown.pop(session_id, None)
         self._stored.pop(session_id, None)
         return cursor.rowcount > 0
 
@@ -298,7 +309,7 @@ class SessionStore(JournalBuffer):
         known = self._rev.setdefault(session_id, rev)
         if known == rev:
             return None
-        shown = self._seq.get(session_id, 0)
+        shown = self._shown.get(session_id, self._seq.get(session_id, 0))
         self.flush()  # our own journaled rows first, so MAX(seq) counts them
         # The other process's journal first, then SQLite: a journal ingested in
         # between has its rows in SQLite by the time they are read.
@@ -309,7 +320,8 @@ class SessionStore(JournalBuffer):
         )
         pending.update((seq, bytes(payload)) for seq, payload in rows)
         missed = [pending[seq] for seq in sorted(pending)]
-        self._seq[session_id] = max(shown, self._seq_base(session_id), *pending)
+        own = self._seq.get(session_id, 0)
+        self._seq[session_id] = max(own, shown, self._seq_base(session_id), *pending)
         messages = history.load(self._db, session_id)
         self._stored[session_id] = history.Stored(messages)
         self._rev[session_id] = rev
@@ -320,6 +332,7 @@ class SessionStore(JournalBuffer):
         try:
             self.sync_journal()  # written before another process can read past them
             seq = self._seq.get(session_id, 0)
+            self._shown[session_id] = seq  # this turn sent everything up to it
             if seq != self._turn_seq.pop(session_id, seq):
                 row = self._db.execute(
                     "UPDATE sessions SET rev = rev + 1, last_seq = MAX(last_seq, ?) "

@@ -128,8 +128,11 @@ async def test_a_second_process_cannot_run_a_turn_while_the_first_runs_one(
     assert reply["error"]["code"] == ErrorCode.INVALID_REQUEST
     await a.send("session/cancel", {"sessionId": session}, notify=True)
     assert (await a.reply(busy))["result"]["stopReason"] == "cancelled"
-    reply, _ = await _prompt(b, session, "say afterwards")  # free again
+    reply, shown_to_b = await _prompt(b, session, "say afterwards")  # free again
     assert reply["result"]["stopReason"] == "end_turn"
+    agent_text = _texts(shown_to_b, "agent_message_chunk")
+    assert "meanwhile" not in agent_text  # the refused prompt left nothing behind
+    assert 0 <= agent_text.find("started") < agent_text.find("afterwards")  # A's turn, then B's
     for proc in (a, b):
         await proc.finish()
 
