@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -161,24 +162,48 @@ def check_ripgrep() -> list[Check]:
 
 
 def check_database(home: Path) -> list[Check]:
-    path = home / "sessions.db"
-    if not path.exists():
-        return [("ok", "database", "no sessions yet", "")]
-    from acp_server.store import SessionStore
+    """The session store, read only (doctor changes nothing): the database's
+    integrity, and any damaged database or journal set aside earlier."""
+    import sqlite3
 
-    store = SessionStore.open(path)
-    try:
-        result = store.integrity_check()
-    finally:
-        store.close()
-    return [
-        (
-            "ok" if result == "ok" else "fail",
-            "database",
-            f"{path}: integrity {result}",
-            "" if result == "ok" else "move the file aside; sessions in it may be lost",
+    from acp_server.store.damage import RECOVERY_HINT, damaged_files, is_corruption
+
+    path = home / "sessions.db"
+    checks: list[Check] = []
+    if not path.exists():
+        checks.append(("ok", "database", "no sessions yet", ""))
+    else:
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                result = str(db.execute("PRAGMA integrity_check").fetchone()[0])
+        except sqlite3.DatabaseError as error:
+            if not is_corruption(error):
+                raise
+            result = str(error)
+        checks.append(
+            (
+                "ok" if result == "ok" else "fail",
+                "database",
+                f"{path}: integrity {result}",
+                ""
+                if result == "ok"
+                else "the next `acp-server` start moves it aside and starts a new one; "
+                + RECOVERY_HINT.replace("FILE", str(path)),
+            )
         )
-    ]
+    kept = damaged_files(path)
+    if kept:
+        names = ", ".join(str(p) for p in kept)
+        checks.append(
+            (
+                "warn",
+                "database",
+                f"damaged store files were set aside (the agent started fresh): {names}",
+                f"{RECOVERY_HINT.replace('FILE', str(kept[-1]))}; a damaged journal's "
+                "intact records are already in the database. Delete the files once done",
+            )
+        )
+    return checks
 
 
 def check_editors() -> list[Check]:

@@ -166,6 +166,7 @@ class AgentServer:
         self._audit: AuditLog | None = None
         self._mcp_hub: Any = None
         self._idle_flush: asyncio.TimerHandle | None = None
+        self._store_notices: list[str] = []
         self._id_prefix = os.urandom(8).hex()
         self._id_counter = itertools.count(1)
 
@@ -279,11 +280,16 @@ class AgentServer:
     @property
     def store(self) -> Any:
         if self._store is None:
-            from acp_server.store import SessionStore
+            from acp_server.store import SessionStore, StoreError
 
             if self.home is None:
                 raise RpcError.internal_error("no home directory: set ACP_SERVER_HOME")
-            self._store = SessionStore.open(self.home / "sessions.db")
+            try:
+                self._store = SessionStore.open(self.home / "sessions.db")
+            except StoreError as error:  # its message names the file and the cause
+                raise RpcError.internal_error(str(error)) from None
+            # Damage found on open (and set aside) is told in the next session.
+            self._store_notices = list(self._store.notices)
             if self.endpoint is not None:
                 # Journal writes wait for the writer: one write() per batch of
                 # frames, still always before those frames are sent.
@@ -428,6 +434,10 @@ class AgentServer:
         state.setdefault("thought_level", None)
         session = Session(self, session_id, cwd, roots, **state)
         self.sessions[session_id] = session
+        _ = self.store  # opened now, so damage it found is told in this session
+        for text in self._store_notices:
+            session.hold_notice(text)
+        self._store_notices.clear()
         return session
 
     def _opened(self, session: Session, extra: dict[str, object] | None = None) -> AfterResponse:

@@ -301,7 +301,39 @@ class Session:
         self.server.store.update_meta(self.id, grants=sorted(self.grants))
 
     def persist_history(self) -> None:
-        self.server.store.update_meta(self.id, messages=self.engine.messages, title=self.title)
+        # Only what is new since the last step is written (see store/history.py).
+        self.server.store.save_history(self.id, self.engine.messages)
+
+    def hold_notice(self, text: str) -> None:
+        """Show `text` as a notice at the start of the next turn."""
+        self._on_notice(ev.Notice("warning", text))
+
+    def _claim_turn(self) -> Any:
+        """Take the session's turn across processes (see store/turnlock.py);
+        what another process wrote since, if anything."""
+        from acp_server.store import SessionBusy, SessionGone
+
+        try:
+            return self.server.store.begin_turn(self.id)
+        except SessionBusy:
+            raise RpcError.invalid_request(
+                f"session {self.id} is running a turn in another acp-server process; "
+                "try again when it has finished"
+            ) from None
+        except SessionGone:
+            raise RpcError.resource_not_found(
+                f"session {self.id} was deleted; start a new session"
+            ) from None
+
+    async def _catch_up(self, refresh: Any) -> None:
+        """Continue from another process's turns: its model history, and its
+        updates shown to this editor (they are stored already)."""
+        if self._engine is not None:
+            self._engine.messages[:] = refresh.messages
+        else:
+            self._start = self._start._replace(messages=refresh.messages)
+        for payload in refresh.missed:
+            await self.send(msgspec.json.decode(payload), persist=False)
 
     # ------------------------------------------------------------ turns
 
@@ -317,16 +349,20 @@ class Session:
                 raise RpcError.invalid_params(f"session {self.id} is closed")
             if epoch != self._cancel_epoch:
                 return {"stopReason": "cancelled"}
+            refresh = self._claim_turn()
             self._turn += 1
             self._in_turn = True
             from acp_server.correlation import bind_ids
 
             bind_ids(session=self.id, turn=self._turn)  # this request's task only
             try:
+                if refresh is not None:
+                    await self._catch_up(refresh)
                 await self._flush_notices()
                 return await self._run_prompt(request, epoch)
             finally:
                 self._in_turn = False
+                self.server.store.end_turn(self.id)
 
     async def _run_prompt(self, request: acp.PromptRequest, epoch: int) -> dict[str, object]:
         from protocol import schema as acp  # loaded by the request's decoding already

@@ -17,6 +17,12 @@ that died: `recover()` yields its records so the store can ingest them
 file. A record torn by a crash mid-write fails its CRC and ends the file: the
 editor never saw it, because it is written before it is sent.
 
+A bad record anywhere else (a flipped bit, a block of garbage) costs only
+itself: the decoder skips forward to the next offset where a whole record with
+a valid CRC starts and goes on from there. A journal in which anything but a
+torn tail was skipped is not deleted after ingestion but renamed to
+`<name>.damaged`, kept for inspection, and never ingested again.
+
 A record is an update (seq >= 1) or a new session's row (seq 0, the payload
 is the row as JSON); the store gives them meaning, the journal only bytes.
 
@@ -58,21 +64,62 @@ def encode_record(session_id: str, seq: int, turn: int, ts: float, payload: byte
     return _CRC.pack(zlib.crc32(body)) + body
 
 
-def decode_records(data: bytes) -> tuple[list[Row], int]:
-    """The intact records at the start of `data`, and how many bytes they span."""
-    rows: list[Row] = []
-    offset = 0
+class Decoded:
+    """What `decode_records` found: the intact records, and what it skipped."""
+
+    __slots__ = ("damaged", "rows", "skipped", "torn")
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.skipped = 0  # bytes that were no part of an intact record
+        self.damaged = False  # something other than a torn tail was skipped
+        self.torn = 0  # bytes at the end that start no intact record
+
+
+def _record_at(data: bytes, view: memoryview, offset: int) -> tuple[Row, int] | None:
+    """The intact record starting at `offset`, and where it ends, or None."""
+    if len(data) - offset < _FIXED:
+        return None
+    (crc,) = _CRC.unpack_from(data, offset)
+    sid_length, payload_length, seq, turn, ts = _HEAD.unpack_from(data, offset + _CRC.size)
+    end = offset + _FIXED + sid_length + payload_length
+    if end > len(data) or zlib.crc32(view[offset + _CRC.size : end]) != crc:
+        return None
+    sid_end = offset + _FIXED + sid_length
+    try:
+        session_id = data[offset + _FIXED : sid_end].decode()
+    except UnicodeDecodeError:  # a CRC collision on garbage; not one of ours
+        return None
+    return (session_id, seq, turn, ts, data[sid_end:end]), end
+
+
+def decode_records(data: bytes) -> Decoded:
+    """Every intact record in `data`, resyncing past bad ones.
+
+    After a bad record, each later offset is tried until one holds a whole
+    record whose CRC matches. Lengths are read from the candidate header, so
+    garbage usually fails at once by claiming more bytes than are left."""
+    result = Decoded()
     view = memoryview(data)
-    while len(data) - offset >= _FIXED:
-        (crc,) = _CRC.unpack_from(data, offset)
-        sid_length, payload_length, seq, turn, ts = _HEAD.unpack_from(data, offset + _CRC.size)
-        end = offset + _FIXED + sid_length + payload_length
-        if end > len(data) or zlib.crc32(view[offset + _CRC.size : end]) != crc:
-            break
-        sid_end = offset + _FIXED + sid_length
-        rows.append((data[offset + _FIXED : sid_end].decode(), seq, turn, ts, data[sid_end:end]))
-        offset = end
-    return rows, offset
+    offset = 0
+    bad_from: int | None = None
+    while offset < len(data):
+        found = _record_at(data, view, offset)
+        if found is None:
+            if bad_from is None:
+                bad_from = offset
+            offset += 1
+            continue
+        if bad_from is not None:  # an intact record after a bad stretch: real damage
+            result.skipped += offset - bad_from
+            result.damaged = True
+            bad_from = None
+        row, offset = found
+        result.rows.append(row)
+    if bad_from is not None:
+        result.torn = len(data) - bad_from
+        result.skipped += result.torn
+    return result
 
 
 class Journal:
@@ -129,11 +176,34 @@ class Journal:
         os.close(self._fd)
 
 
-def recover(directory: Path) -> Iterator[tuple[Path, list[Row]]]:
-    """Yield (file, records) for every journal left by a process that is gone.
+DAMAGED = ".damaged"
 
-    The caller commits the records and then unlinks the file; a file whose owner
-    still runs (its lock is held) is left alone.
+
+def read_session(directory: Path, session_id: str, after: int) -> dict[int, bytes]:
+    """Updates of one session after seq `after` in every journal present, live
+    ones included: what other processes have written but not yet moved into
+    SQLite. Reading needs no lock (records are appended whole and carry a CRC).
+    A journal that vanishes meanwhile was ingested: its rows are in SQLite."""
+    found: dict[int, bytes] = {}
+    if not directory.is_dir():
+        return found
+    for path in directory.glob(f"*{SUFFIX}"):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        for sid, seq, _turn, _ts, payload in decode_records(data).rows:
+            if sid == session_id and seq > after:
+                found[seq] = payload
+    return found
+
+
+def recover(directory: Path) -> Iterator[tuple[Path, Decoded]]:
+    """Yield (file, what it holds) for every journal left by a process that is gone.
+
+    The caller commits the records, then unlinks the file, or, when the
+    journal was damaged (`Decoded.damaged`), moves it aside with `set_aside`.
+    A file whose owner still runs (its lock is held) is left alone.
     """
     if not directory.is_dir():
         return
@@ -150,16 +220,39 @@ def recover(directory: Path) -> Iterator[tuple[Path, list[Row]]]:
                     continue  # its owner is alive
             with open(fd, "rb", closefd=False) as stream:
                 data = stream.read()
-            rows, used = decode_records(data)
-            if used < len(data):
-                log.warning(
-                    "journal %s: dropped %d bytes of a record torn by a crash",
+            decoded = decode_records(data)
+            if decoded.damaged:
+                log.error(
+                    "journal %s: skipped %d damaged bytes and kept the %d intact records",
                     path,
-                    len(data) - used,
+                    decoded.skipped,
+                    len(decoded.rows),
                 )
-            yield path, rows
+            elif decoded.torn:
+                log.warning(
+                    "journal %s: dropped %d bytes of a record torn by a crash", path, decoded.torn
+                )
+            yield path, decoded
         finally:
             os.close(fd)
 
 
-__all__ = ["Journal", "Row", "decode_records", "encode_record", "recover"]
+def set_aside(path: Path) -> Path:
+    """Rename a journal that was not wholly ingested, so it is kept but not
+    ingested again; the new name is returned (for messages)."""
+    target = path.with_name(path.name + DAMAGED)
+    os.replace(path, target)
+    return target
+
+
+__all__ = [
+    "DAMAGED",
+    "Decoded",
+    "Journal",
+    "Row",
+    "decode_records",
+    "encode_record",
+    "read_session",
+    "recover",
+    "set_aside",
+]

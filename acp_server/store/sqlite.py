@@ -11,10 +11,21 @@ the JSON already sent on the wire, so replay re-sends bytes without re-encoding.
 A new session's row takes the same path (a journal record with seq 0), and is
 written to SQLite directly as soon as anything reads or changes it.
 
+Several processes may share the store and the same session. A turn claims the
+session (`begin_turn`, a cross-process lock, see turnlock.py) and learns what
+another process wrote since (its history and updates, `Refresh`); `end_turn`
+records the last sequence number handed out, so the next process continues
+after it even before those updates leave this process's journal.
+
+Damage never stops the store: a corrupt database is moved aside and a new one
+started, a damaged journal is ingested as far as it is intact and set aside
+(damage.py, ingest.py). What was done is in `notices`, naming the files.
+
 API (also used by `acp-server sessions ...`):
-  SessionStore.open(path) -> SessionStore
+  SessionStore.open(path) -> SessionStore;  notices
   create(record), get(id), update_meta(id, **fields), delete(id), prune(older_than_days)
-  append_update(id, payload_json: bytes, turn) -> seq;  updates(id) -> list[bytes];  flush()
+  save_history(id, messages);  begin_turn(id) -> Refresh | None;  end_turn(id)
+  append_update(id, payload_json: bytes, turn) -> seq;  updates(id), iter_updates(id);  flush()
   list(cwd=None, cursor=0, limit=50, since=None) -> (records, next_cursor | None)
   record_usage(id, turn, model, input_tokens, output_tokens, cost_usd), usage(id), usage_by_day()
   integrity_check() -> str;  close()
@@ -26,250 +37,102 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import msgspec
 
-from acp_server.store.journal import Journal, recover
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
+from acp_server.store import history
+from acp_server.store.buffer import UNSETTLED_MAX, JournalBuffer
+from acp_server.store.damage import is_corruption, set_aside_database
+from acp_server.store.ingest import recover_journals
+from acp_server.store.journal import read_session
+from acp_server.store.schema import (
+    COLUMNS,
+    JSON_FIELDS,
+    META_FIELDS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SESSION_ROW,
+    SessionRecord,
+    connect,
+    insert,
+    json_text,
+    record,
+)
+from acp_server.store.turnlock import SessionBusy, TurnLocks
 
 log = logging.getLogger("acp_server.store")
-
-SCHEMA_VERSION = 2
-# How much the journal holds before it is moved into SQLite while turns run
-# (the server moves it when no turn is running anyway). Large, so streams rarely
-# share the CPU with an ingest: at 2,048 updates the ingest thread cost ~20% of
-# streaming throughput on two cores. The bytes bound caps the memory the
-# pending rows hold (~10 MB for 65,536 typical updates).
-JOURNAL_BATCH = 65536
-JOURNAL_BYTES = 32 * 1024 * 1024
-# A journal record with this sequence number is a new session's row, not an
-# update (updates count from 1): creating a session costs a journal append
-# instead of a SQLite commit, the largest part of a session/new round trip.
-SESSION_ROW = 0
-# New sessions' rows held in memory until SQLite has them; at this many, the
-# journal holding them is moved into SQLite.
-UNSETTLED_MAX = 1024
-
-_MIGRATIONS: dict[int, str] = {
-    1: """
-        CREATE TABLE sessions (
-            id TEXT PRIMARY KEY,
-            cwd TEXT NOT NULL,
-            additional_dirs TEXT NOT NULL DEFAULT '[]',
-            title TEXT,
-            created_at REAL NOT NULL,
-            updated_at REAL NOT NULL,
-            model TEXT,
-            mode TEXT,
-            thought_level TEXT,
-            grants TEXT NOT NULL DEFAULT '[]',
-            messages TEXT NOT NULL DEFAULT '[]',
-            deleted INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE INDEX sessions_by_cwd ON sessions (cwd, updated_at);
-        CREATE TABLE updates (
-            session_id TEXT NOT NULL,
-            seq INTEGER NOT NULL,
-            turn INTEGER NOT NULL,
-            ts REAL NOT NULL,
-            payload BLOB NOT NULL,
-            PRIMARY KEY (session_id, seq)
-        ) WITHOUT ROWID;
-    """,
-    2: """
-        CREATE TABLE usage (
-            session_id TEXT NOT NULL,
-            turn INTEGER NOT NULL,
-            ts REAL NOT NULL,
-            day TEXT NOT NULL,
-            model TEXT,
-            input_tokens INTEGER NOT NULL,
-            output_tokens INTEGER NOT NULL,
-            cost_usd REAL
-        );
-        CREATE INDEX usage_by_session ON usage (session_id);
-        ALTER TABLE sessions ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
-    """,
-}
-
-
-class SessionRecord(msgspec.Struct):
-    id: str
-    cwd: str
-    additional_dirs: list[str] = msgspec.field(default_factory=list)
-    title: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    model: str | None = None
-    mode: str | None = None
-    thought_level: str | None = None
-    grants: list[str] = msgspec.field(default_factory=list)
-    messages: list[dict[str, object]] = msgspec.field(default_factory=list)
-    cost_usd: float = 0.0
-
-
-_COLUMNS = "id, cwd, additional_dirs, title, created_at, updated_at, model, mode, thought_level, grants, messages, cost_usd"
-_JSON_FIELDS = {"additional_dirs", "grants", "messages"}
-
-
-def _record(row: sqlite3.Row | tuple[object, ...]) -> SessionRecord:
-    values = dict(zip(_COLUMNS.split(", "), row, strict=True))
-    for name in _JSON_FIELDS:
-        values[name] = msgspec.json.decode(values[name])  # type: ignore[arg-type]
-    return SessionRecord(**values)  # type: ignore[arg-type]
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    # Checkpoint less often: each one syncs. At the default (1000 pages), when
-    # every update was its own commit, checkpoints doubled a commit's cost.
-    connection.execute("PRAGMA wal_autocheckpoint=10000")
-    connection.execute("PRAGMA foreign_keys=ON")
-    return connection
-
-
-def _session_values(record: SessionRecord) -> tuple[object, ...]:
-    return (
-        record.id,
-        record.cwd,
-        _json(record.additional_dirs),
-        record.title,
-        record.created_at,
-        record.updated_at,
-        record.model,
-        record.mode,
-        record.thought_level,
-        _json(record.grants),
-        _json(record.messages),
-        record.cost_usd,
-    )
-
-
-_INSERT_SESSION = f"INSERT OR IGNORE INTO sessions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-_INSERT_UPDATE = (
-    "INSERT OR IGNORE INTO updates (session_id, seq, turn, ts, payload) VALUES (?,?,?,?,?)"
-)
-
-
-def _insert(db: sqlite3.Connection, rows: Iterable[tuple[str, int, int, float, bytes]]) -> None:
-    # OR IGNORE: a crash between this commit and the journal's removal
-    # re-ingests the same rows on the next open, and a session row written
-    # directly since (see SessionStore._settle) is newer than its journal record.
-    rows = list(rows)
-    sessions = [r for r in rows if r[1] == SESSION_ROW]
-    db.execute("BEGIN")
-    try:
-        if sessions:
-            db.executemany(
-                _INSERT_SESSION,
-                [_session_values(msgspec.json.decode(r[4], type=SessionRecord)) for r in sessions],
-            )
-            rows = [r for r in rows if r[1] != SESSION_ROW]
-        db.executemany(_INSERT_UPDATE, rows)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-class _Ingester:
-    """Moves full journals into SQLite on its own thread and connection, so a
-    batch never stalls the event loop (2,048 rows took 4-5 ms inline)."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._executor: ThreadPoolExecutor | None = None  # started by the first ingest
-        self._db: sqlite3.Connection | None = None  # used on the worker thread only
-        self._futures: list[Future[bool]] = []
-
-    def submit(self, journal: Journal) -> Future[bool]:
-        if self._executor is None:
-            # Imported here: with `queue`, ~1.5 ms the first session/new need not pay.
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="acp-ingest")
-        self._futures = [f for f in self._futures if not f.done()]
-        future = self._executor.submit(self._ingest, journal)
-        self._futures.append(future)
-        return future
-
-    def _ingest(self, journal: Journal) -> bool:
-        """Whether the journal's rows are committed."""
-        try:
-            if self._db is None:
-                self._db = _connect(self._path)
-            _insert(self._db, journal.take())
-        except Exception:
-            # The file stays for the next process to recover, once we let go of it.
-            log.exception("could not move %s into %s; it is kept", journal.path, self._path)
-            journal.release()
-            return False
-        journal.close()
-        return True
-
-    def wait(self) -> None:
-        futures, self._futures = self._futures, []
-        for future in futures:
-            future.result()
-
-    def close(self) -> None:
-        self.wait()
-        if self._executor is not None:
-            self._executor.submit(self._close_db).result()
-            self._executor.shutdown()
-            self._executor = None
-
-    def _close_db(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-
-def _json(value: object) -> str:
-    # msgspec, not json.dumps: a long history is tens of MB, encoded after every model step.
-    return msgspec.json.encode(value).decode()
 
 
 class StoreError(Exception):
     """The database cannot be used; the message says which file and why."""
 
 
-class SessionStore:
+class SessionGone(StoreError):
+    """The session was deleted (by another process, or the CLI) while open here."""
+
+
+class Refresh(msgspec.Struct):
+    """What another process wrote to a session since this one last did."""
+
+    messages: list[dict[str, object]]
+    missed: list[bytes]  # updates this process never sent, in order
+
+
+class SessionStore(JournalBuffer):
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        self._db = connection
-        self.path = path
+        super().__init__(connection, path)
         self._seq: dict[str, int] = {}
-        self.journal_dir = path.with_name(path.stem + ".journal")
-        self._journal: Journal | None = None  # created by the first append after a flush
-        self._deferred = False
-        self._ingester = _Ingester(path)
-        # Rows of new sessions that may not be in SQLite yet: those in the
-        # current journal, and those in journals the ingest thread is moving.
-        # Anything that reads or changes a session row writes them first
-        # (INSERT OR IGNORE, so whichever copy lands second changes nothing).
-        self._unsettled: dict[str, SessionRecord] = {}
-        self._ingesting: list[tuple[Future[bool], dict[str, SessionRecord]]] = []
+        # Per session: the `rev` this process last wrote or read, and what of
+        # its history is stored (see history.py).
+        self._rev: dict[str, int] = {}
+        self._stored: dict[str, history.Stored] = {}
+        self._turn_seq: dict[str, int] = {}
+        # The last seq this process's editor has seen (replayed or sent), which
+        # may trail `_seq` after a load: another process may still hold seqs
+        # it announced in its journal, and those are shown at the next turn.
+        self._shown: dict[str, int] = {}
+        self._locks = TurnLocks(path.with_name(path.name + ".locks"))
+        # Damage found and dealt with on open, for the user to be told.
+        self.notices: list[str] = []
 
     @classmethod
     def open(cls, path: Path) -> SessionStore:
+        """Open (or create) the store. A database too damaged to open is moved
+        aside and a new one started; `notices` says so, naming both files."""
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fresh = not path.exists()
         try:
-            if fresh:
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            connection = _connect(path)
-            store = cls(connection, path)
-            store._migrate()
-            store._recover_journals()
+            return cls._open(path)
         except sqlite3.DatabaseError as error:
-            raise StoreError(f"cannot open the session database {path}: {error}") from None
+            if not is_corruption(error):
+                raise StoreError(f"cannot open the session database {path}: {error}") from None
+            reason = str(error)
+            kept = set_aside_database(path)
+        log.error("the session database %s was damaged (%s); kept as %s", path, reason, kept)
+        try:
+            store = cls._open(path)
+        except sqlite3.DatabaseError as again:
+            raise StoreError(f"cannot open the session database {path}: {again}") from None
+        store.notices.insert(
+            0,
+            f"the session database {path} was damaged ({reason}); it was moved aside to "
+            f"{kept} and a new one started. Run `acp-server doctor` for how to recover it.",
+        )
+        return store
+
+    @classmethod
+    def _open(cls, path: Path) -> SessionStore:
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        connection = connect(path)
+        store = cls(connection, path)
+        try:
+            store._migrate()
+            store.notices += recover_journals(connection, store.journal_dir)
+        except BaseException:
+            connection.close()
+            raise
         return store
 
     def _migrate(self) -> None:
@@ -281,115 +144,86 @@ class SessionStore:
         for version in range(current + 1, SCHEMA_VERSION + 1):
             # One transaction per step: a crash mid-migration leaves the previous version intact.
             self._db.executescript(
-                f"BEGIN; {_MIGRATIONS[version]}; DELETE FROM schema_version; "
+                f"BEGIN; {MIGRATIONS[version]}; DELETE FROM schema_version; "
                 f"INSERT INTO schema_version VALUES ({version}); COMMIT;"
             )
-
-    def _recover_journals(self) -> None:
-        for journal_path, rows in recover(self.journal_dir):
-            _insert(self._db, rows)
-            journal_path.unlink(missing_ok=True)
-
-    def write_ahead(self) -> Callable[[], None]:
-        """Hold journal writes in memory until the returned function is called.
-
-        The caller promises to call it before it sends anything appended since
-        the last call; a server does so once per batch of outgoing frames."""
-        self._deferred = True
-        if self._journal is not None:
-            self._journal.deferred = True
-        return self.sync_journal
-
-    def sync_journal(self) -> None:
-        if self._journal is not None:
-            self._journal.sync()
-
-    def flush(self, *, wait: bool = True) -> None:
-        """Move journaled updates into SQLite, where other processes can read them.
-
-        Without `wait`, the move happens on the ingest thread and this returns at once."""
-        journal, self._journal = self._journal, None
-        if journal is not None:
-            if journal.pending:
-                journal.sync()
-                future = self._ingester.submit(journal)
-                if self._unsettled:
-                    self._ingesting.append((future, self._unsettled))
-                    self._unsettled = {}
-            else:
-                journal.close()
-        if wait:
-            self._ingester.wait()
-            self._forget_ingested()
-
-    def _forget_ingested(self) -> None:
-        still: list[tuple[Future[bool], dict[str, SessionRecord]]] = []
-        for future, records in self._ingesting:
-            if not future.done():
-                still.append((future, records))
-            elif not future.result():  # not committed: write those rows directly
-                self._unsettled.update(records)
-        self._ingesting = still
 
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT version FROM schema_version").fetchone()[0])
 
     # ------------------------------------------------------------ sessions
 
-    def create(self, record: SessionRecord) -> None:
+    def create(self, session: SessionRecord) -> None:
         """Journal a new session's row; like an update, it is durable before the
         reply that names the session is sent, and reaches SQLite with the journal."""
         now = time.time()
-        record.created_at = record.created_at or now
-        record.updated_at = now
-        self._journal_append(record.id, SESSION_ROW, 0, now, msgspec.json.encode(record))
-        self._seq[record.id] = 0
-        self._unsettled[record.id] = record
+        session.created_at = session.created_at or now
+        session.updated_at = now
+        self._journal_append(session.id, SESSION_ROW, 0, now, msgspec.json.encode(session))
+        self._seq[session.id] = 0
+        self._shown[session.id] = 0
+        self._rev[session.id] = 0
+        self._stored[session.id] = history.Stored(session.messages)
+        self._unsettled[session.id] = session
         if len(self._unsettled) >= UNSETTLED_MAX:
             self.flush(wait=False)  # the ingest thread writes them; memory stays bounded
 
-    def _settle(self, session_id: str | None = None) -> None:
-        """Write journaled session rows (one, or all) to SQLite now."""
-        self._forget_ingested()
-        pools = [self._unsettled, *(records for _, records in self._ingesting)]
-        if session_id is None:
-            records = [r for pool in pools for r in pool.values()]
-            for pool in pools:
-                pool.clear()
-        else:
-            found = next((pool.pop(session_id) for pool in pools if session_id in pool), None)
-            records = [found] if found is not None else []
-        if records:
-            self._db.executemany(_INSERT_SESSION, [_session_values(r) for r in records])
-
     def get(self, session_id: str) -> SessionRecord | None:
+        """The session with its whole model history (what a load needs)."""
         self._settle(session_id)
         row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM sessions WHERE id = ? AND deleted = 0", (session_id,)
+            f"SELECT {COLUMNS}, rev FROM sessions WHERE id = ? AND deleted = 0", (session_id,)
         ).fetchone()
-        return _record(row) if row else None
+        if row is None:
+            return None
+        session = record(row[:-1])
+        session.messages = history.load(self._db, session_id)
+        self._rev[session_id] = row[-1]
+        self._stored[session_id] = history.Stored(session.messages)
+        # What a load replays ends here; a later refresh shows what comes after.
+        own = self._seq.get(session_id, 0)
+        self._seq[session_id] = max(own, self._seq_base(session_id))
+        in_sqlite = self._db.execute(
+            "SELECT MAX(seq) FROM updates WHERE session_id = ?", (session_id,)
+        ).fetchone()[0]
+        self._shown[session_id] = max(own, in_sqlite or 0)
+        return session
 
     def update_meta(self, session_id: str, **fields: object) -> None:
         if not fields:
             return
-        allowed = set(_COLUMNS.split(", ")) - {"id", "created_at"}
-        unknown = set(fields) - allowed
+        if "messages" in fields:
+            self.save_history(session_id, fields.pop("messages"))  # type: ignore[arg-type]
+            if not fields:
+                return
+        unknown = set(fields) - META_FIELDS
         if unknown:
             raise ValueError(f"unknown session fields: {sorted(unknown)}")
         self._settle(session_id)
-        values = [_json(v) if k in _JSON_FIELDS else v for k, v in fields.items()]
+        values = [json_text(v) if k in JSON_FIELDS else v for k, v in fields.items()]
         assignments = ", ".join(f"{k} = ?" for k in fields)
         self._db.execute(
-            f"UPDATE sessions SET {assignments}, updated_at = ? WHERE id = ?",
+            f"UPDATE sessions SET {assignments}, updated_at = ? WHERE id = ? AND deleted = 0",
             (*values, time.time(), session_id),
         )
 
     def delete(self, session_id: str) -> bool:
+        """Remove a session's rows, leaving a tombstone: updates for it still in
+        some process's journal are dropped when they arrive, and a process that
+        has it open gets SessionGone at its next turn."""
         self.flush()  # also settles every session row
-        cursor = self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-        self._db.execute("DELETE FROM updates WHERE session_id = ?", (session_id,))
-        self._db.execute("DELETE FROM usage WHERE session_id = ?", (session_id,))
+        self._db.execute("BEGIN")
+        cursor = self._db.execute(
+            "UPDATE sessions SET deleted = 1, title = NULL, messages = '[]', grants = '[]' "
+            "WHERE id = ? AND deleted = 0",
+            (session_id,),
+        )
+        for table in ("updates", "usage", "history"):
+            self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+        self._db.execute("COMMIT")
         self._seq.pop(session_id, None)
+        self._shown.pop(session_id, None)
+        self._stored.pop(session_id, None)
         return cursor.rowcount > 0
 
     def prune(self, older_than_days: float) -> int:
@@ -397,7 +231,9 @@ class SessionStore:
         self._settle()
         ids = [
             r[0]
-            for r in self._db.execute("SELECT id FROM sessions WHERE updated_at < ?", (cutoff,))
+            for r in self._db.execute(
+                "SELECT id FROM sessions WHERE updated_at < ? AND deleted = 0", (cutoff,)
+            )
         ]
         for session_id in ids:
             self.delete(session_id)
@@ -406,7 +242,9 @@ class SessionStore:
     def list(
         self, cwd: str | None = None, cursor: int = 0, limit: int = 50, since: float | None = None
     ) -> tuple[list[SessionRecord], int | None]:
-        """Newest first. `cursor` is an offset; the next one is None on the last page."""
+        """Newest first, summaries only (`messages` stays empty): the cost does
+        not depend on how long the sessions are. `cursor` is an offset; the
+        next one is None on the last page."""
         self._settle()
         where, args = ["deleted = 0"], []
         if cwd is not None:
@@ -416,11 +254,95 @@ class SessionStore:
             where.append("updated_at >= ?")
             args.append(since)
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM sessions WHERE {' AND '.join(where)} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+            f"SELECT {COLUMNS} FROM sessions WHERE {' AND '.join(where)} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
             (*args, limit + 1, cursor),
         ).fetchall()
-        records = [_record(r) for r in rows[:limit]]
+        records = [record(r) for r in rows[:limit]]
         return records, cursor + limit if len(rows) > limit else None
+
+    # ------------------------------------------------------------ history and turns
+
+    def save_history(self, session_id: str, messages: Sequence[dict[str, object]]) -> None:
+        """Store the engine's history: the new messages only, when it grew."""
+        self._settle(session_id)
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            row = db.execute(
+                "UPDATE sessions SET rev = rev + 1, last_seq = MAX(last_seq, ?), updated_at = ? "
+                "WHERE id = ? AND deleted = 0 RETURNING rev",
+                (self._seq.get(session_id, 0), time.time(), session_id),
+            ).fetchone()
+            if row is not None:  # not deleted: nothing is written for a deleted session
+                history.write(db, session_id, messages, self._stored.get(session_id))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        if row is not None:
+            self._rev[session_id] = row[0]
+            self._stored[session_id] = history.Stored(messages)
+
+    def begin_turn(self, session_id: str) -> Refresh | None:
+        """Claim the session for one turn, across processes.
+
+        Raises SessionBusy while another process runs a turn in it and
+        SessionGone once it was deleted. Returns what another process wrote
+        since this one last did (its history, and the updates to show), so
+        the turn continues from there; None when nothing changed."""
+        self._locks.acquire(session_id)
+        try:
+            self._settle(session_id)
+            row = self._db.execute(
+                "SELECT rev, last_seq FROM sessions WHERE id = ? AND deleted = 0", (session_id,)
+            ).fetchone()
+            if row is None:
+                raise SessionGone(f"session {session_id} was deleted")
+            refresh = self._refresh(session_id, *row)
+        except BaseException:
+            self._locks.release(session_id)
+            raise
+        self._turn_seq[session_id] = self._seq.get(session_id, 0)
+        return refresh
+
+    def _refresh(self, session_id: str, rev: int, last_seq: int) -> Refresh | None:
+        known = self._rev.setdefault(session_id, rev)
+        if known == rev:
+            return None
+        shown = self._shown.get(session_id, self._seq.get(session_id, 0))
+        self.flush()  # our own journaled rows first, so MAX(seq) counts them
+        # The other process's journal first, then SQLite: a journal ingested in
+        # between has its rows in SQLite by the time they are read.
+        pending = read_session(self.journal_dir, session_id, shown)
+        rows = self._db.execute(
+            "SELECT seq, payload FROM updates WHERE session_id = ? AND seq > ?",
+            (session_id, shown),
+        )
+        pending.update((seq, bytes(payload)) for seq, payload in rows)
+        missed = [pending[seq] for seq in sorted(pending)]
+        own = self._seq.get(session_id, 0)
+        self._seq[session_id] = max(own, shown, self._seq_base(session_id), *pending)
+        messages = history.load(self._db, session_id)
+        self._stored[session_id] = history.Stored(messages)
+        self._rev[session_id] = rev
+        return Refresh(messages, missed)
+
+    def end_turn(self, session_id: str) -> None:
+        """Let other processes take the next turn; they continue after our updates."""
+        try:
+            self.sync_journal()  # written before another process can read past them
+            seq = self._seq.get(session_id, 0)
+            self._shown[session_id] = seq  # this turn sent everything up to it
+            if seq != self._turn_seq.pop(session_id, seq):
+                row = self._db.execute(
+                    "UPDATE sessions SET rev = rev + 1, last_seq = MAX(last_seq, ?) "
+                    "WHERE id = ? AND deleted = 0 RETURNING rev",
+                    (seq, session_id),
+                ).fetchone()
+                if row is not None:
+                    self._rev[session_id] = row[0]
+        finally:
+            self._locks.release(session_id)
 
     # ------------------------------------------------------------ updates
 
@@ -429,30 +351,27 @@ class SessionStore:
         self._journal_append(session_id, seq, turn, time.time(), payload)
         return seq
 
-    def _journal_append(self, session_id: str, seq: int, turn: int, ts: float, data: bytes) -> None:
-        journal = self._journal
-        if journal is None:
-            journal = self._journal = Journal(self.journal_dir, deferred=self._deferred)
-        journal.append(session_id, seq, turn, ts, data)
-        if len(journal.pending) >= JOURNAL_BATCH or journal.pending_bytes >= JOURNAL_BYTES:
-            self.flush(wait=False)  # a new journal takes the next updates
-
     def append_updates(self, session_id: str, payloads: Iterable[bytes], turn: int = 0) -> None:
         """Many updates at once, straight into SQLite (forks, imports)."""
         now = time.time()
         self.flush()
-        _insert(
-            self._db, [(session_id, self._next_seq(session_id), turn, now, p) for p in payloads]
-        )
+        insert(self._db, [(session_id, self._next_seq(session_id), turn, now, p) for p in payloads])
 
     def _next_seq(self, session_id: str) -> int:
         if session_id not in self._seq:
-            row = self._db.execute(
-                "SELECT MAX(seq) FROM updates WHERE session_id = ?", (session_id,)
-            ).fetchone()
-            self._seq[session_id] = row[0] or 0
+            self._seq[session_id] = self._seq_base(session_id)
         self._seq[session_id] += 1
         return self._seq[session_id]
+
+    def _seq_base(self, session_id: str) -> int:
+        """The highest seq handed out for the session: in SQLite, or announced
+        by another process (`last_seq`) that may still hold it in its journal."""
+        row = self._db.execute(
+            "SELECT MAX(IFNULL((SELECT MAX(seq) FROM updates WHERE session_id = ?1), 0), "
+            "IFNULL((SELECT last_seq FROM sessions WHERE id = ?1), 0))",
+            (session_id,),
+        ).fetchone()
+        return int(row[0] or 0)
 
     def updates(self, session_id: str) -> list[bytes]:
         self.flush()
@@ -460,6 +379,14 @@ class SessionStore:
             "SELECT payload FROM updates WHERE session_id = ? ORDER BY seq", (session_id,)
         )
         return [bytes(r[0]) for r in rows]
+
+    def iter_updates(self, session_id: str) -> Iterable[bytes]:
+        """The stored updates one at a time, for exports of any length."""
+        self.flush()
+        for row in self._db.execute(
+            "SELECT payload FROM updates WHERE session_id = ? ORDER BY seq", (session_id,)
+        ):
+            yield bytes(row[0])
 
     def update_count(self, session_id: str) -> int:
         self.flush()
@@ -484,12 +411,14 @@ class SessionStore:
         day = time.strftime("%Y-%m-%d", time.localtime(now))
         self._settle(session_id)
         self._db.execute(
-            "INSERT INTO usage VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO usage SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
+            "WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE id = ?1 AND deleted = 1)",
             (session_id, turn, now, day, model, input_tokens, output_tokens, cost_usd),
         )
         if cost_usd:
             self._db.execute(
-                "UPDATE sessions SET cost_usd = cost_usd + ? WHERE id = ?", (cost_usd, session_id)
+                "UPDATE sessions SET cost_usd = cost_usd + ? WHERE id = ? AND deleted = 0",
+                (cost_usd, session_id),
             )
 
     def usage(self, session_id: str) -> list[dict[str, object]]:
@@ -516,4 +445,16 @@ class SessionStore:
     def close(self) -> None:
         self.flush()
         self._ingester.close()
+        self._locks.close()
         self._db.close()
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Refresh",
+    "SessionBusy",
+    "SessionGone",
+    "SessionRecord",
+    "SessionStore",
+    "StoreError",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -10,8 +11,8 @@ import time
 from pathlib import Path
 
 from acp_server.store import SessionRecord, SessionStore
+from acp_server.store.buffer import JOURNAL_BATCH, JOURNAL_BYTES
 from acp_server.store.journal import decode_records, encode_record, recover
-from acp_server.store.sqlite import JOURNAL_BATCH, JOURNAL_BYTES
 
 
 def _child(db: Path, body: str) -> subprocess.Popen[str]:
@@ -125,13 +126,13 @@ def test_a_torn_record_ends_the_journal() -> None:
     whole = [encode_record("s", i, 1, 1.5, b'{"text":"a\\u0000b"}') for i in range(1, 4)]
     data = b"".join(whole)
     torn = data + encode_record("s", 4, 1, 1.5, b'{"n":4}')[:-3]
-    rows, used = decode_records(torn)
-    assert [r[1] for r in rows] == [1, 2, 3]
-    assert used == len(data)
-    assert rows[0] == ("s", 1, 1, 1.5, b'{"text":"a\\u0000b"}')
+    decoded = decode_records(torn)
+    assert [r[1] for r in decoded.rows] == [1, 2, 3]
+    assert decoded.torn == len(torn) - len(data) and not decoded.damaged
+    assert decoded.rows[0] == ("s", 1, 1, 1.5, b'{"text":"a\\u0000b"}')
     flipped = bytearray(data)
     flipped[-2] ^= 1  # a corrupted byte inside the last record
-    assert [r[1] for r in decode_records(bytes(flipped))[0]] == [1, 2]
+    assert [r[1] for r in decode_records(bytes(flipped)).rows] == [1, 2]
 
 
 def test_ingesting_the_same_journal_twice_adds_nothing(tmp_path: Path) -> None:
@@ -207,4 +208,58 @@ def test_new_sessions_are_readable_and_deletable_before_any_flush(tmp_path: Path
     store.close()
     store = SessionStore.open(db)  # the journal's copy of "c" does not bring it back
     assert sorted(r.id for r in store.list()[0]) == ["a", "b"]
+    store.close()
+
+
+def test_a_turn_claimed_by_a_live_process_is_busy_and_freed_when_it_dies(tmp_path: Path) -> None:
+    from acp_server.store import SessionBusy
+
+    db = tmp_path / "sessions.db"
+    child = _child(
+        db,
+        """
+        store.flush()
+        store.begin_turn("s1")
+        print("claimed", flush=True)
+        sys.stdin.readline()
+        os._exit(9)  # dies mid-turn, lock and all
+        """,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "claimed"
+    other = SessionStore.open(db)
+    try:
+        other.begin_turn("s1")
+    except SessionBusy:
+        pass
+    else:
+        raise AssertionError("two processes ran a turn in one session at once")
+    child.stdin.write("\n")
+    child.stdin.flush()
+    assert child.wait(timeout=30) == 9
+    assert other.begin_turn("s1") is None  # the kernel dropped the dead process's lock
+    other.end_turn("s1")
+    other.close()
+
+
+def test_a_schema_2_history_moves_into_its_own_table_on_open(tmp_path: Path) -> None:
+    from acp_server.store.schema import MIGRATIONS
+
+    db = tmp_path / "sessions.db"
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    with sqlite3.connect(db) as connection:
+        connection.executescript(MIGRATIONS[1] + MIGRATIONS[2])
+        connection.executescript(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+            "INSERT INTO schema_version VALUES (2);"
+        )
+        connection.execute(
+            "INSERT INTO sessions (id, cwd, created_at, updated_at, messages) VALUES (?,?,?,?,?)",
+            ("old", "/w", 1.0, 1.0, json.dumps(messages)),
+        )
+    store = SessionStore.open(db)
+    assert store.schema_version() == 3
+    record = store.get("old")
+    assert record is not None and record.messages == messages
+    assert [r.messages for r in store.list()[0]] == [[]]  # listing reads no history
     store.close()
