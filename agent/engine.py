@@ -173,12 +173,21 @@ class Engine:
         RuntimeError, since two turns would interleave one history."""
         if self.busy:
             raise RuntimeError("a turn is already running on this engine; cancel it or wait")
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
         task = asyncio.create_task(self._turn(prompt, queue.put_nowait))
+        # None marks the end of the task. After a TurnFinished it is never read;
+        # without one, the task was cancelled before its first step (a cancel
+        # read together with its prompt), so none of `_turn` ran to say so.
+        task.add_done_callback(lambda _: queue.put_nowait(None))
         self._turn_task = task
         try:
             while True:
                 event = await queue.get()
+                if event is None:
+                    if not task.cancelled():
+                        task.result()  # what escaped the turn is the host's to report
+                    yield TurnFinished("cancelled")
+                    return
                 if self._cancelled_task is task and isinstance(event, (TextDelta, ThoughtDelta)):
                     # A fast model can run far ahead of a slow reader; once the
                     # user cancels, text not yet delivered is dropped so the turn
