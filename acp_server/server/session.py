@@ -170,6 +170,19 @@ class Session:
     # ------------------------------------------------------------ wire helpers
 
     async def _call_client(self, method: str, params: object, *, timeout: float | None) -> Any:
+        """Every request this session makes to the client (permission, fs,
+        terminal) goes through here, after what the engine has emitted so far
+        is on its way: a tool call's `tool_call` (and its preview) precedes
+        any request made for it, whichever proxy makes it."""
+        if self._engine is not None:
+            await self._engine.delivered()
+        from agent.runner import current_tool_call
+
+        call_id = current_tool_call.get()
+        if call_id is not None and isinstance(params, dict) and "_meta" not in params:
+            # Names the call the request is made for, so the editor (and a
+            # transcript check) can tie a file read or a terminal to it.
+            params = {**params, "_meta": {"toolCallId": call_id}}
         return await self.server.endpoint.request(method, params, timeout=timeout)
 
     async def send(self, update: dict[str, object], *, persist: bool = True) -> None:
