@@ -20,7 +20,7 @@ import msgspec
 
 from acp_server import commands
 from acp_server.server.options import config_options, mode_state, model_choices
-from acp_server.server.translate import ToolLedger, text_chunk, translate
+from acp_server.server.translate import ToolLedger, for_replay, text_chunk, translate
 from agent import events as ev
 from protocol import RpcError
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("acp_server.session")
 TITLE_CHARS = 60
+TERMINAL_GONE = "(the output of this command was not kept)"
 
 
 def title_from(text: str) -> str | None:
@@ -92,6 +93,7 @@ class Session:
         self._held_notices: list[dict[str, object]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._started: dict[str, tuple[str, dict[str, object], float]] = {}
+        self._terminal_output: dict[str, str] = {}  # terminal id -> final output, for replay
         self.mcp: Any = None
 
     @property
@@ -115,6 +117,7 @@ class Session:
                 grants=self.grants,
                 on_grants_change=self._persist_grants,
                 audit=self.server.audit,
+                on_terminal_output=self._terminal_output.__setitem__,
             )
         return self._host
 
@@ -189,7 +192,10 @@ class Session:
         payload = msgspec.json.encode(update)
         self.ledger.observe(update)
         if persist:
-            self.server.store.append_update(self.id, payload, self._turn)
+            stored = payload
+            if b'"terminal"' in payload:  # a terminal id must not outlive this connection
+                stored = msgspec.json.encode(for_replay(update, self._terminal_output))
+            self.server.store.append_update(self.id, stored, self._turn)
         # Framed by concatenation, as a replay is: the update is encoded once.
         await self.server.endpoint.notify_encoded(
             "session/update", [self._params_prefix + payload + b"}"]
@@ -201,7 +207,10 @@ class Session:
         batch: list[bytes] = []
         for payload in self.server.store.updates(self.id):
             if b'"tool_call' in payload:
-                self.ledger.observe(msgspec.json.decode(payload))
+                update = msgspec.json.decode(payload)
+                self.ledger.observe(update)
+                if b'"terminal"' in payload:  # kept by an older version: the id is dead
+                    payload = msgspec.json.encode(for_replay(update, {}, TERMINAL_GONE))
             batch.append(prefix + payload + b"}")
             if len(batch) == 512:
                 await self.server.endpoint.notify_encoded("session/update", batch)
