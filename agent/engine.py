@@ -8,7 +8,10 @@ with exactly one `TurnFinished`; every `ToolCallStarted` gets exactly one
 The work runs in a task that feeds a queue, and `submit` yields from the
 queue, so no yield ever happens inside a timeout or task group. `cancel()`
 stops the model stream and the tools, closes open tool calls and ends the turn
-`cancelled` promptly, so a host can flush everything before it answers.
+`cancelled` promptly, so a host can flush everything before it answers; a
+cancel that lands before the turn's task has run a step ends it too.
+`delivered()` lets a host order its own requests after the events emitted so
+far (see `agent.relay`).
 """
 
 from __future__ import annotations

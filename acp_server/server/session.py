@@ -6,7 +6,10 @@ Turn rules this module keeps:
 - a second prompt while a turn runs waits for it (a queue of one lock);
 - cancel ends the running turn (and prompts queued before the cancel) with
   `cancelled`, never an error, and leaves the session usable;
-- every tool call gets a final status: the ledger closes any left open.
+- every tool call gets a final status: the ledger closes any left open;
+- causal order: every request to the client goes out after the engine's events
+  so far, so a `tool_call` precedes any request made for it;
+- what is stored for replay names no terminal: its final output stands in.
 """
 
 from __future__ import annotations
