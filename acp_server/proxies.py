@@ -194,11 +194,15 @@ class EditorCommandRunner:
         *,
         timeout: float,
         output_byte_limit: int = 64 * 1024,
+        on_output: Callable[[str, str], None] | None = None,
     ) -> None:
         self.call = call
         self.session_id = session_id
         self.timeout = timeout
         self.output_byte_limit = output_byte_limit
+        # Told (terminal id, final output) once a command's output is in: the
+        # terminal dies with the connection, its output is what a replay shows.
+        self.on_output = on_output
 
     async def run(
         self,
@@ -244,6 +248,8 @@ class EditorCommandRunner:
                         self.call("terminal/release", ids, timeout=RELEASE_GRACE), RELEASE_GRACE
                     )
                 )
+        if self.on_output is not None:
+            self.on_output(terminal_id, terminal_text(output))
         status = output.get("exitStatus") or {}
         exit_code = status.get("exitCode") if isinstance(status, dict) else None
         signal = status.get("signal") if isinstance(status, dict) else None
@@ -268,6 +274,13 @@ class EditorCommandRunner:
             raise FileAccessError(f"{method} failed: {error.message}") from None
 
 
+def terminal_text(output: dict[str, Any]) -> str:
+    """A terminal's final output as the text kept in place of the terminal."""
+    text = str(output.get("output", ""))
+    note = "\n[output truncated to its tail]" if output.get("truncated") else ""
+    return f"```\n{text}\n```{note}" if text else "(no output)"
+
+
 def select_host(
     call: ClientCall,
     session_id: str,
@@ -279,13 +292,14 @@ def select_host(
     grants: set[str],
     on_grants_change: Callable[[], None],
     audit: AuditSink | None = None,
+    on_terminal_output: Callable[[str, str], None] | None = None,
 ) -> Host:
     """Editor-backed where the client advertised it, local otherwise."""
     files = EditorFileSystem(
         call, session_id, can_read=fs_read, can_write=fs_write, timeout=client_timeout, audit=audit
     )
     commands = (
-        EditorCommandRunner(call, session_id, timeout=client_timeout)
+        EditorCommandRunner(call, session_id, timeout=client_timeout, on_output=on_terminal_output)
         if terminal
         else LocalCommandRunner()
     )

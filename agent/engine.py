@@ -8,7 +8,10 @@ with exactly one `TurnFinished`; every `ToolCallStarted` gets exactly one
 The work runs in a task that feeds a queue, and `submit` yields from the
 queue, so no yield ever happens inside a timeout or task group. `cancel()`
 stops the model stream and the tools, closes open tool calls and ends the turn
-`cancelled` promptly, so a host can flush everything before it answers.
+`cancelled` promptly, so a host can flush everything before it answers; a
+cancel that lands before the turn's task has run a step ends it too.
+`delivered()` lets a host order its own requests after the events emitted so
+far (see `agent.relay`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from agent.providers import (
     model_info,
     open_model,
 )
+from agent.relay import EventRelay
 from agent.runner import ToolRunner
 from agent.toolinfo import ToolInfo, describe_tools
 from agent.tooling import Tool, ToolSource
@@ -98,6 +102,7 @@ class Engine:
         self._clients: dict[str, ModelClient] = {}
         self._turn_task: asyncio.Task[None] | None = None
         self._cancelled_task: asyncio.Task[None] | None = None
+        self._relay: EventRelay | None = None
         self._last_context = 0
         self._calling: str | None = None  # the model being called, named if it fails
 
@@ -174,16 +179,26 @@ class Engine:
         RuntimeError, since two turns would interleave one history."""
         if self.busy:
             raise RuntimeError("a turn is already running on this engine; cancel it or wait")
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        task = asyncio.create_task(self._turn(prompt, queue.put_nowait))
-        self._turn_task = task
+        relay = EventRelay()
+        task = asyncio.create_task(self._turn(prompt, relay.emit))
+        # The relay's None marks the end of the task. After a TurnFinished it is
+        # never read; without one, the task was cancelled before its first step
+        # (a cancel read together with its prompt), so none of `_turn` ran.
+        task.add_done_callback(lambda _: relay.end())
+        self._turn_task, self._relay = task, relay
         try:
             while True:
-                event = await queue.get()
+                event = await relay.next()
+                if event is None:
+                    if not task.cancelled():
+                        task.result()  # what escaped the turn is the host's to report
+                    yield TurnFinished("cancelled")
+                    return
                 if self._cancelled_task is task and isinstance(event, (TextDelta, ThoughtDelta)):
                     # A fast model can run far ahead of a slow reader; once the
                     # user cancels, text not yet delivered is dropped so the turn
                     # stops at once. Tool-call closures and TurnFinished still come.
+                    relay.handled()
                     continue
                 if isinstance(event, TurnFinished):
                     if self._cancelled_task is task and event.stop_reason != "cancelled":
@@ -193,12 +208,22 @@ class Engine:
                     yield event
                     return
                 yield event
+                relay.handled()  # the reader asks for the next: it is done with this one
         finally:
+            relay.close()  # no reader any more: nobody waits on delivered()
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
             if self._turn_task is task:
                 self._turn_task = None
+
+    async def delivered(self) -> None:
+        """Return once the reader of the running turn has handled every event
+        emitted so far (at once when no turn runs). A host awaits this before a
+        request to its client for a tool call, so that the client has been told
+        of the call first: see `agent.relay`."""
+        if self._relay is not None:
+            await self._relay.delivered()
 
     async def compact(self) -> bool:
         """Summarise older history now. True when anything was compacted."""

@@ -6,7 +6,10 @@ Turn rules this module keeps:
 - a second prompt while a turn runs waits for it (a queue of one lock);
 - cancel ends the running turn (and prompts queued before the cancel) with
   `cancelled`, never an error, and leaves the session usable;
-- every tool call gets a final status: the ledger closes any left open.
+- every tool call gets a final status: the ledger closes any left open;
+- causal order: every request to the client goes out after the engine's events
+  so far, so a `tool_call` precedes any request made for it;
+- what is stored for replay names no terminal: its final output stands in.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import msgspec
 
 from acp_server import commands
 from acp_server.server.options import config_options, mode_state, model_choices
-from acp_server.server.translate import ToolLedger, text_chunk, translate
+from acp_server.server.translate import ToolLedger, for_replay, text_chunk, translate
 from agent import events as ev
 from protocol import RpcError
 
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("acp_server.session")
 TITLE_CHARS = 60
+TERMINAL_GONE = "(the output of this command was not kept)"
 
 
 def title_from(text: str) -> str | None:
@@ -92,6 +96,7 @@ class Session:
         self._held_notices: list[dict[str, object]] = []
         self._background: set[asyncio.Task[None]] = set()
         self._started: dict[str, tuple[str, dict[str, object], float]] = {}
+        self._terminal_output: dict[str, str] = {}  # terminal id -> final output, for replay
         self.mcp: Any = None
 
     @property
@@ -115,6 +120,7 @@ class Session:
                 grants=self.grants,
                 on_grants_change=self._persist_grants,
                 audit=self.server.audit,
+                on_terminal_output=self._terminal_output.__setitem__,
             )
         return self._host
 
@@ -170,13 +176,29 @@ class Session:
     # ------------------------------------------------------------ wire helpers
 
     async def _call_client(self, method: str, params: object, *, timeout: float | None) -> Any:
+        """Every request this session makes to the client (permission, fs,
+        terminal) goes through here, after what the engine has emitted so far
+        is on its way: a tool call's `tool_call` (and its preview) precedes
+        any request made for it, whichever proxy makes it."""
+        if self._engine is not None:
+            await self._engine.delivered()
+        from agent.runner import current_tool_call
+
+        call_id = current_tool_call.get()
+        if call_id is not None and isinstance(params, dict) and "_meta" not in params:
+            # Names the call the request is made for, so the editor (and a
+            # transcript check) can tie a file read or a terminal to it.
+            params = {**params, "_meta": {"toolCallId": call_id}}
         return await self.server.endpoint.request(method, params, timeout=timeout)
 
     async def send(self, update: dict[str, object], *, persist: bool = True) -> None:
         payload = msgspec.json.encode(update)
         self.ledger.observe(update)
         if persist:
-            self.server.store.append_update(self.id, payload, self._turn)
+            stored = payload
+            if b'"terminal"' in payload:  # a terminal id must not outlive this connection
+                stored = msgspec.json.encode(for_replay(update, self._terminal_output))
+            self.server.store.append_update(self.id, stored, self._turn)
         # Framed by concatenation, as a replay is: the update is encoded once.
         await self.server.endpoint.notify_encoded(
             "session/update", [self._params_prefix + payload + b"}"]
@@ -188,7 +210,10 @@ class Session:
         batch: list[bytes] = []
         for payload in self.server.store.updates(self.id):
             if b'"tool_call' in payload:
-                self.ledger.observe(msgspec.json.decode(payload))
+                update = msgspec.json.decode(payload)
+                self.ledger.observe(update)
+                if b'"terminal"' in payload:  # kept by an older version: the id is dead
+                    payload = msgspec.json.encode(for_replay(update, {}, TERMINAL_GONE))
             batch.append(prefix + payload + b"}")
             if len(batch) == 512:
                 await self.server.endpoint.notify_encoded("session/update", batch)

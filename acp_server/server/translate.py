@@ -7,7 +7,7 @@ final `completed` or `failed` update.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from agent import events as ev
 
@@ -57,6 +57,28 @@ def notice_text(event: ev.Event) -> str | None:
         marker = {"error": "⚠ ", "warning": "⚠ "}.get(event.level, "")
         return f"\n_{marker}{event.text}_\n"
     return None
+
+
+def for_replay(update: Update, outputs: Mapping[str, str], missing: str | None = None) -> Update:
+    """The form of a tool call update that is kept for replay.
+
+    A terminal belongs to the editor and dies with its connection, so a new
+    client could not look its id up: each terminal is replaced by its final
+    output as text (`outputs`, by terminal id), or by `missing` when there is
+    none (left out when `missing` is None: the command still runs, and its
+    final update will carry the output)."""
+    content = update.get("content")
+    if not isinstance(content, list) or not any(
+        isinstance(c, dict) and c.get("type") == "terminal" for c in content
+    ):
+        return update
+    kept: list[object] = []
+    for item in content:
+        if not (isinstance(item, dict) and item.get("type") == "terminal"):
+            kept.append(item)
+        elif (text := outputs.get(str(item.get("terminalId")), missing)) is not None:
+            kept.append(tool_content(ev.TextContent(text)))
+    return {**update, "content": kept}
 
 
 class ToolLedger:

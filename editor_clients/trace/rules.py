@@ -7,6 +7,12 @@ Each check returns violations as (rule, detail). Rules:
 - update-before-session-response: an update for a session before new/resume/fork answered;
 - update-after-prompt-response: turn content for a session with no prompt in flight;
 - tool-call-not-completed: a prompt answered while its tool calls are still open;
+- update-before-tool-call: a tool_call_update for a call no tool_call announced;
+- request-before-tool-call: a request to the client made for a tool call (a
+  permission request's toolCall, or `_meta.toolCallId`) before the tool_call
+  that announces it: causal order;
+- request-after-prompt-response: a request made for a tool call of a session
+  with no prompt in flight (nothing of a turn after its response);
 - response-to-unknown-id: a reply to a request that was never sent (or was answered).
 """
 
@@ -91,6 +97,27 @@ class TraceChecker:
             )
         if method == "session/update":
             found += self._update(params)
+        elif (call_id := _made_for(params)) is not None:
+            found += self._request_for_call(method, str(params.get("sessionId")), call_id)
+        return found
+
+    def _request_for_call(self, method: str, session: str, call_id: str) -> list[Violation]:
+        found: list[Violation] = []
+        if call_id not in self.open_calls.get(session, {}):
+            found.append(
+                (
+                    "request-before-tool-call",
+                    f"{method} for tool call {call_id} of session {session} before its tool_call",
+                )
+            )
+        if not self.prompting.get(session) and session not in self.loading:
+            found.append(
+                (
+                    "request-after-prompt-response",
+                    f"{method} for tool call {call_id} of session {session} "
+                    "while no prompt is in flight",
+                )
+            )
         return found
 
     def _update(self, params: dict[str, Any]) -> list[Violation]:
@@ -117,6 +144,13 @@ class TraceChecker:
         if kind in ("tool_call", "tool_call_update"):
             calls = self.open_calls.setdefault(session, {})
             call_id = str(update.get("toolCallId"))
+            if kind == "tool_call_update" and call_id not in calls:
+                found.append(
+                    (
+                        "update-before-tool-call",
+                        f"tool_call_update for {call_id} of session {session} before its tool_call",
+                    )
+                )
             status = update.get("status") or calls.get(call_id, "pending")
             calls[call_id] = status
         return found
@@ -183,3 +217,14 @@ class TraceChecker:
         except RpcError as error:
             return [("schema", f"{method} {part}: {error.message}")]
         return []
+
+
+def _made_for(params: dict[str, Any]) -> str | None:
+    """The tool call a request to the client is made for, when it says."""
+    tool_call = params.get("toolCall")
+    if isinstance(tool_call, dict) and tool_call.get("toolCallId") is not None:
+        return str(tool_call["toolCallId"])
+    meta = params.get("_meta")
+    if isinstance(meta, dict) and meta.get("toolCallId") is not None:
+        return str(meta["toolCallId"])
+    return None

@@ -4,6 +4,11 @@ The editor side is built on our own protocol core: it serves permission, fs
 and terminal requests only when it advertised them (real disk, real
 subprocesses), records every frame, and checks each one against the official
 schema.
+
+Every transcript is also held to the tracer's protocol rules (causal order, no
+turn content after its prompt response, every tool call closed, ...), per
+session: a test fails on any violation unless it opts out for a rule it breaks
+on purpose (`connect(..., allow_rules={...})`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from acp_server.config import Config, load_config
 from acp_server.server.app import AgentServer
+from editor_clients.trace import TraceChecker
 from protocol import Endpoint, Route, RpcError, memory_pipe
 from tests.support.schema_validation import SchemaChecker
 
@@ -37,6 +43,7 @@ class Editor:
     released: list[str] = field(default_factory=list)
     update_event: asyncio.Event = field(default_factory=asyncio.Event)
     permission_asked: asyncio.Event = field(default_factory=asyncio.Event)
+    violations: list[tuple[str, str]] = field(default_factory=list)
 
     def routes(self) -> tuple[dict[str, Route], dict[str, Route]]:
         requests = {
@@ -185,6 +192,7 @@ async def connect(
     editor: Editor | None = None,
     config: Config | None = None,
     mode: str | None = None,
+    allow_rules: frozenset[str] = frozenset(),
     **flags: Any,
 ) -> AsyncIterator[tuple[Editor, AgentServer]]:
     editor = editor or Editor()
@@ -202,7 +210,7 @@ async def connect(
         a_writer,
         requests=agent_requests,
         notifications=agent_notes,
-        observers=[checker.observer("agent")],
+        observers=[checker.observer("agent"), _rules_observer(editor)],
         name="agent",
     )
     client_requests, client_notes = editor.routes()
@@ -221,3 +229,18 @@ async def connect(
         await asyncio.wait_for(tasks[1], 10)
         for process in editor.terminals.values():
             process.kill()
+    broken = [v for v in editor.violations if v[0] not in allow_rules]
+    assert not broken, f"the transcript breaks protocol rules: {broken[:5]}"
+
+
+def _rules_observer(editor: Editor) -> Any:
+    """Feeds the agent endpoint's frames, in wire order, to the tracer's rules,
+    and keeps what the agent's own frames break."""
+    rules = TraceChecker()
+
+    def observe(direction: str, raw: bytes) -> None:
+        found = rules.check("agent" if direction == "out" else "client", raw)
+        if direction == "out":  # what the editor sends is the test's own choice
+            editor.violations.extend(found)
+
+    return observe
