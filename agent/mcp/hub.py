@@ -9,6 +9,9 @@
 - Failures are never silent: a server that cannot start, or dies, produces an
   error Notice with its name, transport, the error and its stderr tail.
 - Env values and headers are never logged.
+- No stdio server outlives the agent: closing stops it (the SDK closes its
+  stdin, then kills its group), and where the agent dies first, the reaper
+  kills its group (see agent/reaper.py and `_watched`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any, Literal
 from agent.events import Notice
 
 log = logging.getLogger("agent.mcp")
+SHUTDOWN_SECONDS = 1.0
 NoticeSink = Callable[[Notice], None]
 State = Literal["connecting", "ready", "failed", "closed"]
 
@@ -144,12 +148,9 @@ class Connection:
 
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
-            params = StdioServerParameters(
-                command=spec.command or "",
-                args=list(spec.args),
-                env={**os.environ, **dict(spec.env)},
-                cwd=spec.cwd,
-            )
+            env = {**os.environ, **dict(spec.env)}
+            command, args = _watched(spec.command or "", list(spec.args), env, spec.cwd)
+            params = StdioServerParameters(command=command, args=args, env=env, cwd=spec.cwd)
             return await stack.enter_async_context(stdio_client(params, errlog=self._stderr))  # type: ignore[arg-type]
         if spec.transport == "http":
             import httpx2
@@ -220,15 +221,44 @@ class Connection:
                 self.fail(f"the connection was lost during {tool}: {_describe(error)}")
             raise
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 5.0) -> None:
         self._close.set()
         try:
-            await asyncio.wait_for(asyncio.shield(self._owner), 5)
+            await asyncio.wait_for(asyncio.shield(self._owner), timeout)
         except (TimeoutError, Exception):
             self._owner.cancel()
             with contextlib.suppress(BaseException):
                 await self._owner
         self._stderr.close()
+
+
+# The wrapper registers the server's process group with the reaper before the
+# server runs (see agent/reaper.py), then becomes the server: same pid, same
+# argv. The SDK starts it in a session of its own, so its pid is the group's id.
+_REGISTERED = 'echo "+$$" 2>/dev/null 1<>"$0"; exec "$@"'
+
+
+def _watched(
+    command: str, args: list[str], env: dict[str, str], cwd: str | None
+) -> tuple[str, list[str]]:
+    """The command line that starts a stdio server under the reaper's watch:
+    the reaper then kills the server's whole group (npx and its node child, say)
+    if the agent dies without closing it. Unwrapped where the lifeline has no
+    path (no /proc), and for a command that does not resolve, which the SDK
+    reports more clearly than a shell would."""
+    import os
+    import shutil
+
+    from agent.reaper import lifeline
+
+    if "/" in command:
+        found = os.access(os.path.join(cwd or os.getcwd(), command), os.X_OK)
+    else:
+        found = shutil.which(command, path=env.get("PATH")) is not None
+    path = lifeline().proc_path() if found else None
+    if path is None:
+        return command, args
+    return "/bin/sh", ["-c", _REGISTERED, path, command, *args]
 
 
 def _describe(error: BaseException) -> str:
@@ -317,7 +347,10 @@ class McpHub:
                 del self._connections[connection.spec]
             await connection.close()
 
-    async def aclose(self) -> None:
-        for connection in list(self._connections.values()):
-            await connection.close()
+    async def aclose(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """Close every connection at once, each given `timeout`: the agent's
+        exit waits for this. A server still running then is killed with its
+        group by the reaper when the agent exits."""
+        connections = list(self._connections.values())
         self._connections.clear()
+        await asyncio.gather(*(c.close(timeout) for c in connections))
