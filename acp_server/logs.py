@@ -99,7 +99,7 @@ class RotatingFile(logging.FileHandler):
         """Drop the stream (a half-written buffer would fail again on every
         flush) and say so once per failure, not once per record."""
         self._failed_at = time.monotonic()
-        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        stream, self.stream = self.stream, None
         with contextlib.suppress(Exception):
             if stream is not None:
                 stream.close()
