@@ -39,6 +39,30 @@ def ensure_home(home: Path) -> Path:
     return home
 
 
+def check_writable(home: Path) -> None:
+    """Raise HomeError when sessions and logs cannot be written under `home`:
+    a read-only mount, a directory this user may not write, or a full disk.
+
+    Asked of the file system (statvfs, access), without writing a probe file:
+    it runs for every editor start. Root passes `access` everywhere, but not a
+    read-only mount, which is the case this exists for."""
+    try:
+        fs = os.statvfs(home)
+    except OSError as error:
+        raise HomeError(f"cannot use {home}: {error.strerror}") from None
+    fix = "make it writable or set ACP_SERVER_HOME to a writable directory"
+    if fs.f_flag & os.ST_RDONLY:
+        raise HomeError(f"{home} is on a read-only file system; {fix}")
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise HomeError(f"{home} is not writable by this user; {fix}")
+    # Root may still write into the blocks a file system reserves for it.
+    if fs.f_bavail == 0 and (os.geteuid() != 0 or fs.f_bfree == 0):
+        raise HomeError(
+            f"the disk holding {home} is full; free some space or set ACP_SERVER_HOME "
+            "to a directory on another disk"
+        )
+
+
 def private_file(path: Path) -> Path:
     """Create `path` if missing with mode 0600, and tighten it if it exists."""
     fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)

@@ -4,6 +4,11 @@ stderr only for errors unless asked, and never stdout.
 Every line carries the correlation ids bound in the current context
 (connection, session, turn, JSON-RPC request, tool call). Secret-looking values
 are redacted before they are written.
+
+Logging never raises. A log call can come from anywhere (a store error, the
+audit log, the wire boundary), so a full disk or a read-only home must not turn
+it into an exception there. A handler that cannot write drops its records,
+says so once on stderr, and tries again after `RETRY_SECONDS`.
 """
 
 from __future__ import annotations
@@ -52,21 +57,58 @@ class JsonLines(logging.Formatter):
         return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
+RETRY_SECONDS = 30.0
+
+
 class RotatingFile(logging.FileHandler):
     """A log file that moves to .1 (.1 to .2, ...) once it passes `max_bytes`.
 
     The standard library's RotatingFileHandler does the same, but its module
-    (with pickle and sockets) cost 2.6 ms of every first session."""
+    (with pickle and sockets) cost 2.6 ms of every first session.
+
+    A write, open or rotation that fails drops the record: see the module
+    docstring."""
 
     def __init__(self, path: Path, *, max_bytes: int, backups: int) -> None:
         super().__init__(path, encoding="utf-8", delay=True)
         self.max_bytes = max_bytes
         self.backups = backups
+        self._failed_at: float | None = None  # when writing last failed; None: it works
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.stream is not None and self.stream.tell() >= self.max_bytes:
-            self._rotate()
-        super().emit(record)
+        if self._failed_at is not None:
+            if time.monotonic() - self._failed_at < RETRY_SECONDS:
+                return  # dropped: trying the disk on every record would only slow the agent
+            self._failed_at = None
+        try:
+            if self.stream is not None and self.stream.tell() >= self.max_bytes:
+                self._rotate()
+            if self.stream is None:
+                self.stream = self._open()
+            self.stream.write(self.format(record) + self.terminator)
+            self.stream.flush()
+        except RecursionError:
+            raise
+        except Exception as error:
+            self._fail(error)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._fail(sys.exc_info()[1])
+
+    def _fail(self, error: BaseException | None) -> None:
+        """Drop the stream (a half-written buffer would fail again on every
+        flush) and say so once per failure, not once per record."""
+        self._failed_at = time.monotonic()
+        stream, self.stream = self.stream, None
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.close()
+        with contextlib.suppress(Exception):
+            sys.stderr.write(
+                f"acp-server: cannot write the log file {self.baseFilename} ({error}); "
+                f"log records are dropped, retrying in {RETRY_SECONDS:g} s\n"
+            )
+            sys.stderr.flush()
 
     def _rotate(self) -> None:
         self.close()
@@ -79,6 +121,14 @@ class RotatingFile(logging.FileHandler):
         os.chmod(base, 0o600)
 
 
+class _QuietStream(logging.StreamHandler):  # type: ignore[type-arg]
+    """stderr, where a failed write (the editor closed the pipe) is dropped in
+    silence: there is nowhere left to report it."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return None
+
+
 def configure_logging(
     home: Path | None, level: str | None = None, *, stderr_level: str | None = None
 ) -> None:
@@ -88,7 +138,7 @@ def configure_logging(
     for handler in list(root.handlers):
         root.removeHandler(handler)
     file_level = getattr(logging, (level or "WARNING").upper(), logging.WARNING)
-    console = logging.StreamHandler(sys.stderr)
+    console = _QuietStream(sys.stderr)
     console.setLevel(getattr(logging, (stderr_level or "ERROR").upper(), logging.ERROR))
     console.setFormatter(logging.Formatter("acp-server: %(levelname)s %(name)s: %(message)s"))
     root.addHandler(console)

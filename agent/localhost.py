@@ -96,8 +96,15 @@ class LocalFileSystem:
             raise FileAccessError(f"cannot write {path}: {error.strerror}") from None
 
 
+# The shell registers its own process group with the reaper before the command
+# runs (see agent/reaper.py), then becomes the command's shell: same pid, same
+# `/bin/sh -c COMMAND`, stdin back to /dev/null. Its stdin is the lifeline.
+_REGISTERED = 'echo "+$$" >&0 && exec /bin/sh -c "$1" </dev/null'
+
+
 class LocalCommandRunner:
-    """`/bin/sh -c` in its own process group; a timeout or cancel kills the group."""
+    """`/bin/sh -c` in its own process group; a timeout or cancel kills the group,
+    and the reaper kills it if the agent dies first."""
 
     def __init__(self, tail_bytes: int = OUTPUT_TAIL_BYTES) -> None:
         self.tail_bytes = tail_bytes
@@ -110,13 +117,16 @@ class LocalCommandRunner:
         timeout: float,
         on_terminal: Callable[[str], None] | None = None,
     ) -> CommandResult:
+        from agent.reaper import lifeline
+
+        watch = lifeline().fd()
+        argv = ("-c", _REGISTERED, "sh", command) if watch is not None else ("-c", command)
         spawn = asyncio.ensure_future(
             asyncio.create_subprocess_exec(
                 "/bin/sh",
-                "-c",
-                command,
+                *argv,
                 cwd=cwd,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=watch if watch is not None else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
@@ -127,7 +137,10 @@ class LocalCommandRunner:
         except asyncio.CancelledError:
             # The shell may already run while the pipes are still being wired up.
             with contextlib.suppress(Exception):
-                await asyncio.shield(_kill_group(await spawn))
+                started = await spawn
+                await asyncio.shield(_kill_group(started))
+                if started.returncode is not None:
+                    lifeline().release(started.pid)
             raise
         tail = bytearray()
         truncated = False
@@ -151,6 +164,9 @@ class LocalCommandRunner:
         except asyncio.CancelledError:
             await asyncio.shield(_kill_group(process))
             raise
+        finally:
+            if process.returncode is not None:  # reaped: its pid may be reused from now on
+                lifeline().release(process.pid)
         code = process.returncode
         sig = signal.Signals(-code).name if code is not None and code < 0 else None
         return CommandResult(

@@ -9,6 +9,9 @@
 - Failures are never silent: a server that cannot start, or dies, produces an
   error Notice with its name, transport, the error and its stderr tail.
 - Env values and headers are never logged.
+- No stdio server outlives the agent: closing stops it (the SDK closes its
+  stdin, then kills its group), and where the agent dies first, the reaper
+  kills its group (see agent/reaper.py and `_watched`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from typing import Any, Literal
 from agent.events import Notice
 
 log = logging.getLogger("agent.mcp")
+SHUTDOWN_SECONDS = 1.0
+KILL_GRACE_SECONDS = 0.5
 NoticeSink = Callable[[Notice], None]
 State = Literal["connecting", "ready", "failed", "closed"]
 
@@ -95,7 +100,8 @@ class Connection:
         try:
             self._stderr.flush()
             self._stderr.seek(0)
-            return "\n".join(self._stderr.read().splitlines()[-lines:])
+            kept = [x for x in self._stderr.read().splitlines() if not x.startswith(_PID_LINE)]
+            return "\n".join(kept[-lines:])
         except (OSError, ValueError):
             return ""
 
@@ -144,12 +150,9 @@ class Connection:
 
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
-            params = StdioServerParameters(
-                command=spec.command or "",
-                args=list(spec.args),
-                env={**os.environ, **dict(spec.env)},
-                cwd=spec.cwd,
-            )
+            env = {**os.environ, **dict(spec.env)}
+            command, args = _watched(spec.command or "", list(spec.args), env, spec.cwd)
+            params = StdioServerParameters(command=command, args=args, env=env, cwd=spec.cwd)
             return await stack.enter_async_context(stdio_client(params, errlog=self._stderr))  # type: ignore[arg-type]
         if spec.transport == "http":
             import httpx2
@@ -220,15 +223,71 @@ class Connection:
                 self.fail(f"the connection was lost during {tool}: {_describe(error)}")
             raise
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 5.0) -> None:
         self._close.set()
         try:
-            await asyncio.wait_for(asyncio.shield(self._owner), 5)
+            await asyncio.wait_for(asyncio.shield(self._owner), timeout)
         except (TimeoutError, Exception):
-            self._owner.cancel()
-            with contextlib.suppress(BaseException):
-                await self._owner
+            # The SDK's own shutdown escalates over seconds (stdin closed, then
+            # SIGTERM, then SIGKILL), shielded from cancellation: past our bound,
+            # the server's group is killed here, and the SDK sees it gone.
+            self._kill_server()
+            await asyncio.wait({self._owner}, timeout=KILL_GRACE_SECONDS)
+            if not self._owner.done():
+                self._owner.cancel()
+                await asyncio.wait({self._owner}, timeout=KILL_GRACE_SECONDS)
         self._stderr.close()
+
+    def _kill_server(self) -> None:
+        """SIGKILL the stdio server's group, found by the pid its wrapper wrote
+        first on stderr. The SDK has not reaped the process yet (its owner task
+        still runs), so the pid cannot belong to anyone else."""
+        if self.spec.transport != "stdio":
+            return
+        try:
+            self._stderr.flush()
+            self._stderr.seek(0)
+            first = self._stderr.readline()
+            self._stderr.seek(0, 2)  # the offset is shared with the server's writes
+        except (OSError, ValueError):
+            return
+        if first.startswith(_PID_LINE) and first[len(_PID_LINE) :].strip().isdigit():
+            import os
+            import signal
+
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(first[len(_PID_LINE) :]), signal.SIGKILL)
+
+
+# The wrapper registers the server's process group with the reaper before the
+# server runs (see agent/reaper.py), then becomes the server: same pid, same
+# argv. The SDK starts it in a session of its own, so its pid is the group's id.
+# It also writes its pid first on stderr, so a close that runs out of time can
+# kill the group itself. "$0" is the lifeline's path, or empty without one.
+_PID_LINE = "acp-server: MCP server pid "
+_REGISTERED = f'echo "{_PID_LINE}$$" >&2; [ -z "$0" ] || echo "+$$" 2>/dev/null 1<>"$0"; exec "$@"'
+
+
+def _watched(
+    command: str, args: list[str], env: dict[str, str], cwd: str | None
+) -> tuple[str, list[str]]:
+    """The command line that starts a stdio server through the wrapper above,
+    so the reaper kills its whole group (npx and its node child, say) if the
+    agent dies without closing it. Registered only where the lifeline has a
+    path (/proc); left unwrapped when the command does not resolve, which the
+    SDK reports more clearly than a shell would."""
+    import os
+    import shutil
+
+    from agent.reaper import lifeline
+
+    if "/" in command:
+        found = os.access(os.path.join(cwd or os.getcwd(), command), os.X_OK)
+    else:
+        found = shutil.which(command, path=env.get("PATH")) is not None
+    if not found:
+        return command, args
+    return "/bin/sh", ["-c", _REGISTERED, lifeline().proc_path() or "", command, *args]
 
 
 def _describe(error: BaseException) -> str:
@@ -317,7 +376,10 @@ class McpHub:
                 del self._connections[connection.spec]
             await connection.close()
 
-    async def aclose(self) -> None:
-        for connection in list(self._connections.values()):
-            await connection.close()
+    async def aclose(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """Close every connection at once, each given `timeout`: the agent's
+        exit waits for this. A server still running then is killed with its
+        group by the reaper when the agent exits."""
+        connections = list(self._connections.values())
         self._connections.clear()
+        await asyncio.gather(*(c.close(timeout) for c in connections))

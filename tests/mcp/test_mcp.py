@@ -229,3 +229,25 @@ async def test_an_acp_session_calls_mcp_tools_through_the_permission_flow(tmp_pa
     assert "| local | stdio | ready" in editor.text(session)
     logs = (tmp_path / "home" / "logs").glob("*")
     assert all("do-not-log" not in p.read_text(errors="replace") for p in logs if p.is_file())
+
+
+async def test_a_server_that_ignores_eof_and_sigterm_is_killed_within_the_close_bound() -> None:
+    # It never answers either, so the SDK's shutdown would escalate for seconds.
+    stubborn = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(4242.6)"
+    )
+    hub = McpHub(connect_timeout=0.5)
+    await hub.attach(
+        [McpServerSpec("stubborn", "stdio", command=sys.executable, args=("-c", stubborn))]
+    )
+    before = children()
+    assert before, "the server runs"
+    began = time.monotonic()
+    await hub.aclose(timeout=0.5)
+    elapsed = time.monotonic() - began
+    assert elapsed < 2.0  # the bound, plus the kill's own grace
+    for _ in range(100):
+        if not children() & before:
+            break
+        await asyncio.sleep(0.02)
+    assert not children() & before
