@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--cwd")
     chat.add_argument("--no-fs", action="store_true")
     chat.add_argument("--no-terminal", action="store_true")
+    chat.add_argument(
+        "--verbose", action="store_true", help="show thoughts in full, not collapsed to a line"
+    )
     trace = sub.add_parser(
         "trace", help="record traffic as a transparent proxy, or `trace show FILE`"
     )
@@ -76,4 +79,4 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_exec(ns, agent))
     from editor_clients.terminal.chat import run_chat
 
-    return asyncio.run(run_chat(ns, agent))
+    return run_chat(ns, agent)
