@@ -42,6 +42,28 @@ def _apply_profile(args: list[str]) -> list[str]:
     return args[:index] + args[index + 2 :]
 
 
+TERMINAL_HINT = (
+    "acp-server: this is an ACP agent for editors; it speaks JSON-RPC on stdin/stdout.\n"
+    "  try `acp-client chat -- acp-server` to chat, `acp-server run PROMPT` for one turn,\n"
+    "  or `acp-server help`. Still serving stdio; Ctrl-D or Ctrl-C ends it.\n"
+)
+
+
+def _for_people(args: list[str]) -> int | None:
+    """--help, -h, --version and -V of the bare command: asked by a person, so
+    the answer goes to stdout (it is not protocol traffic). None: serve."""
+    if any(a in ("--help", "-h") for a in args):
+        from acp_server.cli.common import print_help
+
+        return print_help()
+    if any(a in ("--version", "-V") for a in args):
+        from acp_server import __version__
+
+        sys.stdout.write(f"acp-server {__version__}\n")
+        return 0
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _apply_profile(sys.argv[1:] if argv is None else list(argv))
     if args and args[0] in SUBCOMMANDS:
@@ -53,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
 
         module = importlib.import_module(SUBCOMMANDS[args[0]])  # type: ignore[arg-type]
         return int(module.main(args))
+    answered = _for_people(args)
+    if answered is not None:
+        return answered
+    if sys.stdin.isatty():  # someone typed `acp-server`; an editor gives a pipe
+        sys.stderr.write(TERMINAL_HINT)
     from acp_server.server import run_stdio
 
     return run_stdio(args)
