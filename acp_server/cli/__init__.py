@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 SUBCOMMANDS = {
     "run": "acp_server.cli.run",
@@ -64,6 +65,27 @@ def _for_people(args: list[str]) -> int | None:
     return None
 
 
+def _for_a_person(command: Callable[[list[str]], int], args: list[str]) -> int:
+    """Run a human-facing subcommand; a closed pipe (`| head`) and Ctrl-C are
+    expected ends, not tracebacks."""
+    try:
+        code = int(command(args))
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Whoever read stdout has gone; point it at /dev/null so the flush at
+        # exit does not raise a second time.
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
+    except KeyboardInterrupt:
+        sys.stderr.write("\nacp-server: interrupted\n")
+        return 130
+    except EOFError:
+        sys.stderr.write("\nacp-server: end of input\n")
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _apply_profile(sys.argv[1:] if argv is None else list(argv))
     if args and args[0] in SUBCOMMANDS:
@@ -74,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         import importlib
 
         module = importlib.import_module(SUBCOMMANDS[args[0]])  # type: ignore[arg-type]
-        return int(module.main(args))
+        return _for_a_person(module.main, args)
     answered = _for_people(args)
     if answered is not None:
         return answered

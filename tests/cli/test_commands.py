@@ -67,8 +67,8 @@ def test_run_json_streams_engine_events_and_ask_mode_denies_without_yes(tmp_path
         "write denied.txt x",
     )
     events = [json.loads(line) for line in done.stdout.splitlines()]
-    assert events[-1]["type"] == "TurnFinished" and events[-1]["stop_reason"] == "end_turn"
-    finished = [e for e in events if e["type"] == "ToolCallFinished"]
+    assert events[-1]["type"] == "turn_finished" and events[-1]["stop_reason"] == "end_turn"
+    finished = [e for e in events if e["type"] == "tool_call_finished"]
     assert finished[0]["status"] == "failed" and not (tmp_path / "denied.txt").exists()
 
 
