@@ -80,3 +80,14 @@ def progress(message: str) -> Iterator[None]:
     else:
         print(f"{message}", file=sys.stderr, flush=True)
         yield
+
+
+def columns(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain aligned table: every header shown, no cell ever cut (a narrow
+    terminal wraps the line instead), and easy to read by cut/awk when piped."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [headers, *rows]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )

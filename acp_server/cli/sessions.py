@@ -140,26 +140,14 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
 
 def _table(records: list[Any]) -> None:
-    """Ids are never cut: they get their full width, and the cwd and model
-    columns are dropped on a narrow terminal before the title is shortened."""
-    from rich.table import Table
+    """Ids are never cut (see common.columns)."""
+    from acp_server.cli.common import columns
 
-    out = console()
-    id_width = max(len(r.id) for r in records)
-    wide = out.width >= id_width + 90
-    table = Table(pad_edge=False)
-    table.add_column("id", no_wrap=True, min_width=id_width)
-    table.add_column("updated", no_wrap=True, min_width=16)
-    table.add_column("title", overflow="ellipsis", no_wrap=True)
-    if wide:
-        table.add_column("cwd", overflow="fold")
-        table.add_column("model", overflow="fold")
-    table.add_column("cost", no_wrap=True, min_width=7)
-    for r in records:
-        cells = [r.id, _when(r.updated_at), r.title or ""]
-        cells += [r.cwd, r.model or ""] if wide else []
-        table.add_row(*cells, f"${r.cost_usd:.4f}")
-    out.print(table)
+    rows = [
+        [r.id, _when(r.updated_at), (r.title or "")[:40], f"${r.cost_usd:.4f}", r.cwd]
+        for r in records
+    ]
+    say(columns(["id", "updated", "title", "cost", "cwd"], rows))
 
 
 def transcript(store: Any, session_id: str) -> list[tuple[str, str]]:

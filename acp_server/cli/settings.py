@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from acp_server.cli.common import console, fail, home, say, version_action
+from acp_server.cli.common import fail, home, say, version_action
 
 PROVIDER_KEYS = {
     "openai": "OPENAI_API_KEY",
@@ -63,11 +63,19 @@ def set_config_value(path: Path, key: str, value: str) -> None:
 
 def _models(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="acp-server models", description="Model catalog for configured providers."
+        prog="acp-server models",
+        description="Model catalog for configured providers, and the default model.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  acp-server models                      # the catalog (same as `models list`)
+  acp-server models --json | jq -r '.[].id'
+  acp-server models set anthropic:claude-sonnet-4-5""",
     )
-    parser.add_argument("action", nargs="?", choices=["set"])
-    parser.add_argument("model", nargs="?")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "action", nargs="?", choices=["list", "set"], help="list (default) or set the default"
+    )
+    parser.add_argument("model", nargs="?", help="with set: PROVIDER:MODEL, or scripted")
+    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
     version_action(parser)
     args = parser.parse_args(argv)
     from acp_server.config import ConfigError, load_config
@@ -77,6 +85,10 @@ def _models(argv: list[str]) -> int:
     if args.action == "set":
         if not args.model:
             return fail("usage: acp-server models set PROVIDER:MODEL", 2)
+        from acp_server.config.checks import check_model_id
+
+        if problem := check_model_id(args.model):
+            return fail(problem, 2)
         try:
             set_config_value(profile / "config.yaml", "model", args.model)
         except ConfigError as error:
@@ -105,19 +117,20 @@ def _models(argv: list[str]) -> int:
     if args.json:
         say(json.dumps(rows, indent=2))
         return 0
-    from rich.table import Table
+    from acp_server.cli.common import columns
 
-    table = Table("model", "window", "$ in/Mtok", "$ out/Mtok", "key", "")
-    for row in rows:
-        table.add_row(
+    cells = [
+        [
             row["id"],
             f"{row['context_window']:,}",
             str(row["input_usd_per_mtok"]),
             str(row["output_usd_per_mtok"]),
             "yes" if row["key_configured"] else "no",
             "default" if row["default"] else "",
-        )
-    console().print(table)
+        ]
+        for row in rows
+    ]
+    say(columns(["model", "context", "$ in/Mtok", "$ out/Mtok", "key set", "default"], cells))
     say(
         "Local servers (ollama:NAME, lmstudio:NAME, llamacpp:NAME, vllm:NAME) need no key. Current default:",
         config.model or "(none)",
