@@ -95,8 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             return print_help()
         import importlib
 
-        module = importlib.import_module(SUBCOMMANDS[args[0]])  # type: ignore[arg-type]
-        return _for_a_person(module.main, args)
+        def command(args: list[str]) -> int:  # imported inside the guard: Ctrl-C can land here
+            module = importlib.import_module(SUBCOMMANDS[args[0]])  # type: ignore[arg-type]
+            return int(module.main(args))
+
+        return _for_a_person(command, args)
     answered = _for_people(args)
     if answered is not None:
         return answered
