@@ -211,3 +211,48 @@ def test_setup_write_keeps_jsonc_comments_and_does_nothing_the_second_time(
     again = run(tmp_path / "home", "setup", "zed", "--write", "--file", str(settings))
     assert again.returncode == 0 and settings.read_text() == text
     assert sorted(tmp_path.glob("settings.json.bak-*")) == backups
+
+
+def _setup_provider(tmp_path: Path) -> TerminalSession:
+    return TerminalSession(
+        [ACP_SERVER, "setup-provider"],
+        env={"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(tmp_path / "home")},
+        cwd=str(tmp_path),
+    )
+
+
+def test_setup_provider_reasks_and_offers_a_local_server(tmp_path: Path) -> None:
+    prompt = _setup_provider(tmp_path)
+    try:
+        end = prompt.expect(r"(\d+)\. ollama")
+        number = prompt.plain()[:end].rsplit("\n", 1)[-1].split(".")[0].strip()
+        end = prompt.expect("Provider number: ")
+        prompt.send("99\r")
+        end = prompt.expect("Provider number: ", after=end)
+        prompt.send(number + "\r")
+        prompt.expect("Model name", after=end)
+        prompt.send("\r")  # the suggestion
+        assert prompt.wait() == 0
+    finally:
+        prompt.close()
+    assert "model: ollama:qwen3" in (tmp_path / "home" / "config.yaml").read_text()
+
+
+def test_setup_provider_takes_a_custom_base_url(tmp_path: Path) -> None:
+    prompt = _setup_provider(tmp_path)
+    try:
+        end = prompt.expect(r"(\d+)\. custom")
+        number = prompt.plain()[:end].rsplit("\n", 1)[-1].split(".")[0].strip()
+        end = prompt.expect("Provider number: ")
+        prompt.send(number + "\r")
+        end = prompt.expect("Provider name", after=end)
+        prompt.send("mybox\r")
+        end = prompt.expect("Base URL", after=end)
+        prompt.send("http://localhost:9000/v1\r")
+        prompt.expect("Model name", after=end)
+        prompt.send("llama-3\r")
+        assert prompt.wait() == 0
+    finally:
+        prompt.close()
+    config = (tmp_path / "home" / "config.yaml").read_text()
+    assert "model: mybox:llama-3" in config and "base_url: http://localhost:9000/v1" in config
