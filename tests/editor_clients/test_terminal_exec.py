@@ -81,3 +81,16 @@ def test_exec_reports_the_agents_exit_status_and_stderr_tail(tmp_path: Path) -> 
 def test_exec_says_when_the_timeout_fired(tmp_path: Path) -> None:
     done = exec_(tmp_path, "--timeout", "0.5", "wait 20", "--", *agent(tmp_path / "home"))
     assert done.returncode != 0 and "--timeout 0.5s" in done.stderr
+
+
+def test_chat_and_exec_help_show_the_agent_command_form(tmp_path: Path) -> None:
+    for command in ("chat", "exec"):
+        done = subprocess.run(
+            [str(BIN / "acp-client"), command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0 and "-- AGENT_CMD..." in done.stdout
+        assert "example:" in done.stdout
