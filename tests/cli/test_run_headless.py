@@ -84,3 +84,25 @@ def test_run_session_keeps_its_stored_cwd_and_takes_an_id_prefix(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert (project / "here.txt").exists() and not (elsewhere / "here.txt").exists()
+
+
+def test_run_on_a_terminal_asks_at_the_keyboard(tmp_path: Path) -> None:
+    import os
+
+    from tests.cli.test_commands import ACP_SERVER
+    from tests.editor_clients.terminal_session import TerminalSession
+
+    terminal = TerminalSession(
+        [ACP_SERVER, "run", "--model", "scripted", "write asked.txt yes"],
+        env={"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(tmp_path / "home")},
+        cwd=str(tmp_path),
+    )
+    try:
+        terminal.expect(r"allow\?")
+        terminal.send("maybe\r")  # not an answer: asked again
+        terminal.expect(r"type y, a or n")
+        terminal.send("y\r")
+        assert terminal.wait() == 0
+    finally:
+        terminal.close()
+    assert (tmp_path / "asked.txt").read_text() == "yes"
