@@ -245,8 +245,17 @@ class Chat:
     def _agent_gone(self) -> None:
         assert self.client is not None
         process = self.client.process
-        code = process.process.returncode if process else None
-        self.console.print(f"\n[red]agent exited with status {code}[/]")
+        code = None
+        if process is not None:
+            # Its output closed first; the exit status follows within moments.
+            with contextlib.suppress(Exception):
+                code = self.agent.call(asyncio.wait_for(process.process.wait(), 2), timeout=5)
+        said = (
+            f"agent exited with status {code}"
+            if code is not None
+            else "the agent closed its output"
+        )
+        self.console.print(f"\n[red]{said}[/]")
         tail = process.stderr_tail() if process else ""
         if tail:
             self.console.print("\n".join(tail.splitlines()[-20:]), style="dim", markup=False)

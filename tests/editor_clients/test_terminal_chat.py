@@ -180,3 +180,35 @@ def test_a_spinner_shows_elapsed_time_while_the_agent_is_silent(start) -> None:
     chat.send("wait 1.5\rsay awake\r")
     chat.expect(r"\d+\.\ds")
     chat.expect(r"\[end_turn\]")
+
+
+DYING_AGENT = """
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    method = message.get("method")
+    if method == "initialize":
+        result = {"protocolVersion": 1, "agentCapabilities": {}, "authMethods": []}
+    elif method == "session/new":
+        result = {"sessionId": "sess_dying"}
+    elif method == "session/prompt":
+        sys.stderr.write("fatal: the model backend vanished\\n")
+        sys.exit(3)
+    else:
+        continue
+    print(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": result}), flush=True)
+"""
+
+
+def test_an_agent_that_exits_mid_chat_is_reported_with_status_and_stderr(tmp_path: Path) -> None:
+    argv = [str(BIN / "acp-client"), "chat", "--", sys.executable, "-c", DYING_AGENT]
+    chat = TerminalSession(argv, env={"PATH": os.environ["PATH"]}, cwd=str(tmp_path))
+    try:
+        chat.expect(PROMPT)
+        chat.send("hello\r")
+        chat.expect("agent exited with status 3")
+        chat.expect("the model backend vanished")
+        assert chat.wait() == 1
+    finally:
+        chat.close()
+    assert "Traceback" not in chat.plain()
