@@ -165,6 +165,14 @@ async def _tools(session: Session, _args: str) -> CommandOutcome:
         "|---|---|---|",
     ]
     lines += [f"| `{t.name}` | {t.source} | {t.permission} |" for t in session.engine.tool_infos()]
+    # Answers of "always" given in this session: they change what asks.
+    rules = sorted(session.grants)
+    if rules:
+        lines += ["", "**Answered for this session**", ""]
+        lines += [
+            f"- always {'allow' if rule.startswith('allow:') else 'reject'} `{rule.partition(':')[2]}`"
+            for rule in rules
+        ]
     return CommandOutcome("\n".join(lines))
 
 

@@ -80,9 +80,13 @@ class _FdReader:
 
 def _pipe_like(fd: int) -> bool:
     """Pipes, sockets and terminals can use asyncio's pipe transports; regular
-    files (`< input.ndjson`, `> trace.ndjson`) cannot."""
+    files (`< input.ndjson`, `> trace.ndjson`) cannot, and neither can a
+    character device that is not a terminal: epoll refuses `/dev/null` with
+    EPERM, so `acp-server < /dev/null` used to hang after a traceback."""
     mode = os.fstat(fd).st_mode
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+    if stat.S_ISCHR(mode):
+        return os.isatty(fd)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 async def open_stdio(*, guard_stdout: bool = True) -> tuple[object, object]:

@@ -10,19 +10,21 @@ from typing import Any
 
 from acp_server import __version__
 
-OVERVIEW = f"""acp-server {__version__}
-
+COMMANDS = """commands:
   acp-server [--model ID] [--mode MODE]      the stdio ACP agent (what editors launch)
   acp-server run "PROMPT" [--json] ...       one headless turn (CI, scripts)
   acp-server doctor [--online]               check the installation
   acp-server sessions list|show|export|delete|prune
-  acp-server models [set ID]                 model catalog / default model
+  acp-server models [list|set ID] [--json]   model catalog / default model
   acp-server config show|path|set KEY VALUE
   acp-server setup-provider                  store a provider key interactively
-  acp-server setup zed|neovim|jetbrains|vscode [--write]
-  --profile NAME                             use $ACP_SERVER_HOME/profiles/NAME
+  acp-server setup zed|neovim|emacs|jetbrains|vscode [--write]
+  acp-server help                            this text (same as --help)
 
-Every subcommand takes --help.
+  --profile NAME                             use $ACP_SERVER_HOME/profiles/NAME
+  --version, -V                              print the version
+
+Every command takes --help, with examples.
 """
 
 
@@ -33,7 +35,10 @@ def say(*parts: object, end: str = "\n") -> None:
 
 
 def print_help() -> int:
-    say(OVERVIEW)
+    """The same text for `acp-server help`, `--help` and `-h`, on stdout."""
+    from acp_server.server.main import HELP
+
+    say(HELP + "\n" + COMMANDS, end="")
     return 0
 
 
@@ -75,3 +80,14 @@ def progress(message: str) -> Iterator[None]:
     else:
         print(f"{message}", file=sys.stderr, flush=True)
         yield
+
+
+def columns(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain aligned table: every header shown, no cell ever cut (a narrow
+    terminal wraps the line instead), and easy to read by cut/awk when piped."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [headers, *rows]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )

@@ -1,14 +1,17 @@
 """`acp-server run "PROMPT"`: one headless turn with local file and command tools.
 
-Human output by default; `--json` streams the engine's events as NDJSON.
-Permission prompts cannot be answered here: in `ask` mode whatever would ask is
-denied unless `--yes` approves it. The run is stored like any session, so
-`--session ID` continues it and an editor can `session/load` it.
+Human output by default, ending with a one-line summary on stderr; `--json`
+streams events in the schema of docs/run-json.md (run_events.py). Whatever
+would ask permission is asked at the keyboard when stdin is a terminal, and
+otherwise refused with "not approved: pass --yes or --mode accept-edits". The
+run is stored like any session, so `--session ID` (or `--continue`) goes on
+with it in its stored directory, and an editor can `session/load` it.
 
 Exit codes: 0 end_turn, 2 no usable model (not configured, SDK missing, key
-rejected: also when found mid-turn), 3 max_tokens, 4 max_turn_requests,
-5 refusal, 130 cancelled (Ctrl-C), 1 any other failure (the model call failed
-for good, naming provider, model and URL on stderr).
+rejected: also when found mid-turn) or bad usage, 3 max_tokens,
+4 max_turn_requests, 5 refusal, 6 a tool call was not approved,
+130 cancelled (Ctrl-C), 1 any other failure (the model call failed for good,
+naming provider, model and URL on stderr).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 from typing import Any
 
 from acp_server.cli.common import fail, home, version_action
+from acp_server.cli.run_events import REFUSED_EXIT, RunGate
 
 EXIT_CODES = {
     "end_turn": 0,
@@ -35,14 +39,31 @@ FAILURE_EXIT_CODES = {"configuration": 2, "authentication": 2}
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="acp-server run", description="Run one headless agent turn."
+        prog="acp-server run",
+        description="Run one headless agent turn.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  acp-server run "explain src/app.py"
+  git diff | acp-server run - --json > events.ndjson
+  acp-server run --continue --yes "now add a test"
+
+exit codes: 0 end_turn, 2 no model or bad usage, 3 max_tokens, 4 max_turn_requests,
+5 refusal, 6 a tool call was not approved, 130 cancelled, 1 other failures""",
     )
-    parser.add_argument("prompt", help="the prompt (scripted-model directives work too)")
-    parser.add_argument("--cwd", default=os.getcwd(), help="session directory (default: here)")
+    parser.add_argument("prompt", help="the prompt, or - to read it from stdin")
+    parser.add_argument(
+        "--cwd", help="session directory (default: here, or the stored one with --session)"
+    )
     parser.add_argument("--model", help="model id (default: config)")
     parser.add_argument("--mode", choices=["ask", "accept-edits", "read-only", "yolo"])
     parser.add_argument("--json", action="store_true", help="print engine events as NDJSON")
-    parser.add_argument("--session", help="continue a stored session")
+    parser.add_argument("--session", help="continue a stored session (an id or a unique prefix)")
+    parser.add_argument(
+        "--continue",
+        dest="continue_",
+        action="store_true",
+        help="continue the most recent session of this directory",
+    )
     parser.add_argument(
         "--yes", action="store_true", help="approve what would ask (non-interactive)"
     )
@@ -50,17 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def event_json(event: object) -> str:
-    import msgspec
-
-    data = (
-        msgspec.to_builtins(event) if isinstance(event, msgspec.Struct) else {"value": str(event)}
-    )
-    return json.dumps({"type": type(event).__name__, **data}, ensure_ascii=False, default=str)
-
-
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv[1:])
+    if args.prompt == "-":
+        args.prompt = sys.stdin.read()
     try:
         return asyncio.run(_run(args))
     except KeyboardInterrupt:
@@ -68,13 +82,14 @@ def main(argv: list[str]) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from acp_server.cli import run_events
     from acp_server.config import ConfigError, load_config
     from acp_server.server.app import AgentServer
     from acp_server.server.translate import ToolLedger, translate
     from acp_server.store import SessionRecord
     from agent import Engine, ModelNotConfigured
     from agent import events as ev
-    from agent.localhost import AutoPermissionGate, LocalCommandRunner, LocalFileSystem
+    from agent.localhost import LocalCommandRunner, LocalFileSystem
     from agent.ports import Host, TextPart
 
     profile = home()
@@ -86,15 +101,13 @@ async def _run(args: argparse.Namespace) -> int:
         return fail(str(error), 2)
     server = AgentServer(config, profile)
     store = server.store
-    cwd = os.path.abspath(args.cwd)
-    record = store.get(args.session) if args.session else None
-    if args.session and record is None:
-        return fail(f"no stored session {args.session}", 2)
-    host = Host(
-        AutoPermissionGate("approve" if args.yes else "deny"),
-        LocalFileSystem(),
-        LocalCommandRunner(),
-    )
+    try:
+        record = _stored_session(store, args)
+    except LookupError as error:
+        return fail(str(error), 2)
+    cwd = os.path.abspath(args.cwd or (record.cwd if record else os.getcwd()))
+    gate = RunGate(approve=args.yes, interactive=sys.stdin.isatty() and not args.json)
+    host = Host(gate, LocalFileSystem(), LocalCommandRunner())
     engine = Engine(
         server.engine_config(),
         host,
@@ -127,29 +140,61 @@ async def _run(args: argparse.Namespace) -> int:
     stop = "end_turn"
     failure: ev.TurnFailure | None = None
     out = sys.stdout
-    async for event in engine.submit([TextPart(args.prompt)]):
+    output = run_events.RunOutput(args.json, out, session_id, gate, _human)
+    output.started(engine.model, engine.mode, cwd, bool(record))
+    usage = ev.TurnUsage()
+    async for raw_event in engine.submit([TextPart(args.prompt)]):
+        event = _explain_refusal(raw_event, gate)
         update = translate(event)
         if update is not None:
             ledger.observe(update)
             store.append_update(session_id, json.dumps(update).encode())
-        if args.json:
-            out.write(event_json(event) + "\n")
-        else:
-            _human(event, out)
-        out.flush()
+        output.event(event)
         if isinstance(event, ev.TurnFinished):
-            stop, failure = event.stop_reason, event.failure
+            stop, usage, failure = event.stop_reason, event.usage, event.failure
     for update in ledger.close_all("The run ended before this call finished."):
         store.append_update(session_id, json.dumps(update).encode())
     if stop == "failed" and failure is not None:
         _report_failure(failure, session_id, store)
     store.update_meta(session_id, messages=engine.messages)
-    if not args.json:
-        print(f"\n[{stop}] session {session_id}", file=sys.stderr)
+    output.finished(stop, usage)
     store.close()
     if failure is not None and stop == "failed":
         return FAILURE_EXIT_CODES.get(failure.kind, 1)
-    return EXIT_CODES.get(stop, 1)
+    return _exit_code(stop, gate)
+
+
+def _exit_code(stop: str, gate: RunGate) -> int:
+    code = EXIT_CODES.get(stop, 1)
+    return REFUSED_EXIT if code == 0 and gate.refused else code
+
+
+def _stored_session(store: Any, args: argparse.Namespace) -> Any:
+    """The record --session or --continue names; None for a new session."""
+    if args.session:
+        from acp_server.cli.sessions import resolve_id
+
+        return store.get(resolve_id(store, args.session))
+    if args.continue_:
+        cwd = os.path.abspath(args.cwd or os.getcwd())
+        records, _ = store.list(cwd=cwd, limit=1)
+        if not records:
+            raise LookupError(f"no stored session in {cwd} to continue")
+        return records[0]
+    return None
+
+
+def _explain_refusal(event: Any, gate: RunGate) -> Any:
+    """A call refused for want of --yes says how to allow it (the engine
+    would say "the user declined", and nobody was asked)."""
+    import msgspec
+
+    from acp_server.cli.run_events import NOT_APPROVED
+    from agent import events as ev
+
+    if isinstance(event, ev.ToolCallFinished) and event.call_id in gate.refused:
+        return msgspec.structs.replace(event, content=(ev.TextContent(NOT_APPROVED),))
+    return event
 
 
 def _report_failure(failure: Any, session_id: str, store: Any) -> None:

@@ -1,4 +1,10 @@
-"""`acp-server sessions list|show|export|delete|prune`."""
+"""`acp-server sessions list|show|export|delete|prune`.
+
+Every command that takes an id also takes a unique prefix of one, as git
+does (`resolve_id`). `list` shows a page (`--limit`) and never shortens an
+id: other columns give way first. `prune` shows what it would delete and asks
+on a terminal; scripts pass `--yes`, and `--dry-run` only shows.
+"""
 
 from __future__ import annotations
 
@@ -14,31 +20,84 @@ from acp_server.cli.common import console, fail, open_store, progress, say, vers
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="acp-server sessions", description="Inspect and manage stored sessions."
+        prog="acp-server sessions",
+        description="Inspect and manage stored sessions.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  acp-server sessions list --limit 5
+  acp-server sessions show sess_1bc1          # a unique prefix is enough
+  acp-server sessions export sess_1bc1 --format md --out chat.md
+  acp-server sessions prune --older-than 30 --dry-run""",
     )
     version_action(parser)
     sub = parser.add_subparsers(dest="action", required=True)
     listing = sub.add_parser("list", help="list sessions, newest first")
     listing.add_argument("--cwd", help="only sessions for this directory")
     listing.add_argument("--since", help="only sessions updated on or after this date (YYYY-MM-DD)")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.add_argument(
+        "--limit", type=_positive(int), default=20, help="how many, newest first (default 20)"
+    )
     show = sub.add_parser("show", help="print a session's transcript and cost")
-    show.add_argument("id")
+    show.add_argument("id", help="session id or a unique prefix")
     export = sub.add_parser("export", help="write a session as Markdown or JSON")
-    export.add_argument("id")
-    export.add_argument("--format", choices=["md", "json"], default="md")
+    export.add_argument("id", help="session id or a unique prefix")
+    export.add_argument("--format", choices=["md", "json"], default="md", help="output format")
     export.add_argument("--out", help="file to write (default: stdout)")
     delete = sub.add_parser("delete", help="delete a session")
-    delete.add_argument("id")
+    delete.add_argument("id", help="session id or a unique prefix")
     prune = sub.add_parser("prune", help="delete sessions not updated for N days")
-    prune.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    prune.add_argument(
+        "--older-than",
+        type=_positive(float),
+        required=True,
+        metavar="DAYS",
+        help="age in days (> 0)",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="only show what would be deleted")
+    prune.add_argument("--yes", action="store_true", help="delete without asking (scripts)")
     return parser
+
+
+def _positive(kind: Any) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
+
+
+def resolve_id(store: Any, text: str) -> str:
+    """The full id that `text` is or begins; LookupError when none or several."""
+    if store.get(text) is not None:
+        return text
+    matches: list[str] = []
+    cursor: int | None = 0
+    while cursor is not None:
+        records, cursor = store.list(cursor=cursor, limit=500)
+        matches += [r.id for r in records if r.id.startswith(text)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise LookupError(f"no session {text}")
+    shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
+    raise LookupError(f"{text} is ambiguous: it begins {len(matches)} sessions ({shown})")
 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv[1:])
     store = open_store()
     try:
+        if getattr(args, "id", None):
+            try:
+                args.id = resolve_id(store, args.id)
+            except LookupError as error:
+                return fail(str(error), 2)
         return int(ACTIONS[args.action](store, args))
     finally:
         store.close()
@@ -56,7 +115,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         except ValueError:
             return fail(f"--since must be YYYY-MM-DD, got {args.since!r}", 2)
     cwd = os.path.normpath(os.path.abspath(args.cwd)) if args.cwd else None
-    records, _cursor = store.list(cwd=cwd, since=since, limit=1000)
+    records, more = store.list(cwd=cwd, since=since, limit=args.limit)
     if args.json:
         rows = [
             {
@@ -74,18 +133,24 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     if not records:
         say("No sessions.")
         return 0
-    from rich.table import Table
-
-    table = Table("id", "updated", "title", "cwd", "model", "cost")
-    for r in records:
-        table.add_row(
-            r.id, _when(r.updated_at), r.title or "", r.cwd, r.model or "", f"${r.cost_usd:.4f}"
-        )
-    console().print(table)
+    _table(records)
+    if more is not None:
+        say(f"(newest {len(records)} shown; --limit N shows more)")
     return 0
 
 
 _MERGED = ("user", "agent", "thought")
+
+
+def _table(records: list[Any]) -> None:
+    """Ids are never cut (see common.columns)."""
+    from acp_server.cli.common import columns
+
+    rows = [
+        [r.id, _when(r.updated_at), (r.title or "")[:40], f"${r.cost_usd:.4f}", r.cwd]
+        for r in records
+    ]
+    say(columns(["id", "updated", "title", "cost", "cwd"], rows))
 
 
 def transcript(store: Any, session_id: str) -> list[tuple[str, str]]:
@@ -212,10 +277,38 @@ def _delete(store: Any, args: argparse.Namespace) -> int:
 
 
 def _prune(store: Any, args: argparse.Namespace) -> int:
-    with progress(f"pruning sessions older than {args.older_than:g} days..."):
-        count = store.prune(args.older_than)
-    say(f"pruned {count} session(s) older than {args.older_than:g} days")
+    import time
+
+    cutoff = time.time() - args.older_than * 86400
+    stale: list[Any] = []
+    cursor: int | None = 0
+    while cursor is not None:
+        records, cursor = store.list(cursor=cursor, limit=500)
+        stale += [r for r in records if r.updated_at < cutoff]
+    days = f"{args.older_than:g} days"
+    if not stale:
+        say(f"pruned 0 session(s) older than {days}")
+        return 0
+    for r in stale:
+        say(f"  {r.id}  {_when(r.updated_at)}  {r.title or ''}")
+    if args.dry_run:
+        say(f"would prune {len(stale)} session(s) older than {days} (--dry-run)")
+        return 0
+    if not args.yes and not _confirm(f"delete these {len(stale)} session(s)? [y/N] "):
+        return fail("nothing deleted (pass --yes to delete without asking)", 1)
+    with progress(f"pruning sessions older than {days}..."):
+        count = sum(1 for r in stale if store.delete(r.id))
+    say(f"pruned {count} session(s) older than {days}")
     return 0
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 ACTIONS = {"list": _list, "show": _show, "export": _export, "delete": _delete, "prune": _prune}

@@ -75,9 +75,15 @@ def _set(config: Config, key: str, value: Any, where: str) -> Config:
     if head in ("providers", "mcp_servers", "prices"):
         raise ConfigError(f"{where}: {key} must be set as a mapping in config.yaml")
     if key not in DEFAULT_CONFIG:
-        raise ConfigError(f"{where}: unknown setting {key!r} (see docs/configuration.md)")
+        from acp_server.config.checks import not_a_table, unknown_key
+
+        raise ConfigError(f"{where}: {not_a_table(key) or unknown_key(key)}")
     default = DEFAULT_CONFIG[key][0]
     checked = _check_type(key, value, default, where)
+    from acp_server.config.checks import check_value
+
+    if problem := check_value(key, checked):
+        raise ConfigError(f"{where}: {problem}")
     if key == "permissions.default_mode" and checked not in MODES:
         raise ConfigError(f"{where}: permissions.default_mode must be one of {', '.join(MODES)}")
     if key == "compression.threshold" and not 0 < checked <= 1:

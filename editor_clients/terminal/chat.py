@@ -1,239 +1,345 @@
 """`acp-client chat`: an interactive chat with any ACP agent.
 
-Streams the answer as Markdown, re-rendered live on a terminal (plain text when
-piped), thoughts dimmed, tool calls with status, diffs coloured, the plan as a
-checklist. Permission prompts are answered at the keyboard. Slash commands
-from `available_commands_update` complete with Tab. `:mode X` and `:model Y`
-switch through config options; `:quit` leaves. Ctrl-C cancels the running
-turn; at the prompt, Ctrl-C twice exits.
+Theory of operation: the main thread owns the keyboard and the asyncio loop
+that talks to the agent runs on a second thread (`AgentLoop`). So Ctrl-C is
+always a KeyboardInterrupt on the main thread, where it means: at the prompt,
+"press again to leave" (the second one exits cleanly); during a turn, cancel
+it; at a permission prompt, refuse and cancel. Permission prompts are
+questions the agent side posts to the main thread (`Keyboard.ask`), which
+answers them between waits.
+
+What the user sees is drawn by `TurnView` (view.py). Lines starting with `:`
+are the client's own commands and never reach the agent: `:help`, `:mode
+[ID]`, `:model [ID]`, `:quit`. Slash commands are the agent's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import os
-import signal
+import queue
 import sys
-from typing import Any
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from editor_clients.client import ClientCapabilities, ClientConnection, PermissionPolicy
+from editor_clients.terminal import keyboard
+from editor_clients.terminal.commands_output import TerminalWatch
+from editor_clients.terminal.view import TurnView, esc
 from protocol import RpcError
 
+T = TypeVar("T")
 
-def esc(value: object) -> str:
-    """Text from the agent inside rich markup: "[x]" in a title or a stop reason
-    must print as written, not be read as a style (or crash the chat)."""
-    from rich.markup import escape
 
-    return escape(str(value))
+class AgentLoop:
+    """An asyncio loop on a daemon thread; the main thread submits to it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return self.submit(coro).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+class Keyboard:
+    """Questions from the agent thread, answered on the main thread."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue[tuple[Callable[[], Any], concurrent.futures.Future[Any]] | None]
+        self.jobs = queue.Queue()
+
+    async def ask(self, question: Callable[[], T]) -> T | None:
+        answer: concurrent.futures.Future[T | None] = concurrent.futures.Future()
+        self.jobs.put((question, answer))
+        return await asyncio.wrap_future(answer)
+
+    def wait(self, future: concurrent.futures.Future[T], on_interrupt: Callable[[], None]) -> T:
+        """Block until `future` is done, answering questions meanwhile."""
+        future.add_done_callback(lambda _f: self.jobs.put(None))
+        while not future.done():
+            try:
+                job = self.jobs.get(timeout=1)
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:
+                on_interrupt()
+                continue
+            if job is None:
+                continue
+            question, answer = job
+            try:
+                answer.set_result(question())
+            except KeyboardInterrupt:
+                answer.set_result(None)
+                on_interrupt()
+        return future.result()
 
 
 class Chat:
-    def __init__(self, console: Any) -> None:
+    def __init__(self, ns: argparse.Namespace, console: Any) -> None:
+        self.ns = ns
         self.console = console
-        self.commands: list[str] = []
-        self.text = ""
-        self.live: Any = None
+        self.cwd = os.path.abspath(ns.cwd or os.getcwd())
+        self.agent = AgentLoop()
+        self.keys = Keyboard()
+        self.client: ClientConnection | None = None
+        self.view: TurnView | None = None
+        self.session = ""
+        self.modes: list[str] = []
 
-    def begin_turn(self) -> None:
-        self.text = ""
-        if self.console.is_terminal:
-            from rich.live import Live
+    # ------------------------------------------------------------- set up
 
-            self.live = Live(
-                console=self.console, refresh_per_second=12, vertical_overflow="visible"
-            )
-            self.live.start()
+    async def connect(self, argv: list[str]) -> dict[str, Any]:
+        ns = self.ns
+        caps = ClientCapabilities(
+            fs_read=not ns.no_fs, fs_write=not ns.no_fs, terminal=not ns.no_terminal
+        )
+        client = await ClientConnection.spawn(
+            argv,
+            cwd=self.cwd,
+            capabilities=caps,
+            permissions=PermissionPolicy("ask", self._permission),
+        )
+        self.client = client
+        view = self.view = TurnView(
+            self.console, TerminalWatch(client.terminals), self.cwd, ns.verbose
+        )
+        client.on_update = lambda _sid, update: view.update(update)
+        info = await client.initialize()
+        created = await client.new_session()
+        self.session = str(created["sessionId"])
+        modes = created.get("modes") or {}
+        self.modes = [m["id"] for m in modes.get("availableModes") or []]
+        view.mode = modes.get("currentModeId")
+        return info
 
-    def end_turn(self) -> None:
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
+    def banner(self, info: dict[str, Any]) -> None:
+        agent = info.get("agentInfo") or {}
+        name = f"{agent.get('name', 'agent')} {agent.get('version', '')}".strip()
+        model = self._current("model") or "?"
+        mode = self._current("mode") or (self.view.mode if self.view else None) or "?"
+        self.console.print(f"[bold]Connected to {esc(name)}[/]")
+        self.console.print(
+            f"  session [cyan]{esc(self.session)}[/]  model [cyan]{esc(model)}[/]  mode [cyan]{esc(mode)}[/]"
+        )
+        self.console.print(f"  cwd {esc(self.cwd)}")
+        self.console.print(
+            "[dim]Type a message; end a line with \\ to go on. /help: the agent's commands, "
+            ":help: the client's. Ctrl-C cancels a turn; Ctrl-D or :quit leaves.[/]"
+        )
 
-    def _message(self, chunk: str) -> None:
-        if self.live is None:  # piped: plain text as it streams
-            self.console.print(chunk, end="", markup=False, highlight=False)
-            return
-        from rich.markdown import Markdown
+    # ------------------------------------------------------ config options
 
-        self.text += chunk
-        self.live.update(Markdown(self.text))
+    def _option(self, option_id: str) -> dict[str, Any] | None:
+        assert self.client is not None
+        options = self.client.sessions[self.session].config_options
+        return next((o for o in options if o.get("id") == option_id), None)
 
-    def update(self, update: dict[str, Any]) -> None:
-        kind = update.get("sessionUpdate")
-        if kind == "agent_message_chunk":
-            self._message((update.get("content") or {}).get("text", ""))
-        elif kind == "agent_thought_chunk":
-            self.console.print(
-                (update.get("content") or {}).get("text", ""),
-                end="",
-                style="dim italic",
-                markup=False,
-            )
-        elif kind == "tool_call":
-            self.console.print(
-                f"\n[yellow]▶ {update.get('title')}[/] [dim]({update.get('kind', 'other')})[/]"
-            )
-        elif kind == "tool_call_update":
-            self._tool_update(update)
-        elif kind == "plan":
-            marks = {"completed": "[green]✔[/]", "in_progress": "[yellow]…[/]", "pending": "☐"}
-            self.console.print("\n[bold]Plan[/]")
-            for entry in update.get("entries", []):
-                self.console.print(
-                    f"  {marks.get(entry.get('status'), '☐')} {entry.get('content')}"
-                )
-        elif kind == "available_commands_update":
-            self.commands = ["/" + c["name"] for c in update.get("availableCommands", [])]
-        elif kind == "current_mode_update":
-            self.console.print(f"[dim]mode: {esc(update.get('currentModeId'))}[/]")
+    def _current(self, option_id: str) -> str | None:
+        option = self._option(option_id)
+        return str(option.get("currentValue")) if option else None
 
-    def _tool_update(self, update: dict[str, Any]) -> None:
-        for item in update.get("content") or []:
+    def values(self, option_id: str) -> list[str]:
+        option = self._option(option_id)
+        if option is None:
+            return self.modes if option_id == "mode" else []
+        return [str(v.get("value")) for v in option.get("options") or [] if "value" in v]
+
+    # ---------------------------------------------------------- permission
+
+    async def _permission(self, params: dict[str, Any]) -> str | None:
+        assert self.view is not None
+        view = self.view
+        view.pause()
+        call = params.get("toolCall") or {}
+        self.console.print(f"\n[bold magenta]Permission:[/] {esc(call.get('title'))}")
+        for item in call.get("content") or []:
             if item.get("type") == "diff":
-                self._diff(item)
-            elif item.get("type") == "terminal":
-                self.console.print(f"[dim]  terminal {esc(item.get('terminalId'))}[/]")
-            elif item.get("type") == "content" and update.get("status") in ("completed", "failed"):
+                view.show_diff(str(call.get("toolCallId")), item)
+            elif item.get("type") == "content":
                 text = (item.get("content") or {}).get("text", "")
-                if text:
-                    self.console.print(text[:2000], style="dim", markup=False)
-        status = update.get("status")
-        if status in ("completed", "failed"):
-            self.console.print(
-                "[green]  ✓ done[/]" if status == "completed" else "[red]  ✗ failed[/]"
-            )
+                self.console.print(text, markup=False, highlight=False)
+        options = params.get("options", [])
+        for index, option in enumerate(options, 1):
+            self.console.print(f"  {index}. {esc(option['name'])}")
+        number = await self.keys.ask(lambda: keyboard.choose(len(options)))
+        view.resume()
+        return None if number is None else str(options[number - 1]["optionId"])
 
-    def _diff(self, item: dict[str, Any]) -> None:
-        import difflib
+    # ------------------------------------------------------------ the loop
 
-        old = (item.get("oldText") or "").splitlines()
-        new = (item.get("newText") or "").splitlines()
-        self.console.print(f"[bold]  {esc(item.get('path'))}[/]")
-        for line in difflib.unified_diff(old, new, lineterm="", n=2):
-            style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-            self.console.print("  " + line, style=style, markup=False)
+    def run(self) -> int:
+        interrupts = 0
+        while True:
+            try:
+                line = keyboard.read_message()
+            except KeyboardInterrupt:
+                if interrupts:
+                    self.console.print()
+                    return 0
+                interrupts = 1
+                self.console.print("\n[dim]press Ctrl-C again or type :quit to exit[/]")
+                continue
+            if line is None:
+                self.console.print()
+                return 0
+            text = line.strip()
+            if not text:
+                continue
+            interrupts = 0
+            if text.startswith(":"):
+                if not self.local(text):
+                    return 0
+                continue
+            code = self.turn(text)
+            if code is not None:
+                return code
 
+    def turn(self, text: str) -> int | None:
+        """One prompt; a return code when the chat cannot go on."""
+        assert self.client is not None and self.view is not None
+        client, view = self.client, self.view
+        view.begin()
+        future = self.agent.submit(client.prompt(self.session, text))
 
-def _readline_setup(chat: Chat) -> None:
-    with contextlib.suppress(ImportError):
-        import readline
+        def cancel() -> None:
+            self.agent.submit(client.cancel(self.session))
+            self.console.print("\n[dim]cancelling…[/]")
 
-        def complete(text: str, state: int) -> str | None:
-            matches = [c for c in chat.commands if c.startswith(text)]
-            return matches[state] if state < len(matches) else None
-
-        readline.set_completer(complete)
-        readline.parse_and_bind("tab: complete")
-
-
-async def _input(prompt: str) -> str | None:
-    try:
-        return await asyncio.get_running_loop().run_in_executor(None, input, prompt)
-    except EOFError:
+        try:
+            result = self.keys.wait(future, cancel)
+        except RpcError as error:
+            self._end_view()
+            self.console.print(f"\n[red]agent error {error.code}: {esc(error.message)}[/]")
+            return None
+        except ConnectionError:
+            self._end_view()
+            self._agent_gone()
+            return 1
+        self._end_view()
+        self.console.print(f"\n[dim]{esc('[' + str(result.get('stopReason')) + ']')}[/]")
         return None
 
+    def _end_view(self) -> None:
+        assert self.view is not None
+        view = self.view
 
-async def run_chat(ns: argparse.Namespace, agent: list[str]) -> int:
+        async def end() -> None:
+            view.end()
+
+        self.agent.call(end(), timeout=10)
+
+    def _agent_gone(self) -> None:
+        assert self.client is not None
+        process = self.client.process
+        code = None
+        if process is not None:
+            # Its output closed first; the exit status follows within moments.
+            with contextlib.suppress(Exception):
+                code = self.agent.call(asyncio.wait_for(process.process.wait(), 2), timeout=5)
+        said = (
+            f"agent exited with status {code}"
+            if code is not None
+            else "the agent closed its output"
+        )
+        self.console.print(f"\n[red]{said}[/]")
+        tail = process.stderr_tail() if process else ""
+        if tail:
+            self.console.print("\n".join(tail.splitlines()[-20:]), style="dim", markup=False)
+
+    # ------------------------------------------------------ local commands
+
+    def local(self, text: str) -> bool:
+        """A `:` command; False means leave."""
+        name, _, value = text.partition(" ")
+        value = value.strip()
+        if name in (":quit", ":q"):
+            return False
+        if name == ":help":
+            for command, what in keyboard.CLIENT_COMMANDS.items():
+                self.console.print(f"  [bold]{command}[/]  {esc(what)}")
+            self.console.print("  [dim]/help asks the agent for its own commands[/]")
+        elif name in (":mode", ":model"):
+            self._switch(name[1:], value)
+        else:
+            self.console.print(f"[red]unknown command {esc(name)}[/]; :help lists them")
+        return True
+
+    def _switch(self, option: str, value: str) -> None:
+        assert self.client is not None
+        valid = self.values(option)
+        current = self._current(option) or (
+            self.view.mode if self.view and option == "mode" else None
+        )
+        if not value or value not in valid:
+            if value:
+                self.console.print(f"[red]unknown {option} {esc(value)!r}[/]")
+            self.console.print(
+                f"{option}: [cyan]{esc(current or '?')}[/]; valid: {esc(', '.join(valid) or 'none offered')}"
+            )
+            return
+        try:
+            if self._option(option) is not None:
+                self.agent.call(self.client.set_config_option(self.session, option, value), 30)
+            else:
+                self.agent.call(self.client.set_mode(self.session, value), 30)
+            if self.view is not None and option == "mode":
+                self.view.mode = value
+            self.console.print(f"[dim]{option} set to {esc(value)}[/]")
+        except RpcError as error:
+            self.console.print(f"[red]{esc(error.message)}[/]")
+
+    # --------------------------------------------------------------- close
+
+    def close(self) -> None:
+        if self.client is not None:
+            # Leaving anyway: a slow or broken agent must not end the chat in a traceback.
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                self.agent.call(self.client.close(), timeout=15)
+        self.agent.stop()
+
+
+def run_chat(ns: argparse.Namespace, agent: list[str]) -> int:
     from rich.console import Console
 
     console = Console(highlight=False)
-    chat = Chat(console)
-
-    async def ask_user(params: dict[str, Any]) -> str | None:
-        call = params.get("toolCall") or {}
-        console.print(f"\n[bold magenta]Permission:[/] {esc(call.get('title'))}")
-        for item in call.get("content") or []:
-            if item.get("type") == "diff":
-                chat._diff(item)
-            elif item.get("type") == "content":
-                console.print((item.get("content") or {}).get("text", ""), markup=False)
-        options = params.get("options", [])
-        for index, option in enumerate(options, 1):
-            console.print(f"  {index}. {esc(option['name'])}")
-        answer = await _input("choose: ")
-        if answer is None or not answer.strip().isdigit() or not 1 <= int(answer) <= len(options):
-            return None
-        return str(options[int(answer) - 1]["optionId"])
-
-    caps = ClientCapabilities(
-        fs_read=not ns.no_fs, fs_write=not ns.no_fs, terminal=not ns.no_terminal
-    )
-    client = await ClientConnection.spawn(
-        agent,
-        cwd=ns.cwd or os.getcwd(),
-        capabilities=caps,
-        permissions=PermissionPolicy("ask", ask_user),
-    )
-    client.on_update = lambda _sid, update: chat.update(update)
+    chat = Chat(ns, console)
     try:
-        info = await client.initialize()
-        session = (await client.new_session())["sessionId"]
-        name = (info.get("agentInfo") or {}).get("name", "agent")
-        console.print(
-            f"[bold]Connected to {name}[/]. Type a message; :mode X, :model Y, :quit. Ctrl-C cancels a turn."
-        )
-        _readline_setup(chat)
-        return await _loop(client, chat, session, console)
-    except RpcError as error:
-        console.print(f"[red]agent error {error.code}: {esc(error.message)}[/]")
-        return 1
-    finally:
-        await client.close()
-
-
-async def _loop(client: ClientConnection, chat: Chat, session: str, console: Any) -> int:
-    loop = asyncio.get_running_loop()
-    turn: asyncio.Task[dict[str, Any]] | None = None
-    interrupts = 0
-    background: set[asyncio.Task[None]] = set()
-
-    def on_sigint() -> None:
-        nonlocal interrupts
-        if turn is not None and not turn.done():
-            task = loop.create_task(client.cancel(session))
-            background.add(task)
-            task.add_done_callback(background.discard)
-            console.print("\n[dim]cancelling…[/]")
-        else:
-            interrupts += 1
-            if interrupts >= 2:
-                raise KeyboardInterrupt
-
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-    while True:
-        line = await _input("\n> ")
-        if line is None or line.strip() in (":quit", ":q"):
-            return 0
-        text = line.strip()
-        if not text:
-            continue
-        interrupts = 0
-        if text.startswith((":mode ", ":model ")):
-            option, _, value = text[1:].partition(" ")
-            try:
-                await client.set_config_option(session, option, value.strip())
-                console.print(f"[dim]{esc(option)} set to {esc(value.strip())}[/]")
-            except RpcError as error:
-                console.print(f"[red]{esc(error.message)}[/]")
-            continue
-        turn = asyncio.create_task(client.prompt(session, text))
-        chat.begin_turn()
         try:
-            result = await turn
-            chat.end_turn()
-            console.print(f"\n[dim]{esc('[' + str(result.get('stopReason')) + ']')}[/]")
-        except RpcError as error:
-            chat.end_turn()
-            console.print(f"\n[red]agent error {error.code}: {esc(error.message)}[/]")
-        except ConnectionError:
-            chat.end_turn()
-            console.print("\n[red]the agent exited[/]")
+            info = chat.agent.call(chat.connect(agent), timeout=60)
+        except OSError as error:
+            console.print(f"[red]cannot start {esc(agent[0])}: {esc(error)}[/]")
             return 1
-    return 0
+        except RpcError as error:
+            console.print(f"[red]agent error {error.code}: {esc(error.message)}[/]")
+            return 1
+        except (ConnectionError, TimeoutError):
+            chat._agent_gone()
+            return 1
+        chat.banner(info)
+        if sys.stdin.isatty():
+            keyboard.install_completion(
+                lambda: chat.view.commands if chat.view else [], chat.values, chat.cwd
+            )
+        return chat.run()
+    except KeyboardInterrupt:
+        console.print()
+        return 130
+    finally:
+        chat.close()
 
 
-__all__ = ["Chat", "run_chat", "sys"]
+__all__ = ["run_chat"]

@@ -33,22 +33,41 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version="acp-client 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True)
-    exec_ = sub.add_parser("exec", help="run one prompt headless")
-    exec_.add_argument("prompt")
-    exec_.add_argument("--cwd")
-    exec_.add_argument("--format", choices=["text", "json"], default="text")
+    exec_ = sub.add_parser(
+        "exec",
+        help="run one prompt headless",
+        usage="acp-client exec [options] PROMPT -- AGENT_CMD...",
+        epilog="example: acp-client exec --approve-all 'run make test' -- acp-server",
+    )
+    exec_.add_argument("prompt", help="the prompt to send")
+    exec_.add_argument("--cwd", help="session directory (default: here)")
+    exec_.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text, or every frame as NDJSON"
+    )
     policy = exec_.add_mutually_exclusive_group()
-    policy.add_argument("--approve-all", action="store_true")
-    policy.add_argument("--deny-all", action="store_true")
+    policy.add_argument("--approve-all", action="store_true", help="allow every permission request")
+    policy.add_argument("--deny-all", action="store_true", help="refuse every permission request")
     exec_.add_argument("--no-fs", action="store_true", help="do not advertise fs/* methods")
     exec_.add_argument(
         "--no-terminal", action="store_true", help="do not advertise terminal/* methods"
     )
-    exec_.add_argument("--timeout", type=float, default=600)
-    chat = sub.add_parser("chat", help="interactive chat")
-    chat.add_argument("--cwd")
-    chat.add_argument("--no-fs", action="store_true")
-    chat.add_argument("--no-terminal", action="store_true")
+    exec_.add_argument(
+        "--timeout", type=float, default=600, help="seconds to wait for the turn (default 600)"
+    )
+    chat = sub.add_parser(
+        "chat",
+        help="interactive chat",
+        usage="acp-client chat [options] -- AGENT_CMD...",
+        epilog="example: acp-client chat -- acp-server --model scripted",
+    )
+    chat.add_argument("--cwd", help="session directory (default: here)")
+    chat.add_argument("--no-fs", action="store_true", help="do not advertise fs/* methods")
+    chat.add_argument(
+        "--no-terminal", action="store_true", help="do not advertise terminal/* methods"
+    )
+    chat.add_argument(
+        "--verbose", action="store_true", help="show thoughts in full, not collapsed to a line"
+    )
     trace = sub.add_parser(
         "trace", help="record traffic as a transparent proxy, or `trace show FILE`"
     )
@@ -76,4 +95,4 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_exec(ns, agent))
     from editor_clients.terminal.chat import run_chat
 
-    return asyncio.run(run_chat(ns, agent))
+    return run_chat(ns, agent)

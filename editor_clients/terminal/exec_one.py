@@ -1,8 +1,16 @@
-"""`acp-client exec`: one turn, headless, for scripts and CI."""
+"""`acp-client exec`: one turn, headless, for scripts and CI.
+
+Text mode writes the answer to stdout as it streams, with each tool call's
+title, the output of commands run in our terminals (live, then the exit
+status), and the reason of a failed or denied call. Why a run ended early
+(the agent exited, or `--timeout` fired) goes to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -10,6 +18,7 @@ import time
 from typing import Any
 
 from editor_clients.client import ClientCapabilities, ClientConnection, PermissionPolicy
+from editor_clients.terminal.commands_output import TerminalWatch, exit_text, failure_reason
 from protocol import RpcError
 
 EXIT = {"end_turn": 0, "max_tokens": 3, "max_turn_requests": 4, "refusal": 5, "cancelled": 130}
@@ -53,8 +62,11 @@ async def run_exec(ns: argparse.Namespace, agent: list[str]) -> int:
     except OSError as error:
         print(f"acp-client: cannot start {agent[0]}: {error}", file=sys.stderr)
         return 1
+    printer = TextPrinter(TerminalWatch(client.terminals))
+    follow = None
     if not as_json:
-        client.on_update = lambda _sid, update: _print_update(update)
+        client.on_update = lambda _sid, update: printer.update(update)
+        follow = asyncio.create_task(printer.follow())
     try:
         await client.initialize()
         session = (await client.new_session())["sessionId"]
@@ -66,13 +78,11 @@ async def run_exec(ns: argparse.Namespace, agent: list[str]) -> int:
         )
         return 1
     except (ConnectionError, TimeoutError) as error:
-        tail = client.process.stderr_tail() if client.process else ""
-        print(
-            f"\nacp-client: the agent stopped answering ({type(error).__name__}). stderr tail:\n{tail}",
-            file=sys.stderr,
-        )
+        await _explain_stop(error, client, ns.timeout)
         return 1
     finally:
+        if follow is not None:
+            follow.cancel()
         await client.close()
     stop = str(result.get("stopReason"))
     if not as_json:
@@ -80,12 +90,66 @@ async def run_exec(ns: argparse.Namespace, agent: list[str]) -> int:
     return EXIT.get(stop, 1)
 
 
-def _print_update(update: dict[str, Any]) -> None:
-    kind = update.get("sessionUpdate")
-    if kind == "agent_message_chunk":
-        sys.stdout.write((update.get("content") or {}).get("text", ""))
-    elif kind == "tool_call":
-        sys.stdout.write(f"\n▶ {update.get('title')}\n")
-    elif kind == "tool_call_update" and update.get("status") in ("completed", "failed"):
-        sys.stdout.write(("✓" if update["status"] == "completed" else "✗") + "\n")
-    sys.stdout.flush()
+async def _explain_stop(error: Exception, client: ClientConnection, timeout: float) -> None:
+    """Say why the turn ended without an answer, with the agent's stderr tail."""
+    process = client.process
+    if isinstance(error, TimeoutError):
+        message = f"no answer within --timeout {timeout:g}s; the turn was abandoned"
+    else:
+        code = None
+        if process is not None:
+            with contextlib.suppress(TimeoutError):
+                code = await asyncio.wait_for(process.process.wait(), 2)
+        message = (
+            f"agent exited with status {code}"
+            if code is not None
+            else "the agent closed its output"
+        )
+    tail = process.stderr_tail() if process else ""
+    print(f"\nacp-client: {message}", file=sys.stderr)
+    if tail.strip():
+        print("agent stderr (last lines):\n" + "\n".join(tail.splitlines()[-20:]), file=sys.stderr)
+
+
+class TextPrinter:
+    """Text-mode output of one turn."""
+
+    def __init__(self, watch: TerminalWatch) -> None:
+        self.watch = watch
+
+    def _write(self, text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    async def follow(self) -> None:
+        """Copy running commands' output to stdout as it arrives."""
+        while True:
+            for watched in self.watch.running():
+                if fresh := watched.unseen():
+                    self._write(fresh)
+            await asyncio.sleep(0.1)
+
+    def update(self, update: dict[str, Any]) -> None:
+        kind = update.get("sessionUpdate")
+        if kind == "agent_message_chunk":
+            self._write((update.get("content") or {}).get("text", ""))
+        elif kind == "tool_call":
+            self._write(f"\n▶ {update.get('title')}\n")
+        if kind in ("tool_call", "tool_call_update"):
+            self.watch.observe(update)
+            if update.get("status") in ("completed", "failed"):
+                self._finished(update)
+
+    def _finished(self, update: dict[str, Any]) -> None:
+        watched = self.watch.finish(str(update.get("toolCallId")))
+        status = None
+        if watched is not None:
+            rest = watched.unseen()
+            self._write(rest if not rest or rest.endswith("\n") else rest + "\n")
+            status = watched.status()
+        status = status or exit_text(update)
+        if update["status"] == "completed":
+            self._write(f"✓ {status}\n" if status else "✓\n")
+        else:
+            detail = [part for part in (status, failure_reason(update)) if part]
+            self._write("✗ " + (": ".join(detail) or "failed, no reason given") + "\n")

@@ -67,8 +67,8 @@ def test_run_json_streams_engine_events_and_ask_mode_denies_without_yes(tmp_path
         "write denied.txt x",
     )
     events = [json.loads(line) for line in done.stdout.splitlines()]
-    assert events[-1]["type"] == "TurnFinished" and events[-1]["stop_reason"] == "end_turn"
-    finished = [e for e in events if e["type"] == "ToolCallFinished"]
+    assert events[-1]["type"] == "turn_finished" and events[-1]["stop_reason"] == "end_turn"
+    finished = [e for e in events if e["type"] == "tool_call_finished"]
     assert finished[0]["status"] == "failed" and not (tmp_path / "denied.txt").exists()
 
 
@@ -202,7 +202,10 @@ def test_setup_write_merges_into_existing_config_after_a_backup(
     target.write_text('{\n  // keep me\n  "theme": "dark",\n}\n')
     done = run(tmp_path / "home", "setup", editor, "--write", "--file", str(target))
     assert done.returncode == 0, done.stderr
-    data = json.loads(target.read_text())
+    from acp_server.cli.editors import strip_jsonc
+
+    assert "// keep me" in target.read_text()  # edited in place: comments stay
+    data = json.loads(strip_jsonc(target.read_text()))
     assert data["theme"] == "dark"
     servers = data.get("agent_servers") or data.get("acp.agents")
     assert os.path.isabs(servers["acp-server"]["command"])
