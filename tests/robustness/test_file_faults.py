@@ -128,6 +128,7 @@ async def test_an_edit_of_a_file_that_is_not_utf8_text_is_refused_byte_for_byte(
     assert _finals(editor, session)[-1]["status"] == "failed"
     shown = [c for r in editor.permission_requests for c in r["toolCall"]["content"]]
     assert all(c["type"] != "diff" for c in shown)  # no lossy text offered as the change
+    assert "fs/read_text_file" not in editor.calls  # the bytes on disk decided, at once
 
 
 @pytest.mark.parametrize("fs", FS_MODES)
@@ -213,3 +214,36 @@ async def test_a_file_name_that_is_not_utf8_is_listed_and_the_session_is_still_s
     assert record is not None
     stored = json.dumps(record.messages)
     assert "second prompt answered" in stored and "caf\\ufffd.txt" in stored
+
+
+async def test_reading_the_agents_own_stdin_is_refused_and_the_process_still_exits(
+    tmp_path: Path,
+) -> None:
+    """A real `acp-server` over stdio: /dev/stdin is the protocol pipe itself."""
+    from tests.server.test_stdio_process import spawn
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    proc = await (await spawn(home)).started()
+    session = (await proc.new_session(tmp_path))["sessionId"]
+    prompt = [{"type": "text", "text": "read /dev/stdin\nsay done"}]
+    request = await proc.send("session/prompt", {"sessionId": session, "prompt": prompt})
+    assert request is not None
+    frames = []
+    while "result" not in (frame := await proc.frame()) or frame.get("id") != request:
+        frames.append(frame)
+        if frame.get("method") == "session/request_permission":  # /dev is outside the project
+            allow = {"outcome": {"outcome": "selected", "optionId": "allow_once"}}
+            answer = {"jsonrpc": "2.0", "id": frame["id"], "result": allow}
+            assert proc.process.stdin is not None
+            proc.process.stdin.write(json.dumps(answer).encode() + b"\n")
+    assert frame["result"]["stopReason"] == "end_turn"
+    statuses = [
+        f["params"]["update"].get("status")
+        for f in frames
+        if f.get("method") == "session/update"
+        and f["params"]["update"]["sessionUpdate"] == "tool_call_update"
+    ]
+    assert "failed" in statuses and "completed" not in statuses
+    _, _, code = await proc.finish()  # stdin closes: the process must go within 10 s
+    assert code == 0
