@@ -16,12 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from acp_server.server.translate import tool_content, wire_locations
+from agent.fileio import fs_call, open_regular, printable, regular_size, too_large
 from agent.localhost import LocalCommandRunner, LocalFileSystem
-from agent.ports import CommandResult, FileAccessError, Host, PermissionOutcome, PermissionRequest
+from agent.ports import (
+    CommandResult,
+    FileAccessError,
+    Host,
+    NotEditable,
+    PermissionOutcome,
+    PermissionRequest,
+)
 from protocol import RpcError
 
 
@@ -102,13 +111,33 @@ class PermissionBroker:
         return choice  # type: ignore[return-value]
 
 
-def _sha256(data: str | None) -> str | None:
+def _sha256(data: bytes | None) -> str | None:
     import hashlib  # here: only audited writes need it
 
-    return None if data is None else hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _bytes_on_disk(path: str) -> bytes | None:
+    """What a write is about to replace (for the audit log); None if nothing
+    readable is there. Blocking: run it off the loop."""
+    try:
+        fd = open_regular(path)
+    except FileAccessError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 class EditorFileSystem:
+    """`fs/*` where advertised, local disk otherwise.
+
+    Before the editor is asked, the path is looked at on local disk (off the
+    loop): what is there but is not a regular file is refused at once, and a
+    file to be edited is checked for its size and for being UTF-8 text, so the
+    editor is never asked for a FIFO or for 50 MB it will not be allowed to
+    change. A file only the editor has (an unsaved buffer) is the editor's to
+    answer for."""
+
     def __init__(
         self,
         call: ClientCall,
@@ -132,23 +161,33 @@ class EditorFileSystem:
     ) -> str:
         if not self.can_read:
             return await self.local.read_text(path, line=line, limit=limit)
-        params: dict[str, object] = {"sessionId": self.session_id, "path": path}
-        if line is not None:
-            params["line"] = line
-        if limit is not None:
-            params["limit"] = limit
-        result = await self._call("fs/read_text_file", params, path)
-        content = result.get("content") if isinstance(result, dict) else None
-        if not isinstance(content, str):
-            raise FileAccessError(f"the editor sent no text for {path}")
+        await fs_call(regular_size, path, what="read", path=path)
+        content = await self._editor_text(path, line, limit)
         if len(content) > MAX_EDITOR_READ_CHARS:
             content = (
-                content[:MAX_EDITOR_READ_CHARS] + "\n[file truncated: larger than the read limit]"
+                content[:MAX_EDITOR_READ_CHARS]
+                + f"\n[file truncated: shown {MAX_EDITOR_READ_CHARS:,} of {len(content):,} "
+                "characters; read on with `line` and `limit`]"
             )
         return content
 
+    async def read_whole(self, path: str, *, max_bytes: int) -> str:
+        if not self.can_read:
+            return await self.local.read_whole(path, max_bytes=max_bytes)
+        size = await fs_call(regular_size, path, what="read", path=path)
+        if size is not None:
+            # The disk copy decides size and encoding before the editor is asked.
+            await self.local.read_whole(path, max_bytes=max_bytes)
+        content = await self._editor_text(path, None, None)
+        if len(content) > max_bytes or len(content.encode("utf-8")) > max_bytes:
+            raise too_large(path, len(content.encode("utf-8")), max_bytes)
+        if "\0" in content:
+            raise NotEditable(f"{printable(path)} looks binary (it holds NUL bytes)")
+        return content
+
     async def write_text(self, path: str, content: str) -> None:
-        before = await self._current(path)
+        await fs_call(regular_size, path, what="write", path=path)
+        before = await fs_call(_bytes_on_disk, path, what="read", path=path) if self.audit else None
         if self.can_write:
             await self._call(
                 "fs/write_text_file",
@@ -158,22 +197,28 @@ class EditorFileSystem:
         else:
             await self.local.write_text(path, content)
         if self.audit is not None:
+            after = content.encode("utf-8")
             self.audit(
                 "file_write",
                 session=self.session_id,
-                path=path,
-                bytes=len(content.encode("utf-8")),
+                path=printable(path),
+                bytes=len(after),
                 sha256_before=_sha256(before),
-                sha256_after=_sha256(content),
+                sha256_after=_sha256(after),
                 via="editor" if self.can_write else "disk",
             )
 
-    async def _current(self, path: str) -> str | None:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                return handle.read()
-        except OSError:
-            return None
+    async def _editor_text(self, path: str, line: int | None, limit: int | None) -> str:
+        params: dict[str, object] = {"sessionId": self.session_id, "path": path}
+        if line is not None:
+            params["line"] = line
+        if limit is not None:
+            params["limit"] = limit
+        result = await self._call("fs/read_text_file", params, path)
+        content = result.get("content") if isinstance(result, dict) else None
+        if not isinstance(content, str):
+            raise FileAccessError(f"the editor sent no text for {path}")
+        return content
 
     async def _call(self, method: str, params: dict[str, object], path: str) -> Any:
         try:

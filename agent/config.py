@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from agent.ports import MAX_EDIT_BYTES
 from agent.providers.registry import ProviderConfig
 
 
@@ -17,6 +18,7 @@ class EngineConfig(msgspec.Struct, frozen=True):
     max_budget_usd: float | None = None  # per session
     tool_concurrency: int = 4
     command_timeout: float = 120.0
+    max_edit_bytes: int = MAX_EDIT_BYTES  # largest file edit_file changes
     provider_inactivity_timeout: float = 600.0
     max_output_tokens: int = 8192
     compression_enabled: bool = True

@@ -12,6 +12,15 @@ import signal
 from collections.abc import Callable
 from typing import Literal
 
+from agent.fileio import (
+    edit_text,
+    fs_call,
+    open_regular,
+    printable,
+    read_regular,
+    regular_size,
+    too_large,
+)
 from agent.ports import CommandResult, FileAccessError, PermissionOutcome, PermissionRequest
 
 MAX_READ_BYTES = 2 * 1024 * 1024
@@ -28,7 +37,13 @@ def slice_lines(text: str, line: int | None, limit: int | None) -> str:
 
 
 def atomic_write(path: str, content: str) -> None:
-    """Temp file in the same directory, fsync, rename: never a half-written file."""
+    """Temp file in the same directory, fsync, rename: never a half-written file.
+
+    The bytes written are exactly `content` in UTF-8 (no newline translation).
+    A symlink is written through, so the link stays a link; the target keeps
+    its mode. Anything there that is not a regular file is refused untouched."""
+    path = os.path.realpath(path)
+    regular_size(path)  # NotEditable for a FIFO, a device, a directory
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
     mode = None
@@ -40,8 +55,8 @@ def atomic_write(path: str, content: str) -> None:
 
     fd, temp = tempfile.mkstemp(prefix=f".acp-{os.getpid()}-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:
@@ -51,6 +66,17 @@ def atomic_write(path: str, content: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the rename itself durable (best effort: not every file system can)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _sweep_orphans(directory: str) -> None:
@@ -66,34 +92,54 @@ def _sweep_orphans(directory: str) -> None:
                 os.unlink(os.path.join(directory, name))
 
 
+def _read_lines(path: str, line: int | None, limit: int | None, max_bytes: int) -> str:
+    """Lines `line`.. of a regular file, however far in, at most `max_bytes` of them."""
+    start, kept, out = max((line or 1) - 1, 0), 0, []
+    with os.fdopen(open_regular(path), "rb") as handle:
+        for number, raw in enumerate(handle):
+            if number < start:
+                continue
+            if (limit is not None and len(out) >= limit) or kept + len(raw) > max_bytes:
+                break
+            out.append(raw)
+            kept += len(raw)
+    return b"".join(out).decode("utf-8", "replace")
+
+
 class LocalFileSystem:
+    """Local disk. Every call runs off the event loop with a timeout."""
+
     def __init__(self, max_read_bytes: int = MAX_READ_BYTES) -> None:
         self.max_read_bytes = max_read_bytes
 
     async def read_text(
         self, path: str, *, line: int | None = None, limit: int | None = None
     ) -> str:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(self.max_read_bytes + 1)
-        except FileNotFoundError:
-            raise FileAccessError(f"{path} does not exist") from None
-        except IsADirectoryError:
-            raise FileAccessError(f"{path} is a directory") from None
-        except OSError as error:
-            raise FileAccessError(f"cannot read {path}: {error.strerror}") from None
-        truncated = len(data) > self.max_read_bytes
-        text = data[: self.max_read_bytes].decode("utf-8", "replace")
-        text = slice_lines(text, line, limit)
+        if line is not None or limit is not None:
+            return await fs_call(
+                _read_lines, path, line, limit, self.max_read_bytes, what="read", path=path
+            )
+        data, size = await fs_call(read_regular, path, self.max_read_bytes, what="read", path=path)
+        if len(data) <= self.max_read_bytes:
+            return data.decode("utf-8", "replace")
+        # Cut at a character boundary, so the cut shows no replacement character.
+        text = data[: self.max_read_bytes].decode("utf-8", "ignore")
         return text + (
-            "\n[file truncated: larger than the read limit]" if truncated and limit is None else ""
+            f"\n[file truncated: shown {self.max_read_bytes:,} of {size:,} bytes; "
+            "read on with `line` and `limit`]"
         )
+
+    async def read_whole(self, path: str, *, max_bytes: int) -> str:
+        data, size = await fs_call(read_regular, path, max_bytes, what="read", path=path)
+        if len(data) > max_bytes:
+            raise too_large(path, max(size, len(data)), max_bytes)
+        return edit_text(data, path)
 
     async def write_text(self, path: str, content: str) -> None:
         try:
-            await asyncio.to_thread(atomic_write, path, content)
+            await fs_call(atomic_write, path, content, what="write", path=path)
         except OSError as error:
-            raise FileAccessError(f"cannot write {path}: {error.strerror}") from None
+            raise FileAccessError(f"cannot write {printable(path)}: {error.strerror}") from None
 
 
 # The shell registers its own process group with the reaper before the command

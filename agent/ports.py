@@ -71,20 +71,41 @@ class PermissionGate(Protocol):
 # ---------------------------------------------------------------- files
 
 
+#: The default largest file `edit_file` changes (hosts pass their configured limit).
+MAX_EDIT_BYTES = 8 * 1024 * 1024
+
+
 class FileAccessError(Exception):
     """A file could not be read or written; the message is shown to the model."""
 
 
+class NotEditable(FileAccessError):
+    """The file is there but cannot be changed as text without loss: larger than
+    the edit limit, not a regular file, binary, or not UTF-8. The message says which."""
+
+
 @runtime_checkable
 class FileSystem(Protocol):
+    """Hosts read only regular files (a FIFO, a device or a terminal is refused
+    at once, never opened to wait) and never block the event loop."""
+
     async def read_text(
         self, path: str, *, line: int | None = None, limit: int | None = None
     ) -> str:
-        """Read an absolute path; `line` is 1-based. Raises FileAccessError."""
+        """Text of an absolute path for showing; `line` is 1-based. May be capped
+        (then it ends with a marker) and lossy: never write it back. Raises
+        FileAccessError."""
+        ...
+
+    async def read_whole(self, path: str, *, max_bytes: int) -> str:
+        """The complete text of a file that is about to be changed: never capped,
+        never lossy. Raises NotEditable when it is larger than `max_bytes`, not a
+        regular file, binary or not UTF-8; FileAccessError when it cannot be read."""
         ...
 
     async def write_text(self, path: str, content: str) -> None:
-        """Write an absolute path atomically. Raises FileAccessError."""
+        """Write `content` as UTF-8 to an absolute path atomically, keeping its
+        mode; refuse what is not a regular file. Raises FileAccessError."""
         ...
 
 

@@ -165,6 +165,7 @@ class ToolRunner:
             engine.config.command_timeout,
             report=report,
             emit_event=self.emit,  # type: ignore[arg-type]
+            max_edit_bytes=engine.config.max_edit_bytes,
         )
 
     async def _permit(

@@ -13,7 +13,7 @@ from typing import Literal, Protocol, runtime_checkable
 import msgspec
 
 from agent.events import Location, ToolContent, ToolKind
-from agent.ports import Host
+from agent.ports import MAX_EDIT_BYTES, Host
 
 AccessKind = Literal["read", "write", "execute", "external", "none"]
 
@@ -58,6 +58,8 @@ class ToolContext(msgspec.Struct):
     report: Callable[[tuple[ToolContent, ...]], None] = msgspec.field(default=lambda _content: None)
     # Emit an engine event directly (the plan tool publishes PlanUpdated this way).
     emit_event: Callable[[object], None] = msgspec.field(default=lambda _event: None)
+    # Largest file an edit reads whole and changes; larger ones are refused, never cut.
+    max_edit_bytes: int = MAX_EDIT_BYTES
 
 
 class ToolInputError(Exception):

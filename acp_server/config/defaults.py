@@ -20,6 +20,10 @@ DEFAULT_CONFIG: dict[str, tuple[object, str]] = {
     ),
     "agent.tool_concurrency": (4, "Tool calls from one model response that run at once"),
     "agent.command_timeout": (120.0, "Seconds a command may run before it is killed"),
+    "agent.max_edit_bytes": (
+        8 * 1024 * 1024,
+        "Largest file (bytes) edit_file changes; a larger file is refused, never cut",
+    ),
     "timeouts.client_request": (
         300.0,
         "Seconds to wait for the editor to answer a request (permission, fs, terminal)",

@@ -24,6 +24,7 @@ class AgentSettings(msgspec.Struct, frozen=True):
     max_budget_usd: float | None = None
     tool_concurrency: int = 4
     command_timeout: float = 120.0
+    max_edit_bytes: int = 8 * 1024 * 1024
 
 
 class TimeoutSettings(msgspec.Struct, frozen=True):

@@ -311,6 +311,7 @@ class AgentServer:
             max_budget_usd=c.agent.max_budget_usd,
             tool_concurrency=c.agent.tool_concurrency,
             command_timeout=c.agent.command_timeout,
+            max_edit_bytes=c.agent.max_edit_bytes,
             provider_inactivity_timeout=c.timeouts.provider_inactivity,
             compression_enabled=c.compression.enabled,
             compression_threshold=c.compression.threshold,

@@ -1,5 +1,11 @@
 """File tools: read, write, edit (through the host's FileSystem port), and
-list/glob/grep (local disk: editors offer no listing API)."""
+list/glob/grep (local disk: editors offer no listing API).
+
+An edit reads the whole file (`read_whole`, never the capped `read_text`) and
+changes exactly the text it names, or nothing; the diff shown for approval has
+both sides complete. Names from the disk are made printable before they reach
+a result, and walks run off the loop with a timeout, opening regular files only.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,10 @@ import re
 from collections.abc import Mapping
 
 from agent.events import DiffContent, Location, TextContent, ToolContent
-from agent.ports import FileAccessError
+from agent.fileio import fs_call, open_regular, printable
+from agent.ports import FileAccessError, NotEditable
 from agent.tooling import Access, ToolContext, ToolDescription, ToolInputError, ToolOutput, ToolSpec
-from agent.tools.base import NoPreview, arg_int, arg_str, cap
+from agent.tools.base import NoPreview, arg_int, arg_str, cap, fenced
 from agent.tools.paths import display, resolve_path
 
 _PATH = {
@@ -23,11 +30,16 @@ _PATH = {
 _SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".ruff_cache"}
 
 
-async def _read_or_none(ctx: ToolContext, path: str) -> str | None:
+async def _write_diff(ctx: ToolContext, path: str, new: str) -> tuple[str | None, ToolContent]:
+    """What a whole-file write replaces (None: nothing) and how to show it. A
+    file that cannot be shown whole is named in words, never shown cut."""
     try:
-        return await ctx.host.files.read_text(path)
+        old: str | None = await ctx.host.files.read_whole(path, max_bytes=ctx.max_edit_bytes)
+    except NotEditable as error:
+        return "", TextContent(f"Replaces the whole of {printable(path)}, not shown: {error}")
     except FileAccessError:
-        return None
+        old = None  # not there (or not readable): the write will say
+    return old, DiffContent(path, old, new)
 
 
 class ReadFile(NoPreview):
@@ -59,7 +71,11 @@ class ReadFile(NoPreview):
         text = await ctx.host.files.read_text(
             path, line=arg_int(args, "line"), limit=arg_int(args, "limit")
         )
-        return ToolOutput(cap(text), raw_output={"path": path, "chars": len(text)})
+        return ToolOutput(
+            cap(text),
+            (TextContent(fenced(text, path)),),
+            raw_output={"path": printable(path), "chars": len(text)},
+        )
 
 
 class WriteFile:
@@ -85,18 +101,18 @@ class WriteFile:
         self, args: Mapping[str, object], ctx: ToolContext
     ) -> tuple[ToolContent, ...]:
         path = resolve_path(args.get("path"), ctx.cwd)
-        return (DiffContent(path, await _read_or_none(ctx, path), arg_str(args, "content")),)
+        return ((await _write_diff(ctx, path, arg_str(args, "content")))[1],)
 
     async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
         path = resolve_path(args.get("path"), ctx.cwd)
         content = arg_str(args, "content")
-        old = await _read_or_none(ctx, path)
+        old, shown = await _write_diff(ctx, path, content)
         await ctx.host.files.write_text(path, content)
         verb = "Created" if old is None else "Wrote"
         return ToolOutput(
-            f"{verb} {path} ({len(content)} characters)",
-            (DiffContent(path, old, content),),
-            raw_output={"path": path},
+            f"{verb} {printable(path)} ({len(content)} characters)",
+            (shown,),
+            raw_output={"path": printable(path)},
         )
 
 
@@ -174,8 +190,9 @@ class EditFile:
 
     async def _plan(self, args: Mapping[str, object], ctx: ToolContext) -> tuple[str, str, str]:
         path = resolve_path(args.get("path"), ctx.cwd)
-        old = await ctx.host.files.read_text(path)
-        return path, old, apply_edits(old, _edits(args), display(path, ctx.cwd))
+        edits = _edits(args)  # bad arguments are refused before the file is read
+        old = await ctx.host.files.read_whole(path, max_bytes=ctx.max_edit_bytes)
+        return path, old, apply_edits(old, edits, display(path, ctx.cwd))
 
     async def preview(
         self, args: Mapping[str, object], ctx: ToolContext
@@ -190,7 +207,9 @@ class EditFile:
         path, old, new = await self._plan(args, ctx)
         await ctx.host.files.write_text(path, new)
         return ToolOutput(
-            f"Edited {path}", (DiffContent(path, old, new),), raw_output={"path": path}
+            f"Edited {printable(path)}",
+            (DiffContent(path, old, new),),
+            raw_output={"path": printable(path)},
         )
 
 
@@ -212,22 +231,35 @@ class ListDir(NoPreview):
     async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
         path = resolve_path(args.get("path", "."), ctx.cwd)
         try:
-            names = await asyncio.to_thread(_list, path)
+            names = await fs_call(_list, path, what="list", path=path)
         except OSError as error:
-            raise FileAccessError(f"cannot list {path}: {error.strerror}") from None
+            raise FileAccessError(f"cannot list {printable(path)}: {error.strerror}") from None
         return ToolOutput(cap("\n".join(names) or "(empty)"), raw_output={"count": len(names)})
 
 
 def _list(path: str) -> list[str]:
-    entries = sorted(os.scandir(path), key=lambda e: e.name)
-    return [e.name + ("/" if e.is_dir() else "") for e in entries]
+    with os.scandir(path) as scan:
+        entries = sorted(scan, key=lambda e: e.name)
+    return [printable(e.name) + ("/" if e.is_dir() else "") for e in entries]
 
 
 def _walk(root: str) -> list[str]:
-    found = []
-    for base, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        found.extend(os.path.join(base, f) for f in sorted(files))
+    """Regular files under `root` in path order, as the OS names them (symlinked
+    files followed, symlinked directories not): a FIFO, device or socket is no
+    file to search."""
+    found: list[str] = []
+    try:
+        with os.scandir(root) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in _SKIP_DIRS:
+                    found.extend(_walk(entry.path))
+            elif entry.is_file():
+                found.append(entry.path)
     return found
 
 
@@ -252,9 +284,9 @@ class Glob(NoPreview):
     async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
         root = resolve_path(args.get("path", "."), ctx.cwd)
         pattern = arg_str(args, "pattern")
-        # Walks run in a thread: a large tree must not stall the event loop.
-        matches = await asyncio.to_thread(_glob, root, pattern)
-        shown = [display(p, ctx.cwd) for p in matches[:500]]
+        # Walks run off the loop: a large tree must not stall the event loop.
+        matches = await fs_call(_glob, root, pattern, what="search", path=root, timeout=60)
+        shown = [printable(display(p, ctx.cwd)) for p in matches[:500]]
         more = f"\n[{len(matches) - 500} more]" if len(matches) > 500 else ""
         return ToolOutput(
             "\n".join(shown) + more or "(no matches)", raw_output={"count": len(matches)}
@@ -304,9 +336,11 @@ class Grep(NoPreview):
 
         lines = await _ripgrep(pattern, root, file_glob) if shutil.which("rg") else None
         if lines is None:
-            lines = await asyncio.to_thread(_python_grep, regex, root, file_glob)
+            lines = await fs_call(
+                _python_grep, regex, root, file_glob, what="search", path=root, timeout=60
+            )
         shown = [
-            display(line.split(":", 1)[0], ctx.cwd) + ":" + line.split(":", 1)[1]
+            printable(display(line.split(":", 1)[0], ctx.cwd) + ":" + line.split(":", 1)[1])
             for line in lines[:200]
             if ":" in line
         ]
@@ -356,10 +390,11 @@ def _python_grep(regex: re.Pattern[str], root: str, file_glob: str | None) -> li
         if file_glob and not fnmatch.fnmatch(os.path.basename(path), file_glob):
             continue
         try:
-            with open(path, encoding="utf-8") as handle:
+            # open_regular, not open(): a FIFO given as the root would wait for a writer.
+            with open(open_regular(path), encoding="utf-8") as handle:
                 for number, line in enumerate(handle, 1):
                     if regex.search(line):
                         out.append(f"{path}:{number}:{line.rstrip()}")
-        except (OSError, UnicodeDecodeError):
-            continue  # binary or unreadable: skipped like ripgrep does
+        except (OSError, UnicodeDecodeError, FileAccessError):
+            continue  # binary, unreadable or not a regular file: skipped like ripgrep does
     return out
