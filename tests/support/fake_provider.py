@@ -245,6 +245,30 @@ def anthropic_stream(
     return Reply(200, {"content-type": "text/event-stream"}, frames)
 
 
+def json_reply(payload: object, status: int = 200) -> Reply:
+    """A plain JSON answer (a model listing, for instance)."""
+    return Reply(status, {"content-type": "application/json"}, body=json.dumps(payload).encode())
+
+
+def openai_models(*ids: str) -> Reply:
+    """`GET /v1/models` of an OpenAI-compatible server."""
+    return json_reply({"object": "list", "data": [{"id": i, "object": "model"} for i in ids]})
+
+
+def openrouter_models(*models: tuple[str, int, str, str]) -> Reply:
+    """OpenRouter's listing: (id, context_length, prompt $/token, completion $/token)."""
+    data = [
+        {"id": i, "context_length": window, "pricing": {"prompt": p, "completion": c}}
+        for i, window, p, c in models
+    ]
+    return json_reply({"data": data})
+
+
+def ollama_tags(*names: str) -> Reply:
+    """ollama's `GET /api/tags`."""
+    return json_reply({"models": [{"name": n, "model": n, "size": 1} for n in names]})
+
+
 def mid_stream(
     reply: Reply, *, reset_after: int | None = None, stall_after: int | None = None
 ) -> Reply:
