@@ -31,6 +31,9 @@ class EngineConfig(msgspec.Struct, frozen=True):
     smart_routing: bool = False
     cheap_model: str | None = None
     smart_routing_max_chars: int = 160
+    # Where a request goes when its history will not fit the model's window
+    # even after compression; None: such a request fails the turn instead.
+    long_context_model: str | None = None
     thought_level: str | None = None
     retry_attempts: int = 4
     retry_base_delay: float = 1.0

@@ -279,6 +279,7 @@ class Engine:
                 keep_from = next(i for i, m in enumerate(self.messages) if m is prompt_message)
                 await self._compact(emit, keep_from=keep_from)
             model = self._route(prompt, emit) if request_number == 0 else self.model
+            model = self._fit_context(model or "", emit)
             step, served = await self._model_call(model or "", emit)
             self._record(step, emit, usage, served)
             if step.finish == "max_tokens":
@@ -304,6 +305,33 @@ class Engine:
             return self.model
         emit(ModelRouted(self.model or "", cheap, f"short prompt ({len(text)} characters)"))
         return cheap
+
+    def _fit_context(self, model: str, emit: Emit) -> str:
+        """`model`, or `long_context_model` when the history (already compacted
+        as far as it goes) would not fit `model`'s window; raises ContextTooLong
+        when neither fits, rather than sending a request rejected for length."""
+        needed = estimate_tokens(self.messages)
+        window = self.context_window(model)
+        if needed < window:
+            return model
+        larger = self.config.long_context_model
+        if larger and larger != model and needed < self.context_window(larger):
+            reason = f"history of about {needed:,} tokens exceeds the {window:,}-token window"
+            emit(ModelRouted(model, larger, reason))
+            return larger
+        from agent.providers.base import ContextTooLong
+
+        error = ContextTooLong(
+            f"the history (about {needed:,} tokens) exceeds the {window:,}-token window "
+            f"of {model}" + (f" and of {larger}" if larger and larger != model else ""),
+            provider=model.partition(":")[0],
+        )
+        error.model = model
+        error.fix = (
+            "start a new session or run /compact; set routing.long_context_model "
+            "to a model with a larger window to switch to it for such requests"
+        )
+        raise error
 
     def _client(self, model: str) -> ModelClient:
         client = self._clients.get(model)

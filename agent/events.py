@@ -156,7 +156,8 @@ class FallbackNotice(msgspec.Struct, frozen=True):
 
 
 class ModelRouted(msgspec.Struct, frozen=True):
-    """smart_routing sent this call to another model."""
+    """Routing sent this call to another model (a cheaper one for a short prompt,
+    a larger-context one for a history too long for the current window)."""
 
     from_model: str
     to_model: str

@@ -132,6 +132,7 @@ def _models(argv: list[str]) -> int:
                     "default": info.id == config.model,
                 }
             )
+    rows += _live_rows(config, profile)
     if args.json:
         say(json.dumps(rows, indent=2))
         return 0
@@ -154,6 +155,42 @@ def _models(argv: list[str]) -> int:
         config.model or "(none)",
     )
     return 0
+
+
+def _live_rows(config: Any, profile: Path) -> list[dict[str, Any]]:
+    """Rows from the providers' live catalogues (fetched now, or from the cache
+    when fresh or when the provider is unreachable), each naming its provider
+    and whether it answered."""
+    import asyncio
+
+    from acp_server.server.catalogues import catalogues, refresh_offered
+    from agent import model_info
+
+    asyncio.run(refresh_offered(config, profile))
+    rows = []
+    for provider, catalogue in sorted(catalogues().items()):
+        if catalogue.stale:
+            print(
+                f"{provider}: unreachable ({catalogue.error}); "
+                + ("listing its cached models" if catalogue.entries else "no cached models"),
+                file=sys.stderr,
+            )
+        for entry in catalogue.entries:
+            info = model_info(entry.id, config.prices)
+            rows.append(
+                {
+                    "id": entry.id,
+                    "context_window": info.context_window,
+                    "input_usd_per_mtok": info.input_price_per_mtok,
+                    "output_usd_per_mtok": info.output_price_per_mtok,
+                    "key_configured": True,
+                    "default": entry.id == config.model,
+                    "provider": provider,
+                    "reachable": catalogue.reachable,
+                    "from_cache": catalogue.stale,
+                }
+            )
+    return rows
 
 
 def _config(argv: list[str]) -> int:

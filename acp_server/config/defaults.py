@@ -53,6 +53,10 @@ DEFAULT_CONFIG: dict[str, tuple[object, str]] = {
     "smart_routing.enabled": (False, "Send short, tool-free prompts to a cheaper model"),
     "smart_routing.cheap_model": (None, "The cheaper model used by smart routing"),
     "smart_routing.max_prompt_chars": (160, "Longest prompt smart routing treats as short"),
+    "routing.long_context_model": (
+        None,
+        "Model a request switches to when its history exceeds the model's window after compression",
+    ),
 }
 
 MAPPING_SETTINGS: dict[str, str] = {

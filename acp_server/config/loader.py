@@ -37,7 +37,8 @@ def _where(source: str, line: int | None) -> str:
 
 def _check_type(key: str, value: Any, expected: Any, where: str) -> Any:
     kind = type(expected) if expected is not None else None
-    if key in ("model", "smart_routing.cheap_model", "agent.max_budget_usd") and value is None:
+    nullable = ("model", "smart_routing.cheap_model", "routing.long_context_model")
+    if (key in nullable or key == "agent.max_budget_usd") and value is None:
         return None
     if isinstance(expected, bool) or kind is bool:
         if isinstance(value, bool):

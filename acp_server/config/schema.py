@@ -70,6 +70,10 @@ class SmartRoutingSettings(msgspec.Struct, frozen=True):
     max_prompt_chars: int = 160
 
 
+class RoutingSettings(msgspec.Struct, frozen=True):
+    long_context_model: str | None = None
+
+
 class Config(msgspec.Struct, frozen=True):
     model: str | None = None
     fallback_providers: tuple[str, ...] = ()
@@ -82,5 +86,6 @@ class Config(msgspec.Struct, frozen=True):
     mcp: McpSettings = msgspec.field(default_factory=McpSettings)
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     smart_routing: SmartRoutingSettings = msgspec.field(default_factory=SmartRoutingSettings)
+    routing: RoutingSettings = msgspec.field(default_factory=RoutingSettings)
     # USD per million tokens, (input, output), merged over the built-in table.
     prices: dict[str, tuple[float, float]] = msgspec.field(default_factory=dict)

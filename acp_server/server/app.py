@@ -322,6 +322,7 @@ class AgentServer:
             smart_routing=c.smart_routing.enabled,
             cheap_model=c.smart_routing.cheap_model,
             smart_routing_max_chars=c.smart_routing.max_prompt_chars,
+            long_context_model=c.routing.long_context_model,
         )
 
     def routes(self) -> tuple[dict[str, Route], dict[str, Route]]:

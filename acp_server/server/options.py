@@ -36,7 +36,9 @@ _THOUGHT_OPTIONS = [{"value": level, "name": level.capitalize()} for level in TH
 
 def model_choices(current: str | None, config: Config) -> list[str]:
     """The current model first, then configured ones, then catalog models of providers with keys."""
-    offered = _offered(config)
+    from acp_server.server.catalogues import live_models
+
+    offered = list(dict.fromkeys([*_offered(config), *live_models()]))
     return list(dict.fromkeys([current, *offered])) if current else [*offered] or ["scripted"]
 
 
@@ -73,7 +75,7 @@ def config_options(
             "category": "model",
             "type": "select",
             "currentValue": current_model,
-            "options": [{"value": m, "name": m} for m in dict.fromkeys([current_model, *choices])],
+            "options": _model_options(list(dict.fromkeys([current_model, *choices]))),
         },
         {
             "id": "mode",
@@ -91,6 +93,26 @@ def config_options(
             "currentValue": thought_level or "medium",
             "options": _THOUGHT_OPTIONS,
         },
+    ]
+
+
+def _model_options(models: list[str]) -> list[dict[str, object]]:
+    """Flat while one provider is offered; grouped by provider (in first-seen
+    order, so the current model's group leads) once a catalogue adds others."""
+    providers = list(dict.fromkeys(m.partition(":")[0] for m in models))
+    if len(providers) <= 1:
+        return [{"value": m, "name": m} for m in models]
+    return [
+        {
+            "group": provider,
+            "name": provider,
+            "options": [
+                {"value": m, "name": m.partition(":")[2] or m}
+                for m in models
+                if m.partition(":")[0] == provider
+            ],
+        }
+        for provider in providers
     ]
 
 

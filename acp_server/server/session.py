@@ -234,6 +234,27 @@ class Session:
             persist=False,
         )
         self._announced = True
+        self._start_catalogue_refresh()
+
+    def _start_catalogue_refresh(self) -> None:
+        """Fetch live model catalogues after the reply; offer them when they change."""
+        task = asyncio.get_running_loop().create_task(self._refresh_catalogue())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _refresh_catalogue(self) -> None:
+        from acp_server.server.catalogues import refresh_offered
+
+        try:
+            changed = await refresh_offered(self.server.config, self.server.home)
+        except Exception:  # a catalogue is a convenience: never a session's failure
+            log.warning("model catalogue refresh failed", exc_info=True)
+            return
+        if changed and not self._closed:
+            await self.send(
+                {"sessionUpdate": "config_option_update", "configOptions": self.options()},
+                persist=False,
+            )
 
     # ------------------------------------------------------------ MCP
 

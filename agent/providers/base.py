@@ -156,6 +156,11 @@ class BadRequest(ProviderError):
     """4xx other than 401/403/429: retrying will not help."""
 
 
+class ContextTooLong(BadRequest):
+    """The history does not fit the model's window: found before sending, so
+    the provider never sees a request it would reject for length."""
+
+
 class MalformedStream(ProviderError):
     """The provider sent something that is not its documented streaming format."""
 

@@ -6,7 +6,7 @@ rather than a guess that would mislead the budget.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
@@ -48,7 +48,39 @@ _KNOWN: dict[str, tuple[int, float, float, bool]] = {
 LOCAL_PROVIDERS = frozenset({"ollama", "lmstudio", "llamacpp", "vllm"})
 
 
+# What providers' live catalogues said (see live_catalog): window and prices
+# by full model id. A window of 0 means the catalogue did not give one.
+_LIVE: dict[str, ModelInfo] = {}
+
+
+def remember(infos: Iterable[ModelInfo]) -> None:
+    """Record catalogue figures; they win over the static table below."""
+    for info in infos:
+        _LIVE[info.id] = info
+
+
 def model_info(model_id: str, prices: Mapping[str, tuple[float, float]] | None = None) -> ModelInfo:
+    static = _static_info(model_id, prices)
+    live = _LIVE.get(model_id)
+    if live is None:
+        return static
+    has_override = bool(prices) and (
+        model_id in prices or model_id.partition(":")[2] in prices  # type: ignore[operator]
+    )
+    price_in, price_out = (
+        (static.input_price_per_mtok, static.output_price_per_mtok)
+        if has_override or live.input_price_per_mtok is None
+        else (live.input_price_per_mtok, live.output_price_per_mtok)
+    )
+    return msgspec.structs.replace(
+        static,
+        context_window=live.context_window or static.context_window,
+        input_price_per_mtok=price_in,
+        output_price_per_mtok=price_out,
+    )
+
+
+def _static_info(model_id: str, prices: Mapping[str, tuple[float, float]] | None) -> ModelInfo:
     provider, _, name = model_id.partition(":")
     override = (prices or {}).get(model_id) or (prices or {}).get(name)
     if model_id == "scripted":

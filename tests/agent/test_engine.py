@@ -241,3 +241,55 @@ async def test_smart_routing_sends_short_prompts_to_the_cheap_model_only_when_on
         assert any(isinstance(x, ev.ModelRouted) for x in events)
     else:
         assert e._route([TextPart("say short")], lambda _x: None) == "ollama:big"
+
+
+def _big_history(e: Engine, tokens: int) -> None:
+    """Earlier exchanges of about `tokens` tokens (four characters each)."""
+    e.messages.extend(
+        [{"role": "user", "content": "x" * (tokens * 2)}, {"role": "assistant", "content": "ok"}]
+    )
+
+
+async def test_a_history_too_long_for_the_window_switches_to_the_long_context_model(
+    tmp_path: Path,
+) -> None:
+    from agent.providers.catalog import ModelInfo, remember
+
+    remember([ModelInfo("local:small", 1_000), ModelInfo("local:large", 100_000)])
+    async with FakeProvider() as fake:
+        fake.enqueue(openai_stream(text="from the large model"))
+        e = engine(
+            tmp_path,
+            providers={"local": ProviderConfig(base_url=fake.base_url + "/v1", api_key="k")},
+            compression_enabled=False,
+            long_context_model="local:large",
+        )
+        e.model = "local:small"
+        _big_history(e, 2_000)
+        events = await turn(e, "go on")
+    routed = [x for x in events if isinstance(x, ev.ModelRouted)]
+    assert [(r.from_model, r.to_model) for r in routed] == [("local:small", "local:large")]
+    assert fake.requests[0].body["model"] == "large"
+    assert isinstance(events[-1], ev.TurnFinished) and events[-1].stop_reason == "end_turn"
+
+
+async def test_a_history_too_long_without_a_larger_model_fails_the_turn_unsent(
+    tmp_path: Path,
+) -> None:
+    from agent.providers.catalog import ModelInfo, remember
+
+    remember([ModelInfo("local:tiny", 1_000)])
+    async with FakeProvider() as fake:
+        e = engine(
+            tmp_path,
+            providers={"local": ProviderConfig(base_url=fake.base_url + "/v1", api_key="k")},
+            compression_enabled=False,
+        )
+        e.model = "local:tiny"
+        _big_history(e, 2_000)
+        events = await turn(e, "go on")
+        assert fake.requests == []  # never sent: the provider would reject it
+    finished = events[-1]
+    assert isinstance(finished, ev.TurnFinished) and finished.stop_reason == "failed"
+    assert finished.failure is not None and finished.failure.kind == "provider"
+    assert "routing.long_context_model" in (finished.failure.fix or "")

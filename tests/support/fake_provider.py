@@ -6,6 +6,7 @@ Anthropic Messages streaming formats, scripted per request, with faults.
         fake.enqueue(error(429, headers={"retry-after": "0"}))
         ... point a provider at fake.base_url (OpenAI: fake.base_url + "/v1")
         fake.requests  # what arrived: path, headers, JSON body
+        fake.listings["/v1/models"] = openai_models("gpt-x")  # GETs, by path
 
 Faults: `error(status)` for any HTTP error (401, 429, 503 ...), and on a
 stream `reset_after=N` (the connection is aborted after N events: a reset
@@ -245,6 +246,30 @@ def anthropic_stream(
     return Reply(200, {"content-type": "text/event-stream"}, frames)
 
 
+def json_reply(payload: object, status: int = 200) -> Reply:
+    """A plain JSON answer (a model listing, for instance)."""
+    return Reply(status, {"content-type": "application/json"}, body=json.dumps(payload).encode())
+
+
+def openai_models(*ids: str) -> Reply:
+    """`GET /v1/models` of an OpenAI-compatible server."""
+    return json_reply({"object": "list", "data": [{"id": i, "object": "model"} for i in ids]})
+
+
+def openrouter_models(*models: tuple[str, int, str, str]) -> Reply:
+    """OpenRouter's listing: (id, context_length, prompt $/token, completion $/token)."""
+    data = [
+        {"id": i, "context_length": window, "pricing": {"prompt": p, "completion": c}}
+        for i, window, p, c in models
+    ]
+    return json_reply({"data": data})
+
+
+def ollama_tags(*names: str) -> Reply:
+    """ollama's `GET /api/tags`."""
+    return json_reply({"models": [{"name": n, "model": n, "size": 1} for n in names]})
+
+
 def mid_stream(
     reply: Reply, *, reset_after: int | None = None, stall_after: int | None = None
 ) -> Reply:
@@ -271,6 +296,10 @@ class FakeProvider:
     def __init__(self) -> None:
         self.replies: list[Reply] = []
         self.requests: list[Seen] = []
+        # GET answers by path (model listings), served without using up the
+        # scripted replies; any other GET is a 404, as from a server without it.
+        self.listings: dict[str, Reply] = {}
+        self.listing_requests: list[Seen] = []  # the GETs, kept apart from `requests`
         self._server: asyncio.Server | None = None
         self._stalls: list[asyncio.Event] = []
         self._handlers: set[asyncio.Task[None]] = set()
@@ -315,14 +344,18 @@ class FakeProvider:
         request_line = await reader.readline()
         if not request_line:
             return False
-        path = request_line.split()[1].decode()
+        method, path = request_line.split()[0].decode(), request_line.split()[1].decode()
         headers: dict[str, str] = {}
         while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
             name, _, value = line.decode().partition(":")
             headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0")))
-        self.requests.append(Seen(path, headers, json.loads(body) if body else {}))
-        reply = self.replies.pop(0) if self.replies else error(500, "no reply scripted")
+        seen = Seen(path, headers, json.loads(body) if body else {})
+        (self.listing_requests if method == "GET" else self.requests).append(seen)
+        if method == "GET":
+            reply = self.listings.get(path) or error(404, "not found")
+        else:
+            reply = self.replies.pop(0) if self.replies else error(500, "no reply scripted")
         head = [f"HTTP/1.1 {reply.status} X", *(f"{k}: {v}" for k, v in reply.headers.items())]
         if reply.events:
             writer.write(("\r\n".join([*head, "transfer-encoding: chunked", "", ""])).encode())

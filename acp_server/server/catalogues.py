@@ -1,0 +1,76 @@
+"""Which providers' live catalogues a server refreshes, and what they offer.
+
+The session/new reply never waits for this: it offers the static (or last
+cached) list, and a session calls `refresh_offered` after its reply and sends
+a `config_option_update` when the offer changed. Providers asked: the built-in
+ones that have a key, local servers the config names, and providers with a
+configured base URL. State is per process: every session sees the newest list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from acp_server.config import Config
+    from agent.providers.live_catalog import Catalogue
+
+_LIVE: dict[str, Catalogue] = {}
+LOCAL = ("ollama", "lmstudio", "llamacpp", "vllm")
+
+
+def live_models() -> list[str]:
+    """Model ids from the catalogues fetched (or loaded from cache) so far."""
+    return [e.id for c in _LIVE.values() for e in c.entries]
+
+
+def catalogues() -> dict[str, Catalogue]:
+    return dict(_LIVE)
+
+
+def listed_providers(config: Config) -> list[tuple[str, str, str | None]]:
+    """(provider, base URL, key) for each provider whose catalogue we fetch."""
+    from agent.providers import BUILTIN_PROVIDERS, ModelNotConfigured, resolve
+
+    named = {m.partition(":")[0] for m in (config.model, *config.fallback_providers) if m}
+    wanted = []
+    for provider in sorted(set(BUILTIN_PROVIDERS) | set(config.providers)):
+        builtin = BUILTIN_PROVIDERS.get(provider)
+        if builtin is not None and builtin.kind != "openai":
+            continue  # Anthropic-style routes have no listing we read
+        if provider in LOCAL and provider not in named and provider not in config.providers:
+            continue  # never probe a local port the user has not mentioned
+        try:
+            resolved = resolve(f"{provider}:probe", config.providers)
+        except ModelNotConfigured:
+            continue  # no key: nothing the user could run there
+        if resolved.base_url is None and provider == "openai":
+            base = os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        else:
+            base = resolved.base_url or ""
+        if base:
+            key = None if resolved.api_key == "not-needed" else resolved.api_key
+            wanted.append((provider, base, key))
+    return wanted
+
+
+async def refresh_offered(config: Config, home: Path | None) -> bool:
+    """Refresh every listed provider's catalogue at once; True when the set of
+    offered models changed."""
+    if home is None:
+        return False
+    targets = listed_providers(config)
+    if not targets:
+        return False
+    from agent.providers import live_catalog
+
+    before = live_models()
+    results = await asyncio.gather(
+        *(live_catalog.refresh(p, base, key, home / "cache") for p, base, key in targets)
+    )
+    for catalogue in results:
+        _LIVE[catalogue.provider] = catalogue
+    return live_models() != before
