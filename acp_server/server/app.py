@@ -339,6 +339,7 @@ class AgentServer:
             "session/set_config_option": typed(
                 "SetSessionConfigOptionRequest", self.set_config_option, **quick
             ),
+            "session/set_model": Route(None, self.set_model, **quick),
         }
         notifications = {"session/cancel": typed("CancelNotification", self.cancel)}
         return requests, notifications
@@ -595,6 +596,7 @@ class AgentServer:
 
     async def set_config_option(self, params: acp.SetSessionConfigOptionRequest) -> AfterResponse:
         session = self._session(params.session_id)
+        _require_offered(session.options(), params.config_id, params.value)
         options = await session.set_option(params.config_id, params.value)
 
         async def then() -> None:
@@ -602,6 +604,38 @@ class AgentServer:
                 await session.announce_option_change("mode")
 
         return AfterResponse({"configOptions": options}, then)
+
+    async def set_model(self, params: object) -> AfterResponse:
+        """Legacy `session/set_model` (still sent by some clients): the same as
+        setting the `model` config option, answered with an empty result."""
+        fields = params if isinstance(params, dict) else {}
+        session_id, model_id = fields.get("sessionId"), fields.get("modelId")
+        if not isinstance(session_id, str) or not isinstance(model_id, str):
+            raise RpcError.invalid_params("session/set_model needs string sessionId and modelId")
+        session = self._session(session_id)
+        _require_offered(session.options(), "model", model_id)
+        await session.set_option("model", model_id)
+
+        async def then() -> None:
+            await session.announce_option_change("model")
+
+        return AfterResponse({}, then)
+
+
+def _require_offered(options: list[dict[str, object]], config_id: str, value: object) -> None:
+    """A select option accepts only one of the values it offers: a typo'd model
+    id is refused now (-32602), not on the next prompt."""
+    option = next((o for o in options if o.get("id") == config_id), None)
+    if option is None:
+        raise RpcError.invalid_params(f"unknown config option {config_id!r}")
+    offered = option.get("options")
+    if option.get("type") == "select" and isinstance(offered, list):
+        values = [o.get("value") for o in offered if isinstance(o, dict)]
+        if value not in values:
+            raise RpcError.invalid_params(
+                f"{value!r} is not a value of config option {config_id!r}; "
+                f"offered: {', '.join(map(str, values))}"
+            )
 
 
 _DEBUG_MODULES = os.environ.get("ACP_SERVER_DEBUG_MODULES")
