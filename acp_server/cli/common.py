@@ -20,6 +20,7 @@ OVERVIEW = f"""acp-server {__version__}
   acp-server config show|path|set KEY VALUE
   acp-server setup-provider                  store a provider key interactively
   acp-server setup zed|neovim|jetbrains|vscode [--write]
+  acp-server features                        experimental protocol features and their states
   --profile NAME                             use $ACP_SERVER_HOME/profiles/NAME
 
 Every subcommand takes --help.

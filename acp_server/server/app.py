@@ -167,6 +167,7 @@ class AgentServer:
         self._mcp_hub: Any = None
         self._idle_flush: asyncio.TimerHandle | None = None
         self._id_prefix = os.urandom(8).hex()
+        self._features: dict[str, bool] | None = None
         self._id_counter = itertools.count(1)
 
     # ------------------------------------------------------------ plumbing
@@ -177,6 +178,38 @@ class AgentServer:
             assert self._setup is not None
             self._config, self._home = self._setup()
         return self._config
+
+    @property
+    def features(self) -> dict[str, bool]:
+        """Flag states, read once per connection so that what `initialize`
+        advertised and what is routed never disagree. Before the config is
+        loaded (answering `initialize`), config.yaml is only scanned for its
+        `features:` block: no YAML parser is imported for it."""
+        if self._features is None:
+            from acp_server import features
+
+            if self._config is not None:
+                self._features = features.resolve(self._config.features)
+            else:
+                from acp_server.home import HomeError, resolve_home
+
+                try:
+                    home: Path | None = resolve_home()
+                except HomeError:
+                    home = None
+                self._features = features.resolve_for_home(home)
+        return self._features
+
+    def _gated(self, flag: str, method: str, route: Route) -> Route:
+        """`route`, answering -32601 while `flag` is off."""
+        handler = route.handler
+
+        async def guarded(params: Any) -> Any:
+            if not self.features.get(flag):
+                raise RpcError.method_not_found(method)
+            return await handler(params)
+
+        return Route(route.params, guarded, overtakes=route.overtakes)
 
     @property
     def home(self) -> Path | None:
@@ -330,7 +363,17 @@ class AgentServer:
             "session/new": new_session_route(self.new_session),
             "session/load": typed("LoadSessionRequest", self.load_session),
             "session/resume": typed("ResumeSessionRequest", self.resume_session),
-            "session/fork": typed("ForkSessionRequest", self.fork_session, **quick),
+            # Unstable upstream: advertised and routed only with their flag on.
+            "session/fork": self._gated(
+                "session_fork",
+                "session/fork",
+                typed("ForkSessionRequest", self.fork_session, **quick),
+            ),
+            "session/set_title": self._gated(
+                "session_title",
+                "session/set_title",
+                typed("SetSessionTitleRequest", self.set_title, **quick),
+            ),
             "session/close": typed("CloseSessionRequest", self.close_session),
             "session/list": typed("ListSessionsRequest", self.list_sessions, **quick),
             "session/delete": typed("DeleteSessionRequest", self.delete_session, **quick),
@@ -391,7 +434,7 @@ class AgentServer:
                     "close": {},
                     "delete": {},
                     "additionalDirectories": {},
-                    "fork": {},
+                    **self._flagged_session_capabilities(),
                 },
                 "auth": {"logout": {}},
             },
@@ -399,6 +442,15 @@ class AgentServer:
             "agentInfo": {"name": "acp-server", "title": "acp-server", "version": __version__},
         }
         return AfterResponse(result, _dump_modules)
+
+    def _flagged_session_capabilities(self) -> dict[str, object]:
+        flags = self.features
+        caps: dict[str, object] = {}
+        if flags.get("session_fork"):
+            caps["fork"] = {}
+        if flags.get("session_title"):
+            caps["title"] = {}
+        return caps
 
     async def authenticate(self, params: acp.AuthenticateRequest) -> dict[str, object]:
         if params.method_id != AUTH_METHOD_ID:
@@ -604,6 +656,20 @@ class AgentServer:
                 await session.announce_option_change("mode")
 
         return AfterResponse({"configOptions": options}, then)
+
+    async def set_title(self, params: acp.SetSessionTitleRequest) -> dict[str, object]:
+        """A client-set title, stored before the reply; setting it (not None)
+        is what stops the first prompt from generating one."""
+        title = " ".join(params.title.split())[:200]
+        if not title:
+            raise RpcError.invalid_params("title is empty")
+        if self.store.get(params.session_id) is None:
+            raise RpcError.resource_not_found(f"session {params.session_id}")
+        active = self.sessions.get(params.session_id)
+        if active is not None:
+            active.title = title
+        self.store.update_meta(params.session_id, title=title)
+        return {"title": title}
 
     async def set_model(self, params: object) -> AfterResponse:
         """Legacy `session/set_model` (still sent by some clients): the same as
