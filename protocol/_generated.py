@@ -153,7 +153,9 @@ class ClientCapabilities(msgspec.Struct, **_STRUCT):
 
 class ClientSessionCapabilities(msgspec.Struct, **_STRUCT):
     """Session-related capabilities supported by the client."""
+    compaction: CompactionCapabilities | None = msgspec.field(default=None)
     config_options: SessionConfigOptionsCapabilities | None = msgspec.field(default=None, name='configOptions')
+    notices: NoticeCapabilities | None = msgspec.field(default=None)
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
@@ -165,6 +167,26 @@ class CloseSessionRequest(msgspec.Struct, **_STRUCT):
 
 class CloseSessionResponse(msgspec.Struct, **_STRUCT):
     """Response from closing a session."""
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class CompactionCapabilities(msgspec.Struct, **_STRUCT):
+    """Client support for ID-addressed context compaction updates."""
+
+
+class CompactionSummaryChunk(msgspec.Struct, **_STRUCT):
+    """A content block appended to a compaction's summary. A first-seen ID creates an in-progress compaction. Chunks append in receive order. Agents MUST only send this update when the Client advertised the `session.compaction` Client capability."""
+    compaction_id: CompactionId = msgspec.field(name='compactionId')
+    content: ContentBlock
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class CompactionUpdate(msgspec.Struct, **_STRUCT):
+    """A context compaction upsert. The first notification fixes the compaction's timeline position. Later updates with the same ID patch that entity in place. Agents MUST only send this update when the Client advertised the `session.compaction` Client capability."""
+    compaction_id: CompactionId = msgspec.field(name='compactionId')
+    status: CompactionStatus
+    summary: list[ContentBlock] | None = msgspec.field(default=None)
+    error: str | None = msgspec.field(default=None)
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
@@ -438,6 +460,7 @@ class ForkSessionRequest(msgspec.Struct, **_STRUCT):
     cwd: str
     additional_directories: list[str] | None = msgspec.field(default=None, name='additionalDirectories')
     mcp_servers: list[McpServer] | None = msgspec.field(default=None, name='mcpServers')
+    system_prompt: SystemPrompt | None = msgspec.field(default=None, name='systemPrompt')
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
@@ -523,6 +546,7 @@ class LoadSessionRequest(msgspec.Struct, **_STRUCT):
     cwd: str
     session_id: SessionId = msgspec.field(name='sessionId')
     additional_directories: list[str] | None = msgspec.field(default=None, name='additionalDirectories')
+    system_prompt: SystemPrompt | None = msgspec.field(default=None, name='systemPrompt')
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
@@ -616,6 +640,7 @@ class NewSessionRequest(msgspec.Struct, **_STRUCT):
     cwd: str
     mcp_servers: list[McpServer] = msgspec.field(name='mcpServers')
     additional_directories: list[str] | None = msgspec.field(default=None, name='additionalDirectories')
+    system_prompt: SystemPrompt | None = msgspec.field(default=None, name='systemPrompt')
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
@@ -625,6 +650,18 @@ class NewSessionResponse(msgspec.Struct, **_STRUCT):
     modes: SessionModeState | None = msgspec.field(default=None)
     config_options: list[SessionConfigOption] | None = msgspec.field(default=None, name='configOptions')
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class Notice(msgspec.Struct, **_STRUCT):
+    """Fire-and-forget information for the user."""
+    severity: NoticeSeverity
+    title: str
+    description: str | None = msgspec.field(default=None)
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class NoticeCapabilities(msgspec.Struct, **_STRUCT):
+    """Client support for presenting live notices to the user."""
 
 
 class NumberPropertySchema(msgspec.Struct, **_STRUCT):
@@ -742,6 +779,7 @@ class ResumeSessionRequest(msgspec.Struct, **_STRUCT):
     cwd: str
     additional_directories: list[str] | None = msgspec.field(default=None, name='additionalDirectories')
     mcp_servers: list[McpServer] | None = msgspec.field(default=None, name='mcpServers')
+    system_prompt: SystemPrompt | None = msgspec.field(default=None, name='systemPrompt')
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
@@ -757,12 +795,21 @@ class SessionAdditionalDirectoriesCapabilities(msgspec.Struct, **_STRUCT):
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
+class SessionArchiveCapabilities(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
 class SessionCapabilities(msgspec.Struct, **_STRUCT):
     """Session capabilities supported by the agent."""
     list: SessionListCapabilities | None = msgspec.field(default=None)
     delete: SessionDeleteCapabilities | None = msgspec.field(default=None)
     additional_directories: SessionAdditionalDirectoriesCapabilities | None = msgspec.field(default=None, name='additionalDirectories')
+    system_prompt: SessionSystemPromptCapabilities | None = msgspec.field(default=None, name='systemPrompt')
     fork: SessionForkCapabilities | None = msgspec.field(default=None)
+    archive: SessionArchiveCapabilities | None = msgspec.field(default=None)
+    status: SessionStatusCapabilities | None = msgspec.field(default=None)
+    title: SessionTitleCapabilities | None = msgspec.field(default=None)
     resume: SessionResumeCapabilities | None = msgspec.field(default=None)
     close: SessionCloseCapabilities | None = msgspec.field(default=None)
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
@@ -877,6 +924,33 @@ class SessionResumeCapabilities(msgspec.Struct, **_STRUCT):
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
+class SessionStatusCapabilities(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class SessionSystemPromptCapabilities(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    mode: SessionSystemPromptModeCapabilities | None = msgspec.field(default=None)
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class SessionSystemPromptModeCapabilities(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    override: SessionSystemPromptOverrideCapabilities | None = msgspec.field(default=None)
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class SessionSystemPromptOverrideCapabilities(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class SessionTitleCapabilities(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
 class ToolCall(msgspec.Struct, **_STRUCT):
     """Represents a tool call that the language model has requested."""
     tool_call_id: ToolCallId = msgspec.field(name='toolCallId')
@@ -934,7 +1008,7 @@ class SessionUpdateToolCallUpdate(ToolCallUpdate, tag_field='sessionUpdate', tag
 
 
 class SessionUpdatePlan(Plan, tag_field='sessionUpdate', tag='plan'):
-    """The agent's execution plan for complex tasks. See protocol docs: [Agent Plan](https://agentclientprotocol.com/protocol/agent-plan)"""
+    """The agent's execution plan for complex tasks. See protocol docs: [Agent Plan](https://agentclientprotocol.com/protocol/v1/agent-plan)"""
 
 
 class SessionUpdateAvailableCommandsUpdate(AvailableCommandsUpdate, tag_field='sessionUpdate', tag='available_commands_update'):
@@ -957,12 +1031,24 @@ class SessionUpdateUsageUpdate(UsageUpdate, tag_field='sessionUpdate', tag='usag
     """Context window and cost update for the session."""
 
 
+class SessionUpdateNotice(Notice, tag_field='sessionUpdate', tag='notice'):
+    """Information for the user that is not part of session history."""
+
+
+class SessionUpdateCompactionUpdate(CompactionUpdate, tag_field='sessionUpdate', tag='compaction_update'):
+    """A context compaction has been created or updated."""
+
+
+class SessionUpdateCompactionSummaryChunk(CompactionSummaryChunk, tag_field='sessionUpdate', tag='compaction_summary_chunk'):
+    """A content block appended to a context compaction's retained summary."""
+
+
 class SetSessionConfigOptionRequest(msgspec.Struct, **_STRUCT):
     """Request parameters for setting a session configuration option."""
     session_id: SessionId = msgspec.field(name='sessionId')
     config_id: SessionConfigId = msgspec.field(name='configId')
-    value: bool | SessionConfigValueId | None = msgspec.field(default=None)
     type: str | None = msgspec.field(default=None)
+    value: bool | SessionConfigValueId | None = msgspec.field(default=None)
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
@@ -984,6 +1070,19 @@ class SetSessionModeResponse(msgspec.Struct, **_STRUCT):
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
+class SetSessionTitleRequest(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    session_id: SessionId = msgspec.field(name='sessionId')
+    title: str
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class SetSessionTitleResponse(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    title: str
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
 class StringMultiSelectItems(msgspec.Struct, **_STRUCT):
     """String item schema for multi-select enum properties."""
     enum: list[str]
@@ -1001,6 +1100,13 @@ class StringPropertySchema(msgspec.Struct, **_STRUCT):
     default: str | None = msgspec.field(default=None)
     enum: list[str] | None = msgspec.field(default=None)
     one_of: list[EnumOption] | None = msgspec.field(default=None, name='oneOf')
+    field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
+
+
+class SystemPrompt(msgspec.Struct, **_STRUCT):
+    """**UNSTABLE**"""
+    mode: SystemPromptMode
+    content: list[ContentBlock]
     field_meta: dict[str, Any] | None = msgspec.field(default=None, name='_meta')
 
 
@@ -1110,6 +1216,8 @@ class WriteTextFileResponse(msgspec.Struct, **_STRUCT):
 
 
 AuthMethodId: TypeAlias = str
+CompactionId: TypeAlias = str
+CompactionStatus: TypeAlias = Literal['in_progress'] | Literal['completed'] | Literal['failed'] | Literal['cancelled'] | str
 ContentBlock: TypeAlias = ContentBlockText | ContentBlockImage | ContentBlockAudio | ContentBlockResourceLink | ContentBlockResource
 ElicitationContentValue: TypeAlias = str | int | float | bool | list[str]
 ElicitationId: TypeAlias = str
@@ -1119,6 +1227,7 @@ ExtNotification: TypeAlias = Any
 ExtRequest: TypeAlias = Any
 ExtResponse: TypeAlias = Any
 MessageId: TypeAlias = str
+NoticeSeverity: TypeAlias = Literal['info'] | Literal['warning'] | Literal['error'] | str
 PermissionOptionId: TypeAlias = str
 PermissionOptionKind: TypeAlias = Literal['allow_once', 'allow_always', 'reject_once', 'reject_always']
 PlanEntryPriority: TypeAlias = Literal['high', 'medium', 'low']
@@ -1134,9 +1243,10 @@ SessionConfigSelectOptions: TypeAlias = Any
 SessionConfigValueId: TypeAlias = str
 SessionId: TypeAlias = str
 SessionModeId: TypeAlias = str
-SessionUpdate: TypeAlias = SessionUpdateUserMessageChunk | SessionUpdateAgentMessageChunk | SessionUpdateAgentThoughtChunk | SessionUpdateToolCall | SessionUpdateToolCallUpdate | SessionUpdatePlan | SessionUpdateAvailableCommandsUpdate | SessionUpdateCurrentModeUpdate | SessionUpdateConfigOptionUpdate | SessionUpdateSessionInfoUpdate | SessionUpdateUsageUpdate
+SessionUpdate: TypeAlias = SessionUpdateUserMessageChunk | SessionUpdateAgentMessageChunk | SessionUpdateAgentThoughtChunk | SessionUpdateToolCall | SessionUpdateToolCallUpdate | SessionUpdatePlan | SessionUpdateAvailableCommandsUpdate | SessionUpdateCurrentModeUpdate | SessionUpdateConfigOptionUpdate | SessionUpdateSessionInfoUpdate | SessionUpdateUsageUpdate | SessionUpdateNotice | SessionUpdateCompactionUpdate | SessionUpdateCompactionSummaryChunk
 StopReason: TypeAlias = Literal['end_turn', 'max_tokens', 'max_turn_requests', 'refusal', 'cancelled']
 StringFormat: TypeAlias = Literal['email', 'uri', 'date', 'date-time']
+SystemPromptMode: TypeAlias = Literal['append'] | Literal['override'] | str
 TerminalId: TypeAlias = str
 ToolCallContent: TypeAlias = ToolCallContentContent | ToolCallContentDiff | ToolCallContentTerminal
 ToolCallId: TypeAlias = str
@@ -1167,6 +1277,11 @@ __all__ = [
     'ClientSessionCapabilities',
     'CloseSessionRequest',
     'CloseSessionResponse',
+    'CompactionCapabilities',
+    'CompactionId',
+    'CompactionStatus',
+    'CompactionSummaryChunk',
+    'CompactionUpdate',
     'CompleteElicitationNotification',
     'ConfigOptionUpdate',
     'Content',
@@ -1236,6 +1351,9 @@ __all__ = [
     'MultiSelectPropertySchema',
     'NewSessionRequest',
     'NewSessionResponse',
+    'Notice',
+    'NoticeCapabilities',
+    'NoticeSeverity',
     'NumberPropertySchema',
     'PermissionOption',
     'PermissionOptionId',
@@ -1264,6 +1382,7 @@ __all__ = [
     'Role',
     'SelectedPermissionOutcome',
     'SessionAdditionalDirectoriesCapabilities',
+    'SessionArchiveCapabilities',
     'SessionCapabilities',
     'SessionCloseCapabilities',
     'SessionConfigBoolean',
@@ -1288,12 +1407,20 @@ __all__ = [
     'SessionModeState',
     'SessionNotification',
     'SessionResumeCapabilities',
+    'SessionStatusCapabilities',
+    'SessionSystemPromptCapabilities',
+    'SessionSystemPromptModeCapabilities',
+    'SessionSystemPromptOverrideCapabilities',
+    'SessionTitleCapabilities',
     'SessionUpdate',
     'SessionUpdateAgentMessageChunk',
     'SessionUpdateAgentThoughtChunk',
     'SessionUpdateAvailableCommandsUpdate',
+    'SessionUpdateCompactionSummaryChunk',
+    'SessionUpdateCompactionUpdate',
     'SessionUpdateConfigOptionUpdate',
     'SessionUpdateCurrentModeUpdate',
+    'SessionUpdateNotice',
     'SessionUpdatePlan',
     'SessionUpdateSessionInfoUpdate',
     'SessionUpdateToolCall',
@@ -1304,10 +1431,14 @@ __all__ = [
     'SetSessionConfigOptionResponse',
     'SetSessionModeRequest',
     'SetSessionModeResponse',
+    'SetSessionTitleRequest',
+    'SetSessionTitleResponse',
     'StopReason',
     'StringFormat',
     'StringMultiSelectItems',
     'StringPropertySchema',
+    'SystemPrompt',
+    'SystemPromptMode',
     'Terminal',
     'TerminalExitStatus',
     'TerminalId',

@@ -17,8 +17,11 @@ Mapping rules:
   skipped (the endpoint owns envelopes).
 
 Stable v1 is the contract. From the unstable schema we take only the
-definitions in `UNSTABLE_OVERLAY` (session/fork, prompt `usage`, tool-call
-`name`) and what they reference.
+definitions in `UNSTABLE_OVERLAY` (session/fork, session/set_title, prompt
+`usage`, `systemPrompt` on new/load/resume/fork, the matching session
+capabilities) and what they reference. Everything else unstable, and anything
+upstream removed (nes/*, document/*, mcp/connect), never reaches the generated
+code; `REMOVED_UPSTREAM` lists the prefixes a test checks stay absent.
 """
 
 from __future__ import annotations
@@ -46,9 +49,13 @@ UNSTABLE_OVERLAY = (
     "ForkSessionRequest",
     "ForkSessionResponse",
     "SessionCapabilities",
-    "ToolCall",
-    "ToolCallUpdate",
+    "NewSessionRequest",
+    "LoadSessionRequest",
+    "ResumeSessionRequest",
+    "SetSessionTitleRequest",
+    "SetSessionTitleResponse",
 )
+REMOVED_UPSTREAM = ("Nes", "Document", "DidOpenDocument", "McpConnect", "McpDisconnect")
 
 Schema = dict[str, Any]
 

@@ -24,6 +24,7 @@ AGENT_METHODS: MethodTable = {
     "session/list": (acp.ListSessionsRequest, acp.ListSessionsResponse),
     "session/delete": (acp.DeleteSessionRequest, acp.DeleteSessionResponse),
     "session/fork": (acp.ForkSessionRequest, acp.ForkSessionResponse),
+    "session/set_title": (acp.SetSessionTitleRequest, acp.SetSessionTitleResponse),
     "session/set_mode": (acp.SetSessionModeRequest, acp.SetSessionModeResponse),
     "session/set_config_option": (
         acp.SetSessionConfigOptionRequest,

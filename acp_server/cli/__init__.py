@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "config": "acp_server.cli.settings",
     "setup-provider": "acp_server.cli.settings",
     "setup": "acp_server.cli.editors",
+    "features": "acp_server.cli.features",
     "help": None,
 }
 

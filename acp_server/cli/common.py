@@ -19,6 +19,7 @@ COMMANDS = """commands:
   acp-server config show|path|set KEY VALUE
   acp-server setup-provider                  store a provider key interactively
   acp-server setup zed|neovim|emacs|jetbrains|vscode [--write]
+  acp-server features                        experimental protocol features and their states
   acp-server help                            this text (same as --help)
 
   --profile NAME                             use $ACP_SERVER_HOME/profiles/NAME

@@ -64,6 +64,7 @@ MAPPING_SETTINGS: dict[str, str] = {
     "providers.NAME.api_key_env": "Environment variable holding that provider's key",
     "mcp_servers.NAME": "`{command, args, env}` for stdio, or `{url, headers, transport: http|sse}`",
     "prices.MODEL": "[input, output] USD per million tokens, overriding the built-in table",
+    "features.NAME": "true or false: switch an experimental protocol feature (`acp-server features`)",
 }
 
 # Provider keys read from the environment or .env.

@@ -73,7 +73,7 @@ def _check_type(key: str, value: Any, expected: Any, where: str) -> Any:
 def _set(config: Config, key: str, value: Any, where: str) -> Config:
     """Apply one dotted key to the frozen tree, validating against DEFAULT_CONFIG."""
     head, _, rest = key.partition(".")
-    if head in ("providers", "mcp_servers", "prices"):
+    if head in ("providers", "mcp_servers", "prices", "features"):
         raise ConfigError(f"{where}: {key} must be set as a mapping in config.yaml")
     if key not in DEFAULT_CONFIG:
         from acp_server.config.checks import not_a_table, unknown_key
@@ -179,6 +179,15 @@ def _prices(value: Any, where: str) -> dict[str, tuple[float, float]]:
     return result
 
 
+def _features(value: Any, where: str) -> dict[str, bool]:
+    from acp_server.features import FeatureError, check_table
+
+    try:
+        return check_table(value, where)
+    except FeatureError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
     """(dotted key, value node, yaml node) for scalar leaves; mappings under
     providers/mcp_servers/prices stay whole."""
@@ -191,6 +200,7 @@ def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
             "providers",
             "mcp_servers",
             "prices",
+            "features",
         ):
             out += _flatten(value_node, key + ".")
         else:
@@ -226,6 +236,8 @@ def _apply_yaml(config: Config, path: Path) -> Config:
             config = msgspec.structs.replace(config, mcp_servers=_mcp_servers(value, where))
         elif key == "prices":
             config = msgspec.structs.replace(config, prices=_prices(value, where))
+        elif key == "features":
+            config = msgspec.structs.replace(config, features=_features(value, where))
         else:
             config = _set(config, key, value, where)
     return config

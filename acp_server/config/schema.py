@@ -89,3 +89,6 @@ class Config(msgspec.Struct, frozen=True):
     routing: RoutingSettings = msgspec.field(default_factory=RoutingSettings)
     # USD per million tokens, (input, output), merged over the built-in table.
     prices: dict[str, tuple[float, float]] = msgspec.field(default_factory=dict)
+    # Feature flags set in config.yaml (see acp_server.features); unset ones keep
+    # their defaults.
+    features: dict[str, bool] = msgspec.field(default_factory=dict)

@@ -79,7 +79,10 @@ def client_caps_from(params: object) -> ClientCaps:
         fs_read=part(fs, "readTextFile") is True,
         fs_write=part(fs, "writeTextFile") is True,
         terminal=part(caps, "terminal") is True,
-        auth_terminal=part(part(caps, "auth"), "terminal") is True,
+        # The registry's checker asks through `_meta["terminal-auth"]`, the
+        # schema through `auth.terminal`: either one counts.
+        auth_terminal=part(part(caps, "auth"), "terminal") is True
+        or part(part(caps, "_meta"), "terminal-auth") is True,
     )
 
 
@@ -168,6 +171,7 @@ class AgentServer:
         self._idle_flush: asyncio.TimerHandle | None = None
         self._store_notices: list[str] = []
         self._id_prefix = os.urandom(8).hex()
+        self._features: dict[str, bool] | None = None
         self._id_counter = itertools.count(1)
 
     # ------------------------------------------------------------ plumbing
@@ -178,6 +182,38 @@ class AgentServer:
             assert self._setup is not None
             self._config, self._home = self._setup()
         return self._config
+
+    @property
+    def features(self) -> dict[str, bool]:
+        """Flag states, read once per connection so that what `initialize`
+        advertised and what is routed never disagree. Before the config is
+        loaded (answering `initialize`), config.yaml is only scanned for its
+        `features:` block: no YAML parser is imported for it."""
+        if self._features is None:
+            from acp_server import features
+
+            if self._config is not None:
+                self._features = features.resolve(self._config.features)
+            else:
+                from acp_server.home import HomeError, resolve_home
+
+                try:
+                    home: Path | None = resolve_home()
+                except HomeError:
+                    home = None
+                self._features = features.resolve_for_home(home)
+        return self._features
+
+    def _gated(self, flag: str, method: str, route: Route) -> Route:
+        """`route`, answering -32601 while `flag` is off."""
+        handler = route.handler
+
+        async def guarded(params: Any) -> Any:
+            if not self.features.get(flag):
+                raise RpcError.method_not_found(method)
+            return await handler(params)
+
+        return Route(route.params, guarded, overtakes=route.overtakes)
 
     @property
     def home(self) -> Path | None:
@@ -338,7 +374,17 @@ class AgentServer:
             "session/new": new_session_route(self.new_session),
             "session/load": typed("LoadSessionRequest", self.load_session),
             "session/resume": typed("ResumeSessionRequest", self.resume_session),
-            "session/fork": typed("ForkSessionRequest", self.fork_session, **quick),
+            # Unstable upstream: advertised and routed only with their flag on.
+            "session/fork": self._gated(
+                "session_fork",
+                "session/fork",
+                typed("ForkSessionRequest", self.fork_session, **quick),
+            ),
+            "session/set_title": self._gated(
+                "session_title",
+                "session/set_title",
+                typed("SetSessionTitleRequest", self.set_title, **quick),
+            ),
             "session/close": typed("CloseSessionRequest", self.close_session),
             "session/list": typed("ListSessionsRequest", self.list_sessions, **quick),
             "session/delete": typed("DeleteSessionRequest", self.delete_session, **quick),
@@ -347,6 +393,7 @@ class AgentServer:
             "session/set_config_option": typed(
                 "SetSessionConfigOptionRequest", self.set_config_option, **quick
             ),
+            "session/set_model": Route(None, self.set_model, **quick),
         }
         notifications = {"session/cancel": typed("CancelNotification", self.cancel)}
         return requests, notifications
@@ -398,7 +445,7 @@ class AgentServer:
                     "close": {},
                     "delete": {},
                     "additionalDirectories": {},
-                    "fork": {},
+                    **self._flagged_session_capabilities(),
                 },
                 "auth": {"logout": {}},
             },
@@ -406,6 +453,15 @@ class AgentServer:
             "agentInfo": {"name": "acp-server", "title": "acp-server", "version": __version__},
         }
         return AfterResponse(result, _dump_modules)
+
+    def _flagged_session_capabilities(self) -> dict[str, object]:
+        flags = self.features
+        caps: dict[str, object] = {}
+        if flags.get("session_fork"):
+            caps["fork"] = {}
+        if flags.get("session_title"):
+            caps["title"] = {}
+        return caps
 
     async def authenticate(self, params: acp.AuthenticateRequest) -> dict[str, object]:
         if params.method_id != AUTH_METHOD_ID:
@@ -607,6 +663,7 @@ class AgentServer:
 
     async def set_config_option(self, params: acp.SetSessionConfigOptionRequest) -> AfterResponse:
         session = self._session(params.session_id)
+        _require_offered(session.options(), params.config_id, params.value)
         options = await session.set_option(params.config_id, params.value)
 
         async def then() -> None:
@@ -614,6 +671,52 @@ class AgentServer:
                 await session.announce_option_change("mode")
 
         return AfterResponse({"configOptions": options}, then)
+
+    async def set_title(self, params: acp.SetSessionTitleRequest) -> dict[str, object]:
+        """A client-set title, stored before the reply; setting it (not None)
+        is what stops the first prompt from generating one."""
+        title = " ".join(params.title.split())[:200]
+        if not title:
+            raise RpcError.invalid_params("title is empty")
+        if self.store.get(params.session_id) is None:
+            raise RpcError.resource_not_found(f"session {params.session_id}")
+        active = self.sessions.get(params.session_id)
+        if active is not None:
+            active.title = title
+        self.store.update_meta(params.session_id, title=title)
+        return {"title": title}
+
+    async def set_model(self, params: object) -> AfterResponse:
+        """Legacy `session/set_model` (still sent by some clients): the same as
+        setting the `model` config option, answered with an empty result."""
+        fields = params if isinstance(params, dict) else {}
+        session_id, model_id = fields.get("sessionId"), fields.get("modelId")
+        if not isinstance(session_id, str) or not isinstance(model_id, str):
+            raise RpcError.invalid_params("session/set_model needs string sessionId and modelId")
+        session = self._session(session_id)
+        _require_offered(session.options(), "model", model_id)
+        await session.set_option("model", model_id)
+
+        async def then() -> None:
+            await session.announce_option_change("model")
+
+        return AfterResponse({}, then)
+
+
+def _require_offered(options: list[dict[str, object]], config_id: str, value: object) -> None:
+    """A select option accepts only one of the values it offers: a typo'd model
+    id is refused now (-32602), not on the next prompt."""
+    option = next((o for o in options if o.get("id") == config_id), None)
+    if option is None:
+        raise RpcError.invalid_params(f"unknown config option {config_id!r}")
+    offered = option.get("options")
+    if option.get("type") == "select" and isinstance(offered, list):
+        values = [o.get("value") for o in offered if isinstance(o, dict)]
+        if value not in values:
+            raise RpcError.invalid_params(
+                f"{value!r} is not a value of config option {config_id!r}; "
+                f"offered: {', '.join(map(str, values))}"
+            )
 
 
 _DEBUG_MODULES = os.environ.get("ACP_SERVER_DEBUG_MODULES")

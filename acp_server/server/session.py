@@ -477,7 +477,7 @@ class Session:
 
             raise prompt_error(failure)  # after every update of the turn
         response: dict[str, object] = {"stopReason": stop}
-        if usage is not None:
+        if usage is not None and self.server.features.get("prompt_usage"):
             response["usage"] = {
                 "inputTokens": usage.input_tokens,
                 "outputTokens": usage.output_tokens,

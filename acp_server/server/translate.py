@@ -121,6 +121,9 @@ def translate(event: ev.Event) -> Update | None:
             "sessionUpdate": "tool_call",
             "toolCallId": event.call_id,
             "title": event.title,
+            # The programmatic name (read_file, mcp__server__tool): clients map
+            # icons and permission rules on it, never on the human title.
+            "name": event.tool,
             "kind": event.kind,
             "status": "pending",
             "rawInput": dict(event.raw_input),

@@ -92,10 +92,50 @@ def test_tagged_unions_decode_to_their_variant() -> None:
     assert isinstance(outcome.outcome, schema.RequestPermissionOutcomeSelected)
 
 
-def test_unstable_fork_usage_and_tool_name_are_available() -> None:
+def test_unstable_fork_usage_title_and_system_prompt_are_available() -> None:
     assert convert({"sessionId": "s", "cwd": "/w"}, schema.ForkSessionRequest).session_id == "s"
     response = schema.PromptResponse(
         stop_reason="end_turn", usage=schema.Usage(input_tokens=1, output_tokens=2, total_tokens=3)
     )
     assert to_builtins(response)["usage"]["inputTokens"] == 1
     assert schema.ToolCall(tool_call_id="x", title="t", name="read_file").name == "read_file"
+
+
+def test_vendored_schema_files_match_their_recorded_checksums() -> None:
+    import hashlib
+    import re
+
+    folder = OUTPUT.parent / "schema"
+    recorded = dict(
+        (name, digest)
+        for digest, name in re.findall(
+            r"^([0-9a-f]{64})  (\S+)$", (folder / "PROVENANCE.md").read_text(), re.M
+        )
+    )
+    assert set(recorded) == {p.name for p in folder.glob("*.json")}
+    for name, digest in recorded.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_nothing_removed_upstream_remains_in_generated_code_or_method_tables() -> None:
+    from protocol.codegen import REMOVED_UPSTREAM
+
+    names = set(schema.__all__)
+    assert not [n for n in names if n.startswith(REMOVED_UPSTREAM)]
+    methods = {*protocol.AGENT_METHODS, *protocol.CLIENT_METHODS}
+    assert not [m for m in methods if m.startswith(("nes/", "document/", "mcp/connect"))]
+
+
+def test_refreshed_stable_surfaces_are_generated() -> None:
+    notice = convert(
+        {
+            "sessionId": "s",
+            "update": {"sessionUpdate": "notice", "severity": "warning", "title": "t"},
+        },
+        schema.SessionNotification,
+    )
+    assert isinstance(notice.update, schema.SessionUpdateNotice)
+    caps = convert({"session": {"notices": {}, "compaction": {}}}, schema.ClientCapabilities)
+    assert caps.session is not None and caps.session.compaction is not None
+    title = convert({"sessionId": "s", "title": "x"}, schema.SetSessionTitleRequest)
+    assert title.title == "x"
