@@ -119,13 +119,12 @@ def read_head(head: bytes, tail: bytes = b"") -> tuple[HeadKind, str | int | Non
             break  # cut off inside a string
         if depth == 1 and value_next:
             value_next = False
-            if key is not None:
-                keys.add(key)
-                if key == b"id":
-                    request_id = _id_value(token)
+            if key == b"id":
+                request_id = _id_value(token)
         elif depth == 1 and token[:1] == b'"':
             key = token[1:-1]
-        elif depth == 1 and token == b":":
+        elif depth == 1 and token == b":" and key is not None:
+            keys.add(key)  # now: its value may be what the window cuts off
             value_next = True
         if token in (b"{", b"["):
             if depth == 0 and token == b"[":

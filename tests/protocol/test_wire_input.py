@@ -207,6 +207,8 @@ def test_the_splitter_reports_what_the_ends_of_an_oversized_line_show() -> None:
         OversizedLine(len(late) - 1, "q", "call"),
     ]
     assert read_head(b'{"id":{"x":1},"method":"m"') == ("call", None)
+    assert read_head(b'{"jsonrpc":"2.0","id":5,"result":"cut off inside the va') == ("reply", 5)
+    assert read_head(b'{"method":"m","params":{"id":3}') == ("call", None)
 
 
 # ------------------------------------------------------------ the last guards
