@@ -2,7 +2,8 @@
 
 `file://` links are read (through the session's FileSystem, so unsaved editor
 buffers count); embedded text is used as is; anything else (`zed://`, https,
-binary blobs) becomes a clear note for the model, never a crash.
+binary blobs, a path no file system can open, such as one holding a NUL byte)
+becomes a clear note for the model, never a crash.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ async def _linked(uri: str, files: FileSystem) -> ResourcePart:
     path = file_uri_path(uri)
     if path is None:
         return ResourcePart(uri, note=f"the editor referenced {uri}, which this agent cannot open")
+    if "\0" in path:
+        # No OS path holds a NUL; the local read would raise ValueError, not a
+        # FileAccessError, and the editor's read would fail the same way.
+        return ResourcePart(uri, note="its path contains a NUL byte, so it cannot be opened")
     try:
         text = await files.read_text(path)
     except FileAccessError as error:

@@ -3,10 +3,19 @@
 Frames are compact JSON on one line; msgspec escapes newlines inside strings, so
 a frame can never contain a raw newline. Decoding ignores unknown fields and
 reports a bad field by its path.
+
+Lenient in, within bounds:
+- a frame nested deeper than `MAX_NESTING` is refused before it is decoded
+  (`nesting_exceeds`), so no decoder or handler recurses without bound;
+- a lone UTF-16 surrogate escape (`"\\ud83d"`, which some editors send when
+  they cut an emoji in half) is valid JSON text but cannot be a Python `str`
+  that encodes; it is read as U+FFFD rather than refusing the whole frame.
 """
 
 from __future__ import annotations
 
+import re
+from itertools import accumulate
 from typing import Any, TypeVar
 
 import msgspec
@@ -15,8 +24,22 @@ from protocol.errors import RpcError
 
 T = TypeVar("T")
 
+#: Deepest nesting of arrays and objects a frame may have (serde_json's default
+#: too). ACP frames nest about 8 deep; past ~900, decoders hit the recursion limit.
+MAX_NESTING = 128
+
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
+
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_SIGNS = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")  # +1 / -1 as signed bytes
+# Escapes, in order of preference: a surrogate pair (kept), a lone surrogate
+# (replaced), any other escape (kept, and consumed so `\\\\ud83d` stays text).
+_ESCAPE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    rb"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
+    rb"|\\."
+)
 
 
 def encode_frame(message: object) -> bytes:
@@ -26,7 +49,41 @@ def encode_frame(message: object) -> bytes:
 
 def decode_json(line: bytes) -> Any:
     """Parse one line into builtins. Raises msgspec.DecodeError on bad JSON or UTF-8."""
-    return _decoder.decode(line)
+    try:
+        return _decoder.decode(line)
+    except msgspec.DecodeError:
+        repaired = _without_lone_surrogates(line)
+        if repaired is line:
+            raise
+        return _decoder.decode(repaired)
+
+
+def _without_lone_surrogates(line: bytes) -> bytes:
+    # Only on the error path: a frame that decoded never pays for this.
+    if b"\\u" not in line:
+        return line
+    repaired = _ESCAPE.sub(lambda m: b"\\ufffd" if m.group(1) else m.group(0), line)
+    return line if repaired == line else repaired
+
+
+def nesting_exceeds(line: bytes, limit: int = MAX_NESTING) -> bool:
+    """Whether the JSON text nests arrays and objects deeper than `limit`.
+
+    A line with at most `limit` opening brackets cannot, and almost every frame
+    is one: two byte counts. Otherwise the brackets outside strings are
+    counted, each step at C speed (strip escapes, keep only brackets and
+    quotes, drop what lies between quotes, sum +1/-1). Invalid JSON may be
+    misjudged; the decoder refuses it anyway."""
+    if line.count(b"[") + line.count(b"{") <= limit:
+        return False
+    if b"\\\\" in line:
+        line = line.replace(b"\\\\", b"")
+    if b'\\"' in line:
+        line = line.replace(b'\\"', b"")
+    outside = b"".join(line.translate(None, _NOT_STRUCTURE).split(b'"')[::2])
+    if len(outside) <= limit:
+        return False
+    return max(accumulate(memoryview(outside.translate(_SIGNS)).cast("b"))) > limit
 
 
 def to_builtins(value: object) -> Any:

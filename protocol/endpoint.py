@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from protocol import jsonrpc
 from protocol.codec import convert, encode_frame
 from protocol.errors import RpcError
-from protocol.framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine
+from protocol.framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, read_head
 
 log = logging.getLogger("protocol")
 
@@ -203,22 +203,34 @@ class Endpoint:
                 return
             if not chunk:
                 for item in self._splitter.feed(b"\n"):  # a final line without newline
-                    await self._dispatch(item)
+                    await self._guarded_dispatch(item)
                 return
             for item in self._splitter.feed(chunk):
-                await self._dispatch(item)
+                await self._guarded_dispatch(item)
+
+    async def _guarded_dispatch(self, item: bytes | OversizedLine) -> None:
+        """The reader's last guard: a line we fail to classify or route is our
+        bug, but it must cost only that line. It is logged and, when it shows
+        a request id, answered; the connection reads on."""
+        try:
+            await self._dispatch(item)
+        except Exception:
+            log.exception("%s: failed to handle an incoming line", self.name)
+            if isinstance(item, bytes):
+                kind, request_id = read_head(item, item)
+                message = jsonrpc.unreadable(
+                    kind, request_id, RpcError.internal_error("the agent could not read this frame")
+                )
+                if isinstance(message, jsonrpc.Invalid) and message.reply is not None:
+                    self._send_nowait(jsonrpc.error_frame(message.reply_id, message.reply))
 
     async def _dispatch(self, item: bytes | OversizedLine) -> None:
         if isinstance(item, OversizedLine):
             log.warning("%s: discarded a %d-byte line over the frame limit", self.name, item.size)
-            if item.request_id is not None:
-                error = RpcError.invalid_request(
-                    f"frame exceeds {self._splitter.max_line_bytes} bytes"
-                )
-                await self._send(jsonrpc.error_frame(item.request_id, error))
-            return
-        self._observe("in", item)
-        message = jsonrpc.classify(item)
+            message = jsonrpc.classify_oversized(item, self._splitter.max_line_bytes)
+        else:
+            self._observe("in", item)
+            message = jsonrpc.classify(item)
         if isinstance(message, jsonrpc.Request):
             self._start_handler(message)
         elif isinstance(message, jsonrpc.Notification):
@@ -233,9 +245,15 @@ class Endpoint:
     def _on_notification(self, message: jsonrpc.Notification) -> None:
         if message.method == CANCEL_METHOD:
             params = message.params if isinstance(message.params, dict) else {}
-            task = self._handlers.get(params.get("requestId"))  # type: ignore[arg-type]
+            request_id = params.get("requestId")
+            if not jsonrpc.valid_id(request_id):
+                # A bad notification is ignored (JSON-RPC); a list or object id
+                # would not even be hashable.
+                log.info("%s: ignored %s without a usable requestId", self.name, CANCEL_METHOD)
+                return
+            task = self._handlers.get(request_id)  # type: ignore[arg-type]
             if task is not None and not task.done():
-                self._cancelled_by_peer.add(params["requestId"])
+                self._cancelled_by_peer.add(request_id)  # type: ignore[arg-type]
                 task.cancel()
             return
         if message.method in self.notifications:
@@ -306,10 +324,15 @@ class Endpoint:
             await self._send(jsonrpc.error_frame(request.id, failure))
             return
         value = result.result if isinstance(result, AfterResponse) else result
-        reply = jsonrpc.result_frame(request.id, _result_value(value))
+        try:
+            frame = encode_frame(jsonrpc.result_frame(request.id, _result_value(value)))
+        except (TypeError, ValueError, OverflowError, RecursionError):
+            log.exception("%s: the result of %s could not be encoded", self.name, request.method)
+            failure = RpcError.internal_error(f"{request.method} failed; see the agent log")
+            await self._send(jsonrpc.error_frame(request.id, failure))
+            return
         written = False
         if route.overtakes and not self._closed:
-            frame = encode_frame(reply)
             if self._writer_parked and self._outbox.empty() and not self._overtaking:
                 # Nothing is waiting to be written, so writing now keeps the
                 # order and saves the writer's turn of the loop.
@@ -318,15 +341,20 @@ class Endpoint:
                 self._overtaking.append(frame)
                 with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
                     self._outbox.put_nowait(b"")  # wake the writer
-        else:
-            await self._send(reply)
+        elif not self._closed:  # as `_send` does, with the frame already encoded
+            await self._outbox.put(frame)
         if isinstance(result, AfterResponse):
             if not written:
                 # One loop turn first: the writer, woken above, sends the response
                 # before `then` starts, so the peer is not kept waiting for work
                 # that only has to follow it.
                 await asyncio.sleep(0)
-            await result.then()
+            try:
+                await result.then()
+            except Exception:
+                # The reply is out: this failure has no one to answer, and it
+                # must not reach the reader (a handler may run in its turn).
+                log.exception("%s: work after the %s reply failed", self.name, request.method)
 
     async def _notification_loop(self) -> None:
         while (message := await self._inbox.get()) is not None:

@@ -59,6 +59,17 @@ class RpcError(Exception):
         return cls(ErrorCode.INVALID_REQUEST, "Invalid request" + (f": {detail}" if detail else ""))
 
     @classmethod
+    def frame_too_large(cls, limit: int) -> RpcError:
+        return cls(ErrorCode.INVALID_REQUEST, f"Invalid request: frame exceeds {limit} bytes")
+
+    @classmethod
+    def too_deep(cls, limit: int) -> RpcError:
+        return cls(
+            ErrorCode.INVALID_REQUEST,
+            f"Invalid request: arrays and objects nested deeper than {limit} levels",
+        )
+
+    @classmethod
     def method_not_found(cls, method: str) -> RpcError:
         return cls(ErrorCode.METHOD_NOT_FOUND, f"Method not found: {method}", {"method": method})
 

@@ -2,14 +2,20 @@
 
 `classify(line)` turns one framed line into exactly one message value. Garbage is
 a value too (`Invalid`), carrying the error reply the peer is owed, if any.
+
+A line that cannot be decoded whole (over the size limit, or nested deeper
+than `MAX_NESTING`) is judged by its head (`unreadable`): a request is answered
+with its id, a reply becomes an `ErrorResponse`, so the call waiting for it
+fails at once instead of at its timeout, and a notification stays unanswered.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-from protocol.codec import decode_json
+from protocol.codec import MAX_NESTING, decode_json, nesting_exceeds
 from protocol.errors import RpcError
+from protocol.framing import HeadKind, OversizedLine, read_head
 
 RequestId = str | int
 
@@ -75,16 +81,46 @@ class Invalid(_Value):
 Message = Request | Notification | Response | ErrorResponse | Invalid
 
 
-def _valid_id(value: object) -> bool:
+def valid_id(value: object) -> bool:
+    """A JSON-RPC id one can answer with and look up: a string or an integer."""
     return (isinstance(value, (str, int))) and not isinstance(value, bool)
 
 
 def classify(line: bytes) -> Message:
+    if nesting_exceeds(line):
+        return _too_deep(line)
     try:
         data = decode_json(line)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return Invalid(f"unparseable frame: {exc}", RpcError.parse_error(str(exc)))
+    except RecursionError:  # the bound above makes this unreachable; kept as a floor
+        return _too_deep(line)
     return classify_value(data)
+
+
+def classify_oversized(line: OversizedLine, limit: int) -> Message:
+    error = RpcError.frame_too_large(limit)
+    if line.kind is None and line.request_id is None:
+        # Nothing of it could be read: it may have been a notification.
+        return Invalid(f"a {line.size}-byte line over the frame limit", None)
+    return unreadable(line.kind, line.request_id, error)
+
+
+def _too_deep(line: bytes) -> Message:
+    kind, request_id = read_head(line, line)
+    return unreadable(kind, request_id, RpcError.too_deep(MAX_NESTING))
+
+
+def unreadable(kind: HeadKind, request_id: RequestId | None, error: RpcError) -> Message:
+    """The message for a frame seen only by its head, failing with `error`."""
+    if kind == "reply":
+        if request_id is None:
+            return Invalid(f"unreadable reply without an id: {error.message}", None)
+        return ErrorResponse(request_id, error)
+    if kind == "call" and request_id is None:
+        return Invalid(f"unreadable notification: {error.message}", None)
+    # A call with an id, or a frame that shows no method: answered like a request.
+    return Invalid(error.message, error, request_id)
 
 
 def classify_value(data: object) -> Message:
@@ -98,7 +134,7 @@ def classify_value(data: object) -> Message:
             "frame is not an object", RpcError.invalid_request("frame is not a JSON object")
         )
     raw_id = data.get("id")
-    id_ok = _valid_id(raw_id)
+    id_ok = valid_id(raw_id)
     reply_id = raw_id if id_ok else None
     if data.get("jsonrpc") != "2.0":
         return _bad(data, 'missing or wrong "jsonrpc": "2.0"', reply_id)

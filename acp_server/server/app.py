@@ -55,9 +55,13 @@ class ClientCaps:
         self.auth_terminal = auth_terminal
 
 
-def normalise_cwd(cwd: str) -> str:
+def normalise_cwd(cwd: str, what: str = "cwd") -> str:
+    """An absolute path without NUL bytes, normalised; it need not exist yet.
+    Checked before any reply: a NUL would otherwise fail later, in a file call."""
+    if "\0" in cwd:
+        raise RpcError.invalid_params(f"{what} must not contain a NUL byte, got {_clip(cwd)}")
     if not os.path.isabs(cwd):
-        raise RpcError.invalid_params(f"cwd must be an absolute path, got {cwd!r}")
+        raise RpcError.invalid_params(f"{what} must be an absolute path, got {_clip(cwd)}")
     normal = os.path.normpath(cwd)
     return normal if normal == "/" else normal.rstrip("/")
 
@@ -86,15 +90,25 @@ def client_caps_from(params: object) -> ClientCaps:
     )
 
 
+def _clip(text: str, limit: int = 80) -> str:
+    """`text` for an error message: quoted, and cut when long (a client may send megabytes)."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+_MAX_CURSOR_CHARS = 64  # ours are about 20; SQLite offsets stop at 2**63 - 1
+
+
 def _cursor(raw: str | None) -> int:
     if not raw:
         return 0
     try:
+        if len(raw) > _MAX_CURSOR_CHARS:
+            raise ValueError("too long")
         value = int(base64.urlsafe_b64decode(raw.encode()).decode().removeprefix("offset:"))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise RpcError.invalid_params(f"invalid cursor {raw!r}") from None
-    if value < 0:
-        raise RpcError.invalid_params(f"invalid cursor {raw!r}")
+        raise RpcError.invalid_params(f"invalid cursor {_clip(raw)}") from None
+    if not 0 <= value < 2**63:
+        raise RpcError.invalid_params(f"invalid cursor {_clip(raw)}")
     return value
 
 
@@ -486,7 +500,7 @@ class AgentServer:
             # Re-read the configuration for every session: a rotated key needs no restart.
             self._config, self._home = self._setup()
 
-        roots = (cwd, *(normalise_cwd(d) for d in extra or ()))
+        roots = (cwd, *(normalise_cwd(d, "additionalDirectories") for d in extra or ()))
         state.setdefault("model", self.config.model)
         state.setdefault("mode", self.default_mode)
         state.setdefault("thought_level", None)
@@ -530,6 +544,7 @@ class AgentServer:
         return self._opened(session, {"sessionId": session_id})
 
     async def _restore(self, session_id: str, cwd: str, extra: list[str] | None) -> Session:
+        cwd = normalise_cwd(cwd)  # before the active session is closed
         record = self.store.get(session_id)
         if record is None:
             raise RpcError.resource_not_found(f"session {session_id}")
