@@ -726,12 +726,26 @@ def _require_offered(options: list[dict[str, object]], config_id: str, value: ob
         raise RpcError.invalid_params(f"unknown config option {config_id!r}")
     offered = option.get("options")
     if option.get("type") == "select" and isinstance(offered, list):
-        values = [o.get("value") for o in offered if isinstance(o, dict)]
+        values = select_values(offered)
         if value not in values:
             raise RpcError.invalid_params(
                 f"{value!r} is not a value of config option {config_id!r}; "
                 f"offered: {', '.join(map(str, values))}"
             )
+
+
+def select_values(offered: list[object]) -> list[object]:
+    """The values of a select option, flat or grouped by provider (a group
+    holds its own `options` list, as the schema's SessionConfigSelectGroup)."""
+    values: list[object] = []
+    for entry in offered:
+        if not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("options"), list):
+            values.extend(select_values(entry["options"]))
+        elif "value" in entry:
+            values.append(entry["value"])
+    return values
 
 
 _DEBUG_MODULES = os.environ.get("ACP_SERVER_DEBUG_MODULES")

@@ -69,3 +69,27 @@ async def test_catalogues_of_two_providers_are_grouped_by_provider(tmp_path: Pat
     groups = {g["group"]: g for g in _model_option(update["configOptions"])["options"]}
     assert {"boxb", "ollama"} <= set(groups)
     assert "ollama:beta:7b" in [o["value"] for o in groups["ollama"]["options"]]
+
+
+async def test_a_model_offered_inside_a_provider_group_can_be_chosen(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    async with FakeProvider() as fake_a, FakeProvider() as fake_b:
+        fake_a.listings["/v1/models"] = openai_models("alpha")
+        fake_b.listings["/api/tags"] = ollama_tags("gamma:3b")
+        (home / "config.yaml").write_text(
+            f"providers:\n  boxc:\n    base_url: {fake_a.base_url}/v1\n"
+            f"  ollama:\n    base_url: {fake_b.base_url}/v1\n"
+        )
+        config = load_config(home, flags={"model": "boxc:alpha"}, env={})
+        async with connect(home, config=config) as (editor, _):
+            await editor.initialize()
+            session = await editor.new_session(tmp_path)
+            await editor.wait_for(
+                lambda: editor.session_updates(session, "config_option_update"), timeout=10
+            )
+            result = await editor.call(
+                "session/set_config_option",
+                {"sessionId": session, "configId": "model", "value": "ollama:gamma:3b"},
+            )
+    assert _model_option(result["configOptions"])["currentValue"] == "ollama:gamma:3b"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from protocol import ErrorCode, RpcError
+from acp_server.server.app import select_values
 from tests.server.harness import connect
 
 
@@ -27,7 +28,7 @@ async def test_legacy_set_model_switches_the_model_option(tmp_path: Path) -> Non
         await editor.initialize()
         created = await editor.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
         model = next(o for o in created["configOptions"] if o["id"] == "model")
-        target = model["options"][-1]["value"]
+        target = select_values(model["options"])[-1]
         result = await editor.call(
             "session/set_model", {"sessionId": created["sessionId"], "modelId": target}
         )
