@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from protocol import ErrorCode, RpcError
 from acp_server.server.app import select_values
+from protocol import ErrorCode, RpcError
 from tests.server.harness import connect
 
 
