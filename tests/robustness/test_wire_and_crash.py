@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import random
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,19 +119,151 @@ frames = st.one_of(
         st.integers(1, 10**6),
     ),
 )
+# Params of the right shape for each method, where one string gets a NUL byte
+# or a lone surrogate (json.dumps writes it as a \udXXX escape).
+VALID_PARAMS: dict[str, dict[str, Any]] = {
+    "session/new": {"cwd": "/tmp/fuzz", "mcpServers": [], "additionalDirectories": ["/tmp"]},
+    "session/load": {"sessionId": LIVE, "cwd": "/tmp/fuzz", "mcpServers": []},
+    "session/resume": {"sessionId": LIVE, "cwd": "/tmp/fuzz", "mcpServers": []},
+    "session/fork": {"sessionId": LIVE, "cwd": "/tmp/fuzz", "mcpServers": []},
+    "session/prompt": {
+        "sessionId": LIVE,
+        "prompt": [
+            {"type": "text", "text": "say fuzz"},
+            {"type": "resource_link", "uri": "file:///tmp/fuzz.txt", "name": "fuzz.txt"},
+        ],
+    },
+    "session/list": {"cwd": "/tmp/fuzz", "cursor": "b2Zmc2V0OjA="},
+    "session/close": {"sessionId": LIVE},
+    "session/delete": {"sessionId": "sess_not_live"},
+    "session/set_mode": {"sessionId": LIVE, "modeId": "ask"},
+    "session/set_config_option": {"sessionId": LIVE, "configId": "mode", "value": "ask"},
+    "authenticate": {"methodId": "provider-key"},
+}
+
+
+def _strings(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, str):
+        return [path]
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    if not isinstance(value, (dict, list)):
+        return []
+    return [p for key, child in items for p in _strings(child, (*path, key))]
+
+
+def _poisoned(method: str, pick: int, at: int, poison: str, request_id: int) -> dict[str, Any]:
+    params = json.loads(json.dumps(VALID_PARAMS[method]))
+    paths = _strings(params)
+    *parents, last = paths[pick % len(paths)]
+    node = params
+    for key in parents:
+        node = node[key]
+    text = node[last]
+    node[last] = text[: at % (len(text) + 1)] + poison + text[at % (len(text) + 1) :]
+    return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+
+
+def _nested(depth: int, as_object: bool) -> str:
+    return '{"a":' * depth + "1" + "}" * depth if as_object else "[" * depth + "]" * depth
+
+
+unusable_ids = st.one_of(
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["a", "id"]), st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+hostile = st.one_of(
+    # Nesting far past any limit: in a request, a notification, or bare.
+    st.builds(
+        lambda i, m, d, o: (
+            f'{{"jsonrpc": "2.0", "id": {i}, "method": "{m}", "params": {_nested(d, o)}}}'
+        ),
+        st.integers(1, 10**6),
+        st.sampled_from(AGENT_METHODS),
+        st.integers(100, 10_000),
+        st.booleans(),
+    ),
+    st.builds(
+        lambda d, o: f'{{"jsonrpc": "2.0", "method": "session/cancel", "params": {_nested(d, o)}}}',
+        st.integers(100, 10_000),
+        st.booleans(),
+    ),
+    st.builds(_nested, st.integers(100, 10_000), st.booleans()),
+    # Unusable ids in every place an id goes.
+    st.builds(
+        lambda i, m: {"jsonrpc": "2.0", "id": i, "method": m, "params": {}},
+        unusable_ids,
+        st.sampled_from(AGENT_METHODS),
+    ),
+    st.builds(lambda i: {"jsonrpc": "2.0", "id": i, "result": {}}, unusable_ids),
+    st.builds(
+        lambda i: {"jsonrpc": "2.0", "id": i, "error": {"code": -32000, "message": "x"}},
+        unusable_ids,
+    ),
+    st.builds(
+        lambda i: {"jsonrpc": "2.0", "method": "$/cancel_request", "params": {"requestId": i}},
+        unusable_ids,
+    ),
+    # NUL bytes and lone surrogates in each string param of each method.
+    st.builds(
+        _poisoned,
+        st.sampled_from(sorted(VALID_PARAMS)),
+        st.integers(0, 20),
+        st.integers(0, 40),
+        st.sampled_from(["\x00", "\ud83d", "\udc00", "\x00\ud83d"]),
+        st.integers(1, 10**6),
+    ),
+    # Wrong-typed params for every method.
+    st.builds(
+        lambda m, p, i: {"jsonrpc": "2.0", "id": i, "method": m, "params": p},
+        st.sampled_from(AGENT_METHODS),
+        st.one_of(
+            st.integers(),
+            st.text(max_size=5),
+            st.booleans(),
+            st.lists(st.integers(), max_size=3),
+            st.sampled_from(sorted(VALID_PARAMS)).map(
+                lambda m: {k: [v] for k, v in VALID_PARAMS[m].items()}
+            ),
+        ),
+        st.integers(1, 10**6),
+    ),
+    # Oversized replies (over --max-line-bytes 4096), the id first or last.
+    st.builds(
+        lambda i, last: (
+            f'{{"jsonrpc": "2.0", "result": {{"content": "{"x" * 5000}"}}, "id": {i}}}'
+            if last
+            else json.dumps({"jsonrpc": "2.0", "id": i, "result": {"content": "x" * 5000}})
+        ),
+        st.integers(1, 50),  # the agent's own ids are small: some are pending
+        st.booleans(),
+    ),
+)
+frames = st.one_of(frames, hostile)
+
+
+_DEEP_REQUEST = re.compile(rb'^\{"jsonrpc": "2.0", "id": (\d+), "method": ')
 
 
 def _request_ids(lines: list[bytes]) -> dict[str, int]:
-    """How many requests each id was sent with (a line may hold several frames)."""
+    """How many requests each usable id (a string or an integer) was sent with
+    (a line may hold several frames)."""
     sent: dict[str, int] = {}
     for line in b"\n".join(lines).split(b"\n"):
         try:
             frame = json.loads(line)
+        except RecursionError:  # the nested ones: their id comes first
+            match = _DEEP_REQUEST.match(line)
+            frame = {"id": int(match.group(1)), "method": "?"} if match else None
         except ValueError:
             continue
         if isinstance(frame, dict) and "method" in frame and "id" in frame:
-            key = json.dumps(frame["id"])
-            sent[key] = sent.get(key, 0) + 1
+            request_id = frame["id"]
+            if isinstance(request_id, (str, int)) and not isinstance(request_id, bool):
+                key = json.dumps(request_id)
+                sent[key] = sent.get(key, 0) + 1
     return sent
 
 
@@ -147,83 +284,115 @@ def encode(frame: Any) -> bytes:
     ],
 )
 @given(batch=st.lists(frames, min_size=100, max_size=100))
-def test_fuzzed_frames_never_kill_the_server_and_every_request_gets_one_error_free_answer(
+def test_fuzzed_frames_never_kill_the_server_and_every_request_gets_exactly_one_answer(
     tmp_path: Path, batch: list[Any]
 ) -> None:
     """100 examples x 100 frames = 10,000 generated frames per CI run.
 
     Two sessions are opened first: the frames may name the "victim" (close it,
     delete it, prompt it with junk), never the "bystander", which must still
-    answer a prompt afterwards, as must the connection."""
-    home = tmp_path / f"home-{random.random()}"
+    answer a prompt afterwards, as must the connection. Every request-shaped
+    frame with a usable id is answered exactly once, with that id."""
+    home = Path(tempfile.mkdtemp(prefix="home-", dir=tmp_path))  # hypothesis replays random
+    stderr_file = (home / "stderr").open("wb")  # a file: stdout has a reader thread
     process = subprocess.Popen(
         [ACP_SERVER, "--model", "scripted", "--max-line-bytes", "4096"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr_file,
         env={"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(home), "HOME": str(tmp_path)},
     )
     assert process.stdin and process.stdout
     replies: list[dict[str, Any]] = []
+    lines_out: queue.Queue[bytes | None] = queue.Queue()
+
+    def pump(stdout: Any = process.stdout) -> None:
+        for line in stdout:
+            lines_out.put(line)
+        lines_out.put(None)  # stdout closed
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
 
     def send(*lines: bytes) -> None:
         assert process.stdin
         process.stdin.write(b"".join(line + b"\n" for line in lines))
         process.stdin.flush()
 
-    def read_until(reply_id: str) -> dict[str, Any]:
-        assert process.stdout
-        while line := process.stdout.readline():
+    def read_until(done: Any, what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            try:
+                line = lines_out.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {what} within {timeout} s") from None
+            if line is None:
+                raise AssertionError(f"the server closed stdout before the {what}")
             replies.append(json.loads(line))
-            if replies[-1].get("id") == reply_id and "method" not in replies[-1]:
-                return replies[-1]
-        raise AssertionError(f"the server closed stdout before answering {reply_id}")
+
+    def answer(reply_id: str) -> dict[str, Any]:
+        def found() -> bool:
+            return (
+                bool(replies) and replies[-1].get("id") == reply_id and "method" not in replies[-1]
+            )
+
+        read_until(found, f"answer to {reply_id}")
+        return replies[-1]
 
     def new_session(reply_id: str) -> str:
         params = {"cwd": str(tmp_path), "mcpServers": []}
         send(encode({"jsonrpc": "2.0", "id": reply_id, "method": "session/new", "params": params}))
-        return str(read_until(reply_id)["result"]["sessionId"])
+        return str(answer(reply_id)["result"]["sessionId"])
 
-    send(
-        encode(
-            {
-                "jsonrpc": "2.0",
-                "id": "init",
-                "method": "initialize",
-                "params": {"protocolVersion": 1},
-            }
-        )
-    )
-    read_until("init")
+    def answered() -> dict[str, int]:
+        by_id: dict[str, int] = {}
+        for reply in replies:
+            if "method" not in reply:  # not the agent's own notifications and requests
+                key = json.dumps(reply.get("id"))
+                by_id[key] = by_id.get(key, 0) + 1
+        return by_id
+
+    init = {
+        "jsonrpc": "2.0",
+        "id": "init",
+        "method": "initialize",
+        "params": {"protocolVersion": 1},
+    }
+    send(encode(init))
+    answer("init")
     victim, bystander = new_session("victim"), new_session("bystander")
     lines = [encode(f).replace(LIVE.encode(), victim.encode()) for f in batch]
+    sent = _request_ids(lines)
     send(*lines)
     prompt = {"sessionId": bystander, "prompt": [{"type": "text", "text": "say alive"}]}
     send(
         encode({"jsonrpc": "2.0", "id": "after", "method": "session/list", "params": {}}),
         encode({"jsonrpc": "2.0", "id": "alive", "method": "session/prompt", "params": prompt}),
     )
-    alive = read_until("alive")
-    rest, stderr = process.communicate(timeout=60)  # closes stdin: a clean exit is due
-    replies += [json.loads(line) for line in rest.splitlines()]
+    alive = answer("alive")
+    # Everything sent has been read by now; wait for the slowest answers.
+    read_until(lambda: all(answered().get(k, 0) >= n for k, n in sent.items()), "every answer")
+    process.stdin.close()  # a clean exit is due
+    process.wait(timeout=60)
+    reader.join(10)
+    stderr_file.close()
+    stderr = (home / "stderr").read_bytes()
+    while (line := lines_out.get_nowait()) is not None:
+        replies.append(json.loads(line))
     assert process.returncode == 0
     assert b"Traceback" not in stderr
-    by_id: dict[Any, int] = {}
     for reply in replies:
         assert reply["jsonrpc"] == "2.0"
-        if "method" in reply:
-            continue  # the agent's own notifications and requests
-        by_id[json.dumps(reply.get("id"))] = by_id.get(json.dumps(reply.get("id")), 0) + 1
-        if "error" in reply:
+        if "error" in reply and "method" not in reply:
             assert (
                 isinstance(reply["error"]["code"], int)
                 and "Traceback" not in reply["error"]["message"]
             )
+    by_id = answered()
     assert by_id.get('"after"') == 1  # the connection still works after the barrage
-    sent = _request_ids(lines)
     for reply_id, count in by_id.items():
         if reply_id not in ("null", '"init"', '"victim"', '"bystander"', '"after"', '"alive"'):
-            assert count <= sent.get(reply_id, 0), f"id {reply_id} answered {count} times"
+            assert count == sent.get(reply_id, 0), f"id {reply_id} answered {count} times"
     assert alive["result"]["stopReason"] == "end_turn"  # and so does the other session
     said = [
         r["params"]["update"]["content"].get("text")
