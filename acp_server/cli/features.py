@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
+from acp_server.cli.common import say
 from acp_server.features import ENV_VAR, FEATURES, parse_env, scan_config_features
 from acp_server.home import HomeError, resolve_home
 
@@ -26,6 +27,6 @@ def main(argv: list[str]) -> int:
             state, source = table[name], "config.yaml"
         if name in from_env:
             state, source = from_env[name], ENV_VAR
-        print(f"{name:<{width}}  {'on ' if state else 'off'}  ({source})  {feature.description}")
-        print(f"{'':<{width}}       switches: {feature.surface}")
+        say(f"{name:<{width}}  {'on ' if state else 'off'}  ({source})  {feature.description}")
+        say(f"{'':<{width}}       switches: {feature.surface}")
     return 0
