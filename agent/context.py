@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from agent.tooling import Tool
+from agent.tools.api import Tool
 
 _MODE_TEXT = {
     "ask": "The user approves each edit and command before it runs.",

@@ -60,10 +60,10 @@ from agent.providers import (
     open_model,
 )
 from agent.relay import EventRelay
-from agent.runner import ToolRunner
-from agent.toolinfo import ToolInfo, describe_tools
-from agent.tooling import Tool, ToolSource
 from agent.tools import builtin_tools
+from agent.tools.api import Tool, ToolSource
+from agent.tools.info import ToolInfo, describe_tools
+from agent.tools.runner import ToolRunner, ToolSettings
 from agent.turn_failure import describe_failure
 
 log = logging.getLogger("agent")
@@ -89,7 +89,17 @@ class Engine:
         self.host = host
         self.cwd = cwd
         self.roots = tuple(roots) or (cwd,)
-        self.mode = mode
+        # Shared with each turn's runner: a mode change applies to the next decision.
+        self.tool_settings = ToolSettings(
+            cwd,
+            self.roots,
+            mode,
+            allow=config.allow,
+            deny=config.deny,
+            concurrency=config.tool_concurrency,
+            command_timeout=config.command_timeout,
+            max_edit_bytes=config.max_edit_bytes,
+        )
         self.model = model or config.model
         self.thought_level = config.thought_level
         self.messages: list[Message] = list(messages or [])
@@ -108,12 +118,23 @@ class Engine:
 
     # ------------------------------------------------------------ state
 
+    @property
+    def mode(self) -> str:
+        return self.tool_settings.mode
+
+    @mode.setter
+    def mode(self, mode: str) -> None:
+        self.tool_settings.mode = mode
+
     def tools(self) -> list[Tool]:
         seen: dict[str, Tool] = {t.spec.name: t for t in self._builtin}
         for source in self.tool_sources:
             for tool in source.tools():
                 seen.setdefault(tool.spec.name, tool)
         return list(seen.values())
+
+    def _lookup(self, name: str) -> Tool | None:
+        return next((t for t in self.tools() if t.spec.name == name), None)
 
     def check_ready(self) -> None:
         """Raise ModelNotConfigured (with a hint) when no provider can serve the model."""
@@ -233,7 +254,7 @@ class Engine:
 
     async def _turn(self, prompt: Sequence[PromptPart], emit: Emit) -> None:
         usage = TurnTotals()
-        runner = ToolRunner(self, emit)
+        runner = ToolRunner(self.tool_settings, self._lookup, self.host, emit)
         prompt_message = user_message(prompt)
         self.messages.append(prompt_message)
         stop: StopReason = "end_turn"

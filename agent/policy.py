@@ -16,7 +16,7 @@ from typing import Literal
 
 import msgspec
 
-from agent.tooling import Access
+from agent.tools.api import Access
 from agent.tools.paths import is_sensitive, within_roots
 
 Mode = Literal["ask", "accept-edits", "read-only", "yolo"]

@@ -1,6 +1,6 @@
 """The built-in tools. Each has an ACP-style kind, a descriptive title and locations."""
 
-from agent.tooling import Tool
+from agent.tools.api import Tool
 from agent.tools.command import RunCommand, UpdatePlan
 from agent.tools.files import EditFile, Glob, Grep, ListDir, ReadFile, WriteFile, apply_edits
 from agent.tools.paths import is_sensitive, resolve_path, within_roots

@@ -19,7 +19,14 @@ from collections.abc import Mapping
 from agent.events import DiffContent, Location, TextContent, ToolContent
 from agent.fileio import fs_call, open_regular, printable
 from agent.ports import FileAccessError, NotEditable
-from agent.tooling import Access, ToolContext, ToolDescription, ToolInputError, ToolOutput, ToolSpec
+from agent.tools.api import (
+    Access,
+    ToolContext,
+    ToolDescription,
+    ToolInputError,
+    ToolOutput,
+    ToolSpec,
+)
 from agent.tools.base import NoPreview, arg_int, arg_str, cap, fenced
 from agent.tools.paths import display, resolve_path
 
