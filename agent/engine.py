@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import msgspec
 
@@ -477,7 +477,7 @@ class Engine:
         emit(result.event)
         return True
 
-    def _summariser(self) -> Callable[[Sequence[Message]], object]:
+    def _summariser(self) -> Callable[[Sequence[Message]], Awaitable[str]]:
         async def summarise(messages: Sequence[Message]) -> str:
             client = self._client(self.model or "")
             request = self._request(

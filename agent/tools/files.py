@@ -334,7 +334,8 @@ class Grep(NoPreview):
     async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
         root = resolve_path(args.get("path", "."), ctx.cwd)
         pattern = arg_str(args, "pattern")
-        file_glob = args.get("glob") if isinstance(args.get("glob"), str) else None
+        glob = args.get("glob")
+        file_glob = glob if isinstance(glob, str) else None
         try:
             regex = re.compile(pattern)
         except re.error as error:

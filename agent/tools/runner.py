@@ -28,9 +28,10 @@ from agent.events import (
     ToolCallStarted,
     ToolContent,
 )
+from agent.messages import Message, ToolMessage
 from agent.policy import decide
 from agent.ports import MAX_EDIT_BYTES, FileAccessError, Host, PermissionRequest
-from agent.providers import Message, StreamToolCall
+from agent.providers import StreamToolCall
 from agent.tools.api import (
     Access,
     Tool,
@@ -255,7 +256,7 @@ class ToolRunner:
             return ToolOutput(message, (TextContent(message),), is_error=True)
 
 
-def tool_result(call: StreamToolCall, text: str, *, is_error: bool) -> Message:
+def tool_result(call: StreamToolCall, text: str, *, is_error: bool) -> ToolMessage:
     return {
         "role": "tool",
         "tool_call_id": call.id,
