@@ -27,11 +27,6 @@ from agent.config import EngineConfig
 from agent.context import system_prompt
 from agent.events import (
     Event,
-    FallbackNotice,
-    ModelRouted,
-    PlanEntry,
-    PlanUpdated,
-    RetryNotice,
     StopReason,
     TextDelta,
     ThoughtDelta,
@@ -40,19 +35,14 @@ from agent.events import (
     UsageUpdated,
 )
 from agent.history import Step, TurnTotals, assistant_message, repair_history, user_message
-from agent.ports import Host, PromptPart, TextPart
+from agent.ports import Host, PromptPart
 from agent.providers import (
     BreakerBoard,
     Message,
     ModelClient,
     ModelRequest,
     RetryPolicy,
-    StreamEnd,
-    StreamPlan,
     StreamText,
-    StreamThought,
-    StreamToolCall,
-    StreamUsage,
     ToolSchema,
     check_model,
     cost_usd,
@@ -60,8 +50,10 @@ from agent.providers import (
     open_model,
 )
 from agent.relay import EventRelay
-from agent.tools import builtin_tools
+from agent.routing import fit_context, route_prompt
+from agent.step import stream_step
 from agent.tools.api import Tool, ToolSource
+from agent.tools.builtin import builtin_tools
 from agent.tools.info import ToolInfo, describe_tools
 from agent.tools.runner import ToolRunner, ToolSettings
 from agent.turn_failure import describe_failure
@@ -316,43 +308,11 @@ class Engine:
         )
 
     def _route(self, prompt: Sequence[PromptPart], emit: Emit) -> str | None:
-        cheap = self.config.cheap_model
-        if not (self.config.smart_routing and cheap and cheap != self.model):
-            return self.model
-        text = "".join(p.text for p in prompt if isinstance(p, TextPart))
-        if len(text) > self.config.smart_routing_max_chars or any(
-            not isinstance(p, TextPart) for p in prompt
-        ):
-            return self.model
-        emit(ModelRouted(self.model or "", cheap, f"short prompt ({len(text)} characters)"))
-        return cheap
+        return route_prompt(prompt, self.model, self.config, emit)
 
     def _fit_context(self, model: str, emit: Emit) -> str:
-        """`model`, or `long_context_model` when the history (already compacted
-        as far as it goes) would not fit `model`'s window; raises ContextTooLong
-        when neither fits, rather than sending a request rejected for length."""
         needed = estimate_tokens(self.messages)
-        window = self.context_window(model)
-        if needed < window:
-            return model
-        larger = self.config.long_context_model
-        if larger and larger != model and needed < self.context_window(larger):
-            reason = f"history of about {needed:,} tokens exceeds the {window:,}-token window"
-            emit(ModelRouted(model, larger, reason))
-            return larger
-        from agent.providers.base import ContextTooLong
-
-        error = ContextTooLong(
-            f"the history (about {needed:,} tokens) exceeds the {window:,}-token window "
-            f"of {model}" + (f" and of {larger}" if larger and larger != model else ""),
-            provider=model.partition(":")[0],
-        )
-        error.model = model
-        error.fix = (
-            "start a new session or run /compact; set routing.long_context_model "
-            "to a model with a larger window to switch to it for such requests"
-        )
-        raise error
+        return fit_context(model, needed, self.context_window, self.config, emit)
 
     def _client(self, model: str) -> ModelClient:
         client = self._clients.get(model)
@@ -395,41 +355,7 @@ class Engine:
             tools,
             system_prompt(self.cwd, self.roots, self.mode, tools, self.instructions),
         )
-        step = Step()
-        async for event in client.stream(request):
-            if isinstance(event, StreamText):
-                step.text.append(event.text)
-                emit(TextDelta(event.text))
-            elif isinstance(event, StreamThought):
-                if event.signature:
-                    step.signature = event.signature  # Anthropic needs it back with the thinking
-                if event.text:
-                    step.thinking.append(event.text)
-                    emit(ThoughtDelta(event.text))
-            elif isinstance(event, StreamToolCall):
-                step.calls.append(event)
-            elif isinstance(event, StreamUsage):
-                step.input_tokens += event.input_tokens
-                step.output_tokens += event.output_tokens
-                step.cached_tokens += event.cached_input_tokens
-                step.thought_tokens += event.thought_tokens
-            elif isinstance(event, StreamEnd):
-                step.finish = event.reason
-            elif isinstance(event, StreamPlan):
-                emit(
-                    PlanUpdated(
-                        tuple(
-                            PlanEntry(e, "in_progress" if i == 0 else "pending")
-                            for i, e in enumerate(event.entries)
-                        )
-                    )
-                )
-            elif isinstance(event, (RetryNotice, FallbackNotice)):
-                # The attempt that failed is void, even after output: what it
-                # streamed stays on screen, but the history gets only the
-                # attempt that completes (see docs/engine.md, "Retries").
-                step = Step()
-                emit(event)
+        step = await stream_step(client, request, emit)
         self.messages.append(assistant_message(step))
         self._calling = None
         return step, client.model_id
