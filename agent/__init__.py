@@ -8,7 +8,7 @@ load on first use too: a host that only needs `agent.events` or `agent.ports`
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.ask import ask
@@ -44,7 +44,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'agent' has no attribute {name!r}")

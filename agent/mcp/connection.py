@@ -195,7 +195,7 @@ class Connection:
             if not cursor:
                 return tools
 
-    async def call(self, tool: str, arguments: dict[str, Any]) -> Any:
+    async def call(self, tool: str, arguments: dict[str, object]) -> object:
         if self.session is None:
             raise ConnectionError(
                 f"MCP server {self.spec.name} is {self.state}"

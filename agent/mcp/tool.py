@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from agent.events import ImageContent, TextContent, ToolContent, ToolKind
 from agent.mcp.connection import Connection, ToolDef
@@ -52,7 +51,7 @@ class McpTool:
         return to_output(result)
 
 
-def to_output(result: Any) -> ToolOutput:
+def to_output(result: object) -> ToolOutput:
     texts: list[str] = []
     content: list[ToolContent] = []
     for block in getattr(result, "content", None) or []:
