@@ -182,7 +182,7 @@ class Session:
         any request made for it, whichever proxy makes it."""
         if self._engine is not None:
             await self._engine.delivered()
-        from agent.runner import current_tool_call
+        from agent.tools.runner import current_tool_call
 
         call_id = current_tool_call.get()
         if call_id is not None and isinstance(params, dict) and "_meta" not in params:

@@ -118,7 +118,7 @@ async def test_no_heavy_import_happens_before_initialize_is_answered(tmp_path: P
         "protocol._generated",
         "agent.mcp",
         "agent.engine",
-        "agent.runner",
+        "agent.tools.runner",
         "acp_server.proxies",
         "json",
         "random",
