@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from pathlib import Path
 
 from acp_server.server.ids import scramble, session_id_source
+from tests.server.harness import connect
 
 
 def test_consecutive_session_ids_differ_within_their_first_four_characters() -> None:
@@ -32,3 +35,14 @@ def test_the_scramble_is_a_bijection_on_a_counter_range() -> None:
     values = {scramble(n) for n in range(1, 50_001)}
     assert len(values) == 50_000
     assert all(0 <= v < 2**64 for v in values)
+
+
+async def test_sessions_opened_one_after_the_other_differ_early_in_their_ids(
+    tmp_path: Path,
+) -> None:
+    async with connect(tmp_path / "home") as (editor, _):
+        await editor.initialize()
+        ids = [await editor.new_session(tmp_path) for _ in range(3)]
+    assert len(set(ids)) == 3
+    for previous, current in itertools.pairwise(ids):
+        assert previous[5:9] != current[5:9], (previous, current)
