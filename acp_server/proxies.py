@@ -45,6 +45,12 @@ OPTIONS = [
     {"optionId": "reject_once", "name": "Reject", "kind": "reject_once"},
     {"optionId": "reject_always", "name": "Always reject", "kind": "reject_always"},
 ]
+_CHOICES: dict[str, PermissionOutcome] = {
+    "allow_once": "allow_once",
+    "allow_always": "allow_always",
+    "reject_once": "reject_once",
+    "reject_always": "reject_always",
+}
 MAX_EDITOR_READ_CHARS = 2 * 1024 * 1024
 RELEASE_GRACE = 3.0
 
@@ -102,13 +108,13 @@ class PermissionBroker:
         outcome = result.get("outcome") if isinstance(result, dict) else None
         if not isinstance(outcome, dict) or outcome.get("outcome") == "cancelled":
             return "cancelled" if isinstance(outcome, dict) else "reject_once"
-        choice = outcome.get("optionId")
-        if choice not in ("allow_once", "allow_always", "reject_once", "reject_always"):
+        choice = _CHOICES.get(str(outcome.get("optionId")))
+        if choice is None:
             return "reject_once"
         if choice in ("allow_always", "reject_always"):
             self.grants.add(("allow:" if choice == "allow_always" else "reject:") + key)
             self.on_change()
-        return choice  # type: ignore[return-value]
+        return choice
 
 
 def _sha256(data: bytes | None) -> str | None:
@@ -267,7 +273,7 @@ class EditorCommandRunner:
             },
         )
         terminal_id = str(created["terminalId"])
-        ids = {"sessionId": self.session_id, "terminalId": terminal_id}
+        ids: dict[str, object] = {"sessionId": self.session_id, "terminalId": terminal_id}
         try:
             if on_terminal is not None:
                 on_terminal(terminal_id)

@@ -147,7 +147,7 @@ async def _run_turn(args: argparse.Namespace, server: AgentServer) -> int:
         {"sessionUpdate": "user_message_chunk", "content": {"type": "text", "text": args.prompt}}
     )
     output = run_events.RunOutput(args.json, sys.stdout, session_id, gate, _human)
-    output.started(engine.model, engine.mode, cwd, bool(record))
+    output.started(engine.model or "", engine.mode, cwd, bool(record))
     result = await run_turn(
         engine,
         [TextPart(args.prompt)],

@@ -17,7 +17,10 @@ import asyncio
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.ports import PermissionOutcome, PermissionRequest
 
 SCHEMA_VERSION = 1
 REFUSED_EXIT = 6
@@ -106,7 +109,7 @@ class RunGate:
     interactive: bool
     refused: set[str] = field(default_factory=set)
 
-    async def request(self, request: Any) -> str:
+    async def request(self, request: PermissionRequest) -> PermissionOutcome:
         if self.approve:
             return "allow_once"
         if self.interactive:
@@ -117,7 +120,7 @@ class RunGate:
         return "reject_once"
 
 
-def _ask(request: Any) -> str | None:
+def _ask(request: PermissionRequest) -> PermissionOutcome | None:
     """y / a(lways) / n at the keyboard, asked again after anything else."""
     print(f"\nPermission: {request.title}", file=sys.stderr)
     if request.reason:

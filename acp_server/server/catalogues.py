@@ -33,8 +33,10 @@ def catalogues() -> dict[str, Catalogue]:
 
 def listed_providers(config: Config) -> list[tuple[str, str, str | None]]:
     """(provider, base URL, key) for each provider whose catalogue we fetch."""
+    from acp_server.server.engine_settings import provider_configs
     from agent.providers import BUILTIN_PROVIDERS, ModelNotConfigured, resolve
 
+    providers = provider_configs(config)
     named = {m.partition(":")[0] for m in (config.model, *config.fallback_providers) if m}
     wanted = []
     for provider in sorted(set(BUILTIN_PROVIDERS) | set(config.providers)):
@@ -44,7 +46,7 @@ def listed_providers(config: Config) -> list[tuple[str, str, str | None]]:
         if provider in LOCAL and provider not in named and provider not in config.providers:
             continue  # never probe a local port the user has not mentioned
         try:
-            resolved = resolve(f"{provider}:probe", config.providers)
+            resolved = resolve(f"{provider}:probe", providers)
         except ModelNotConfigured:
             continue  # no key: nothing the user could run there
         if resolved.base_url is None and provider == "openai":

@@ -7,19 +7,25 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from acp_server.config import Config
-    from agent import EngineConfig
-
-
-def engine_config(c: Config) -> EngineConfig:
     from agent import EngineConfig, ProviderConfig
 
-    providers = {
+
+def provider_configs(c: Config) -> dict[str, ProviderConfig]:
+    """The configured providers as the agent reads them."""
+    from agent import ProviderConfig
+
+    return {
         name: ProviderConfig(p.base_url, p.api_key, p.api_key_env)
         for name, p in c.providers.items()
     }
+
+
+def engine_config(c: Config) -> EngineConfig:
+    from agent import EngineConfig
+
     return EngineConfig(
         fallback_models=c.fallback_providers,
-        providers=providers,
+        providers=provider_configs(c),
         max_turns=c.agent.max_turns,
         max_budget_usd=c.agent.max_budget_usd,
         tool_concurrency=c.agent.tool_concurrency,
@@ -39,4 +45,4 @@ def engine_config(c: Config) -> EngineConfig:
     )
 
 
-__all__ = ["engine_config"]
+__all__ = ["engine_config", "provider_configs"]
