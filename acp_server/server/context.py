@@ -6,9 +6,8 @@ settings and the MCP hub, the client's capabilities and a `ClientLink` to the
 client. It never sees the server, so a session (and the slash commands it
 serves) can be built and tested without one.
 
-Method handlers are given a `ServerContext`: the session registry and the
-few things only the server holds. `AgentServer` satisfies it; nothing in this
-package imports `app.py`.
+Method handlers are given a `ServerContext` (handlers/base.py): the session
+registry and the few things only the server holds.
 
 Everything here is loaded before the first session is answered, so it holds
 declarations only (no import of the store, the engine or the config loader).
@@ -24,11 +23,9 @@ if TYPE_CHECKING:
 
     from acp_server.audit import AuditLog
     from acp_server.config import Config
-    from acp_server.server.session import Session
     from acp_server.store import SessionStore
     from agent import EngineConfig
-    from agent.mcp import McpHub, McpServerSpec
-    from protocol import schema as acp
+    from agent.mcp import McpHub
 
 
 class ClientLink(Protocol):
@@ -90,35 +87,4 @@ class SessionContext(NamedTuple):
     turn_running_elsewhere: Callable[[str], bool]
 
 
-class ServerContext(Protocol):
-    """What method handlers use: the registry and the server's shared parts."""
-
-    sessions: dict[str, Session]
-    client_caps: ClientCaps
-
-    @property
-    def config(self) -> Config: ...
-
-    @property
-    def store(self) -> SessionStore: ...
-
-    @property
-    def features(self) -> Mapping[str, bool]: ...
-
-    def engine_config(self) -> EngineConfig: ...
-
-    def mcp_specs(self, servers: list[acp.McpServer] | None, cwd: str) -> list[McpServerSpec]: ...
-
-    def next_session_id(self) -> str: ...
-
-    def open_session(
-        self, session_id: str, cwd: str, extra: list[str] | None, state: SessionState | None
-    ) -> Session:
-        """A registered session; `state` None: a new one, with the model and
-        mode of the configuration as re-read now."""
-        ...
-
-    def flush_soon(self) -> None: ...
-
-
-__all__ = ["ClientCaps", "ClientLink", "ServerContext", "SessionContext", "SessionState"]
+__all__ = ["ClientCaps", "ClientLink", "SessionContext", "SessionState"]

@@ -28,7 +28,7 @@ from acp_server.server.handlers import lifecycle, sessions, turns
 from protocol import Route, RpcError, convert
 
 if TYPE_CHECKING:
-    from acp_server.server.context import ServerContext
+    from acp_server.server.handlers.base import ServerContext
 
 Handler = Callable[..., Awaitable[object]]
 

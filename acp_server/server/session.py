@@ -96,7 +96,7 @@ class Session:
     def host(self) -> Host:
         """The editor's fs and terminal, or local ones, as the engine's ports."""
         if self._host is None:
-            from acp_server.proxies import select_host
+            from acp_server.server.proxies import select_host
 
             caps = self.ctx.client_caps
             self._host = select_host(

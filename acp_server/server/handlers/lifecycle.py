@@ -14,7 +14,7 @@ from acp_server.server.context import ClientCaps
 from protocol import AfterResponse, RpcError
 
 if TYPE_CHECKING:
-    from acp_server.server.context import ServerContext
+    from acp_server.server.handlers.base import ServerContext
     from protocol import schema as acp
 
 AUTH_METHOD_ID = "provider-key"

@@ -18,7 +18,7 @@ from acp_server.server.handlers.lifecycle import DEBUG_MODULES, dump_modules
 from protocol import AfterResponse, RpcError
 
 if TYPE_CHECKING:
-    from acp_server.server.context import ServerContext
+    from acp_server.server.handlers.base import ServerContext
     from acp_server.server.session import Session
     from protocol import schema as acp
 

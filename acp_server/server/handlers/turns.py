@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from protocol import AfterResponse, RpcError
 
 if TYPE_CHECKING:
-    from acp_server.server.context import ServerContext
+    from acp_server.server.handlers.base import ServerContext
     from acp_server.server.session import Session
     from protocol import schema as acp
 
