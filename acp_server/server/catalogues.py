@@ -10,6 +10,7 @@ configured base URL. State is per process: every session sees the newest list.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,3 +77,15 @@ async def refresh_offered(config: Config, home: Path | None) -> bool:
     for catalogue in results:
         _LIVE[catalogue.provider] = catalogue
     return live_models() != before
+
+
+async def refresh_offered_safely(config: Config, home: Path | None) -> bool:
+    """`refresh_offered`, False when it fails: a catalogue is a convenience,
+    never a session's failure."""
+    try:
+        return await refresh_offered(config, home)
+    except Exception:
+        logging.getLogger("acp_server.session").warning(
+            "model catalogue refresh failed", exc_info=True
+        )
+        return False

@@ -1,4 +1,5 @@
-"""ACP `McpServer` entries plus the user's configured servers, as hub specs."""
+"""ACP `McpServer` entries plus the user's configured servers, as hub specs;
+and a session's MCP servers as the rows `/mcp` shows."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from acp_server.config import Config
-    from agent.mcp import McpServerSpec
+    from agent.mcp import McpAttachment, McpServerSpec
     from protocol import schema as acp
 
 log = logging.getLogger("acp_server")
@@ -64,4 +65,19 @@ def mcp_specs(servers: list[acp.McpServer] | None, config: Config, cwd: str) -> 
     return specs
 
 
-__all__ = ["mcp_specs"]
+def status_rows(attachment: McpAttachment | None) -> list[dict[str, object]]:
+    if attachment is None:
+        return []
+    return [
+        {
+            "name": st.name,
+            "transport": st.transport,
+            "state": st.state,
+            "error": st.error,
+            "tools": st.tool_count,
+        }
+        for st in attachment.status()
+    ]
+
+
+__all__ = ["mcp_specs", "status_rows"]

@@ -118,3 +118,21 @@ def _model_options(models: list[str]) -> list[dict[str, object]]:
 
 def mode_state(current: str) -> dict[str, object]:
     return {"currentModeId": current, "availableModes": MODES}
+
+
+def checked_option(config_id: str, value: object) -> str:
+    """`value` as the setting of option `config_id`, or -32602 naming what is wrong."""
+    from protocol import RpcError
+
+    if config_id == "mode":
+        if value not in [m["id"] for m in MODES]:
+            raise RpcError.invalid_params(f"unknown mode {value!r}")
+    elif config_id == "model":
+        if not isinstance(value, str) or not value:
+            raise RpcError.invalid_params("model must be a model id")
+    elif config_id == "thought_level":
+        if value not in THOUGHT_LEVELS:
+            raise RpcError.invalid_params(f"unknown thought level {value!r}")
+    else:
+        raise RpcError.invalid_params(f"unknown config option {config_id!r}")
+    return str(value)

@@ -20,7 +20,6 @@ It also satisfies `CommandHost`, the face the slash commands see.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from acp_server.server import commands
-from acp_server.server.options import config_options, mode_state, model_choices
+from acp_server.server.options import checked_option, config_options, mode_state, model_choices
 from acp_server.server.outbound import UpdateSink
 from acp_server.server.translate import text_chunk, translate
 from agent import events as ev
@@ -42,10 +41,7 @@ if TYPE_CHECKING:
     from agent.ports import Host, PromptPart
     from protocol import schema as acp
 
-log = logging.getLogger("acp_server.session")
 TITLE_CHARS = 60
-MODES = ("ask", "accept-edits", "read-only", "yolo")
-THOUGHT_LEVELS = ("off", "low", "medium", "high")
 
 
 def title_from(text: str) -> str | None:
@@ -195,13 +191,9 @@ class Session:
 
     async def _refresh_catalogue(self) -> None:
         """Fetch live model catalogues after the reply; offer them when they change."""
-        from acp_server.server.catalogues import refresh_offered
+        from acp_server.server.catalogues import refresh_offered_safely
 
-        try:
-            changed = await refresh_offered(self.ctx.config, self.ctx.home)
-        except Exception:  # a catalogue is a convenience: never a session's failure
-            log.warning("model catalogue refresh failed", exc_info=True)
-            return
+        changed = await refresh_offered_safely(self.ctx.config, self.ctx.home)
         if changed and not self._closed:
             await self.send(
                 {"sessionUpdate": "config_option_update", "configOptions": self.options()},
@@ -248,20 +240,13 @@ class Session:
         return mode_state(self.mode)
 
     async def set_option(self, config_id: str, value: object) -> list[dict[str, object]]:
+        setting = checked_option(config_id, value)
         if config_id == "mode":
-            if value not in MODES:
-                raise RpcError.invalid_params(f"unknown mode {value!r}")
-            self.engine.mode = str(value)
+            self.engine.mode = setting
         elif config_id == "model":
-            if not isinstance(value, str) or not value:
-                raise RpcError.invalid_params("model must be a model id")
-            self.engine.model = value
-        elif config_id == "thought_level":
-            if value not in THOUGHT_LEVELS:
-                raise RpcError.invalid_params(f"unknown thought level {value!r}")
-            self.engine.thought_level = str(value)
+            self.engine.model = setting
         else:
-            raise RpcError.invalid_params(f"unknown config option {config_id!r}")
+            self.engine.thought_level = setting
         self.ctx.store.update_meta(
             self.id,
             model=self.engine.model,
@@ -303,18 +288,9 @@ class Session:
         self.persist_history()
 
     def mcp_status(self) -> list[dict[str, object]]:
-        if self.mcp is None:
-            return []
-        return [
-            {
-                "name": st.name,
-                "transport": st.transport,
-                "state": st.state,
-                "error": st.error,
-                "tools": st.tool_count,
-            }
-            for st in self.mcp.status()
-        ]
+        from acp_server.server.mcp_specs import status_rows
+
+        return status_rows(self.mcp)
 
     # ------------------------------------------------------------ persistence
 
@@ -324,23 +300,6 @@ class Session:
     def persist_history(self) -> None:
         # Only what is new since the last step is written (see store/history.py).
         self.ctx.store.save_history(self.id, self.engine.messages)
-
-    def _claim_turn(self) -> Refresh | None:
-        """Take the session's turn across processes (see store/turnlock.py);
-        what another process wrote since, if anything."""
-        from acp_server.store import SessionBusy, SessionGone
-
-        try:
-            return self.ctx.store.begin_turn(self.id)
-        except SessionBusy:
-            raise RpcError.invalid_request(
-                f"session {self.id} is running a turn in another acp-server process; "
-                "try again when it has finished"
-            ) from None
-        except SessionGone:
-            raise RpcError.resource_not_found(
-                f"session {self.id} was deleted; start a new session"
-            ) from None
 
     async def _catch_up(self, refresh: Refresh) -> None:
         """Continue from another process's turns: its model history, and its
@@ -366,7 +325,9 @@ class Session:
                 raise RpcError.invalid_params(f"session {self.id} is closed")
             if epoch != self._cancel_epoch:
                 return {"stopReason": "cancelled"}
-            refresh = self._claim_turn()
+            from acp_server.server.turn import claim_turn
+
+            refresh = claim_turn(self.ctx.store, self.id)
             self.sink.turn += 1
             self._in_turn = True
             from acp_server.correlation import bind_ids
@@ -416,7 +377,7 @@ class Session:
         return await self._drive(parts)
 
     async def _drive(self, parts: list[PromptPart]) -> dict[str, object]:
-        from acp_server.server.turn import run_turn
+        from acp_server.server.turn import run_turn, usage_fields
 
         try:
             result = await run_turn(self.engine, parts, self.sink, self.ctx.store, self.ctx.audit)
@@ -431,15 +392,8 @@ class Session:
 
             raise prompt_error(result.failure)  # after every update of the turn
         response: dict[str, object] = {"stopReason": result.stop_reason}
-        usage = result.usage
-        if usage is not None and self.ctx.features.get("prompt_usage"):
-            response["usage"] = {
-                "inputTokens": usage.input_tokens,
-                "outputTokens": usage.output_tokens,
-                "totalTokens": usage.input_tokens + usage.output_tokens,
-                "thoughtTokens": usage.thought_tokens,
-                "cachedReadTokens": usage.cached_input_tokens,
-            }
+        if result.usage is not None and self.ctx.features.get("prompt_usage"):
+            response["usage"] = usage_fields(result.usage)
         return response
 
     async def close(self) -> None:

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from acp_server.server.translate import translate
 from agent import events as ev
+from protocol import RpcError
 
 if TYPE_CHECKING:
     from acp_server.audit import AuditLog
     from acp_server.server.outbound import UpdateSink
-    from acp_server.store import SessionStore
+    from acp_server.store import Refresh, SessionStore
     from agent import Engine
     from agent.ports import PromptPart
 
@@ -72,6 +73,35 @@ async def run_turn(
         await sink.close_open_calls(closing_reason)
         store.save_history(sink.session_id, engine.messages)
     return TurnResult(stop, usage, failure)
+
+
+def usage_fields(usage: ev.TurnUsage) -> dict[str, object]:
+    """A turn's usage as the prompt response's `usage` (unstable upstream)."""
+    return {
+        "inputTokens": usage.input_tokens,
+        "outputTokens": usage.output_tokens,
+        "totalTokens": usage.input_tokens + usage.output_tokens,
+        "thoughtTokens": usage.thought_tokens,
+        "cachedReadTokens": usage.cached_input_tokens,
+    }
+
+
+def claim_turn(store: SessionStore, session_id: str) -> Refresh | None:
+    """Take the session's turn across processes (see store/turnlock.py);
+    what another process wrote since, if anything."""
+    from acp_server.store import SessionBusy, SessionGone
+
+    try:
+        return store.begin_turn(session_id)
+    except SessionBusy:
+        raise RpcError.invalid_request(
+            f"session {session_id} is running a turn in another acp-server process; "
+            "try again when it has finished"
+        ) from None
+    except SessionGone:
+        raise RpcError.resource_not_found(
+            f"session {session_id} was deleted; start a new session"
+        ) from None
 
 
 class _Recorder:
@@ -144,4 +174,4 @@ class _Recorder:
         )
 
 
-__all__ = ["TurnResult", "run_turn"]
+__all__ = ["TurnResult", "claim_turn", "run_turn", "usage_fields"]
