@@ -20,7 +20,7 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from acp_server.cli import run_events
 from acp_server.cli.common import fail, home, version_action
@@ -201,7 +201,7 @@ def _explain_refusal(event: Any, gate: RunGate) -> Any:
     return event
 
 
-def _human(event: Any, out: Any) -> None:
+def _human(event: object, out: TextIO) -> None:
     from agent import events as ev
 
     if isinstance(event, ev.TextDelta):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from acp_server.server.translate import tool_content, wire_locations
@@ -35,7 +35,9 @@ from protocol import RpcError
 
 
 class ClientCall(Protocol):
-    def __call__(self, method: str, params: object, *, timeout: float | None) -> Awaitable[Any]: ...
+    def __call__(
+        self, method: str, params: object, *, timeout: float | None
+    ) -> Awaitable[object]: ...
 
 
 AuditSink = Callable[..., None]
@@ -325,7 +327,7 @@ class EditorCommandRunner:
             raise FileAccessError(f"{method} failed: {error.message}") from None
 
 
-def terminal_text(output: dict[str, Any]) -> str:
+def terminal_text(output: Mapping[str, object]) -> str:
     """A terminal's final output as the text kept in place of the terminal."""
     text = str(output.get("output", ""))
     note = "\n[output truncated to its tail]" if output.get("truncated") else ""
