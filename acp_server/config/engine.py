@@ -13,18 +13,25 @@ from typing import TYPE_CHECKING
 from acp_server.config.schema import Config
 
 if TYPE_CHECKING:
-    from agent.config import EngineConfig
+    from agent import EngineConfig, ProviderConfig
+
+
+def provider_configs(config: Config) -> dict[str, ProviderConfig]:
+    """The configured providers as the agent reads them."""
+    from agent import ProviderConfig
+
+    return {
+        name: ProviderConfig(p.base_url, p.api_key, p.api_key_env)
+        for name, p in config.providers.items()
+    }
 
 
 def engine_config(config: Config) -> EngineConfig:
     # The engine (and its provider registry) loads with the first prompt, not
     # with the configuration.
-    from agent import EngineConfig, ProviderConfig
+    from agent import EngineConfig
 
-    providers = {
-        name: ProviderConfig(p.base_url, p.api_key, p.api_key_env)
-        for name, p in config.providers.items()
-    }
+    providers = provider_configs(config)
     return EngineConfig(
         fallback_models=config.fallback_providers,
         providers=providers,
@@ -47,4 +54,4 @@ def engine_config(config: Config) -> EngineConfig:
     )
 
 
-__all__ = ["engine_config"]
+__all__ = ["engine_config", "provider_configs"]

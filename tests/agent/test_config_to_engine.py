@@ -38,3 +38,11 @@ def test_every_engine_setting_follows_a_changed_config_value() -> None:
     )
     engine = engine_config(config)
     assert (engine.max_turns, engine.tool_concurrency, engine.deny) == (7, 2, ("run_command",))
+
+
+def test_the_start_up_mode_check_knows_exactly_the_policy_modes() -> None:
+    # main.py spells the modes out so the policy is not loaded before initialize.
+    from acp_server.server import main
+    from agent.policy import MODES
+
+    assert main._MODES == MODES

@@ -119,7 +119,7 @@ async def test_no_heavy_import_happens_before_initialize_is_answered(tmp_path: P
         "agent.mcp",
         "agent.engine",
         "agent.tools.runner",
-        "acp_server.proxies",
+        "acp_server.server.proxies",
         "json",
         "random",
         "logging.handlers",
