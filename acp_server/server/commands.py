@@ -27,7 +27,7 @@ from agent.policy import MODES
 if TYPE_CHECKING:
     from agent.tools.info import ToolInfo
 
-log = logging.getLogger("acp_server.commands")
+log = logging.getLogger("acp_server.server.commands")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
 
 
