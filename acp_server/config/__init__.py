@@ -2,6 +2,7 @@
 
 from acp_server.config.defaults import DEFAULT_CONFIG, MAPPING_SETTINGS
 from acp_server.config.loader import ConfigError, config_as_dict, load_config, read_dotenv
+from acp_server.config.providers import provider_configs
 from acp_server.config.schema import (
     AgentSettings,
     CompressionSettings,
@@ -33,5 +34,6 @@ __all__ = [
     "TimeoutSettings",
     "config_as_dict",
     "load_config",
+    "provider_configs",
     "read_dotenv",
 ]

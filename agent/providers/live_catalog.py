@@ -79,7 +79,8 @@ def parse_listing(provider: str, payload: Any) -> list[CatalogueEntry]:
         if not isinstance(name, str) or not name:
             continue
         window = item.get("context_length")
-        pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+        found = item.get("pricing")
+        pricing: dict[str, object] = found if isinstance(found, dict) else {}
         entries.append(
             CatalogueEntry(
                 f"{provider}:{name}",
@@ -172,7 +173,7 @@ def _http_client_module() -> Any:
 
         return httpx2
     except ImportError:
-        import httpx
+        import httpx  # type: ignore[import-not-found, unused-ignore]
 
         return httpx
 
