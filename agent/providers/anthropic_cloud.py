@@ -113,15 +113,8 @@ class VertexProvider(_CloudProvider):
     def _make_client(self, resolved: ResolvedModel) -> Any:
         import anthropic
 
-        credentials = None
         path = resolved.credentials.get("GOOGLE_APPLICATION_CREDENTIALS")
-        if not resolved.api_key and path:
-            # Named in .env, which google-auth's own lookup cannot see.
-            import google.auth
-
-            credentials, _ = google.auth.load_credentials_from_file(  # type: ignore[no-untyped-call]
-                path, scopes=[_CLOUD_PLATFORM]
-            )
+        credentials = _key_file(path) if path and not resolved.api_key else None
         return anthropic.AsyncAnthropicVertex(
             region=resolved.region or "",
             project_id=resolved.project or "",
@@ -149,6 +142,36 @@ class VertexProvider(_CloudProvider):
                 return ConnectionFailed(message, retryable=True, provider=self.name)
             return AuthenticationFailed(message, provider=self.name)
         return super()._credential_failure(error)
+
+
+def _key_file(path: str) -> Any:
+    """The credentials of a key file named in the settings (perhaps only in
+    .env, which google-auth's own lookup cannot see). Service-account keys and
+    gcloud's user credentials are read here; any other kind is left to
+    google-auth's default chain, which finds it when the variable is exported."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            kind = json.load(file).get("type")
+    except (OSError, ValueError, AttributeError) as error:
+        raise ModelNotConfigured(
+            f"vertex: cannot read GOOGLE_APPLICATION_CREDENTIALS {path!r}: {error}",
+            "point GOOGLE_APPLICATION_CREDENTIALS at a readable key file",
+        ) from None
+    if kind == "service_account":
+        from google.oauth2 import service_account
+
+        return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+            path, scopes=[_CLOUD_PLATFORM]
+        )
+    if kind == "authorized_user":
+        from google.oauth2 import credentials
+
+        return credentials.Credentials.from_authorized_user_file(  # type: ignore[no-untyped-call]
+            path, scopes=[_CLOUD_PLATFORM]
+        )
+    return None
 
 
 __all__ = ["BedrockProvider", "VertexProvider"]
