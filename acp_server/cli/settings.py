@@ -12,26 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from acp_server.cli.common import fail, home, say, version_action
+from agent.providers.facts import CLOUD_KINDS, PROVIDERS, key_providers
 
-PROVIDER_KEYS = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-}
-SUGGESTED = {
-    "openai": "openai:gpt-4.1",
-    "anthropic": "anthropic:claude-sonnet-4-5",
-    "openrouter": "openrouter:anthropic/claude-sonnet-4.5",
-}
-
-
+# All read from the provider table (agent.providers.facts).
+PROVIDER_KEYS = {p.name: p.key_env or "" for p in key_providers()}
+SUGGESTED = {p.name: p.default_model for p in PROVIDERS}
 # Local OpenAI-compatible servers: no key, the user names the model they serve.
-LOCAL = {
-    "ollama": "qwen3",
-    "lmstudio": "qwen3",
-    "llamacpp": "default",
-    "vllm": "default",
-}
+LOCAL = {p.name: p.default_model.partition(":")[2] for p in PROVIDERS if p.local}
+# Anthropic models through a cloud: region and credentials, no single key.
+CLOUD = [p.name for p in PROVIDERS if p.kind in CLOUD_KINDS]
 CUSTOM = "custom"  # any OpenAI-compatible base URL
 
 
@@ -262,6 +251,21 @@ def set_provider_url(path: Path, name: str, url: str) -> None:
     os.chmod(path, 0o600)
 
 
+def _cloud_arguments(parser: argparse.ArgumentParser) -> None:
+    cloud = parser.add_argument_group("bedrock and vertex")
+    cloud.add_argument("--region", help="the cloud region (AWS region, or Vertex location)")
+    cloud.add_argument("--aws-profile", help="bedrock: a named AWS profile to sign with")
+    cloud.add_argument(
+        "--aws-keys",
+        action="store_true",
+        help="bedrock: store an access key (asked for, or read from stdin: id, secret, token)",
+    )
+    cloud.add_argument("--project", help="vertex: the Google Cloud project id")
+    cloud.add_argument(
+        "--credentials-file", help="vertex: a service-account key file (default: gcloud ADC)"
+    )
+
+
 def _ask(question: str, valid: Any, default: str = "") -> str:
     """Ask until `valid(answer)`; Ctrl-C / Ctrl-D end the command (one line, by
     the guard in cli/__init__.py)."""
@@ -273,9 +277,10 @@ def _ask(question: str, valid: Any, default: str = "") -> str:
 
 
 def _choose_provider() -> str:
-    choices = [*sorted(PROVIDER_KEYS), *LOCAL, CUSTOM]
+    choices = [*sorted(PROVIDER_KEYS), *CLOUD, *LOCAL, CUSTOM]
     labels = {CUSTOM: "custom (any OpenAI-compatible base URL)"}
     labels.update({name: f"{name} (local, no key)" for name in LOCAL})
+    labels.update({p.name: f"{p.name} ({p.display_name})" for p in PROVIDERS if p.name in CLOUD})
     for index, name in enumerate(choices, 1):
         say(f"  {index}. {labels.get(name, name)}")
     answer = _ask("Provider number: ", lambda a: a.isdigit() and 1 <= int(a) <= len(choices))
@@ -311,13 +316,16 @@ def _setup_provider(argv: list[str]) -> int:
         epilog="""examples:
   acp-server setup-provider                      # asks: provider, key or model
   acp-server setup-provider --provider ollama --model ollama:qwen3
-  echo "$KEY" | acp-server setup-provider --provider openai""",
+  echo "$KEY" | acp-server setup-provider --provider openai
+  acp-server setup-provider --provider bedrock --region us-east-1 --aws-profile work
+  acp-server setup-provider --provider vertex --region us-east5 --project my-project""",
     )
     parser.add_argument(
         "--provider",
-        choices=[*sorted(PROVIDER_KEYS), *LOCAL, CUSTOM],
+        choices=[*sorted(PROVIDER_KEYS), *CLOUD, *LOCAL, CUSTOM],
         help="skip the question (local servers and custom need no key)",
     )
+    _cloud_arguments(parser)
     parser.add_argument(
         "--key-env", help="read the key from this environment variable instead of prompting"
     )
@@ -330,6 +338,10 @@ def _setup_provider(argv: list[str]) -> int:
         if not interactive:
             return fail("--provider is required when not on a terminal", 2)
         provider = _choose_provider()
+    if provider in CLOUD:
+        from acp_server.cli.setup_cloud import setup_cloud
+
+        return setup_cloud(provider, args, interactive)
     if provider in LOCAL or provider == CUSTOM:
         if not interactive and (provider == CUSTOM or args.model is None):
             return fail("--model is required when not on a terminal", 2)
