@@ -78,7 +78,6 @@ def _models(argv: list[str]) -> int:
     version_action(parser)
     args = parser.parse_args(argv)
     from acp_server.config import ConfigError, load_config
-    from agent import known_models, model_info
 
     profile = home()
     if args.action == "set":
@@ -106,58 +105,102 @@ def _models(argv: list[str]) -> int:
         config = load_config(profile)
     except ConfigError as error:
         return fail(str(error), 2)
+    offered = _refresh_catalogues(config, profile)
+    rows = _static_rows(config, offered) + _live_rows(config, offered)
+    if args.json:
+        say(json.dumps(rows, indent=2))
+        return 0
+    _print_models(rows, config.model)
+    return 0
+
+
+def _print_models(rows: list[dict[str, Any]], default: str | None) -> None:
+    from acp_server.cli.common import columns
+
+    reach = {True: "yes", False: "no", None: "-"}
+    cells = [
+        [
+            row["id"],
+            row["provider"],
+            f"{row['context_window']:,}",
+            str(row["input_usd_per_mtok"]),
+            str(row["output_usd_per_mtok"]),
+            "yes" if row["key_configured"] else "no",
+            reach[row["reachable"]] + (" (cached)" if row["from_cache"] else ""),
+            "default" if row["default"] else "",
+        ]
+        for row in rows
+    ]
+    head = ["model", "provider", "context", "$ in/Mtok", "$ out/Mtok", "key set", "reachable"]
+    say(columns([*head, "default"], cells))
+    say(
+        "reachable: whether the provider's model listing answered just now (-: not asked: "
+        "it has no listing, or is not set up; `acp-server doctor --online` tries a real call)."
+    )
+    say(
+        "Local servers (ollama:NAME, lmstudio:NAME, llamacpp:NAME, vllm:NAME) need no key. Current default:",
+        default or "(none)",
+    )
+
+
+def _refresh_catalogues(config: Any, profile: Path) -> dict[str, Any]:
+    """The providers' live catalogues, fetched now (or from the cache when
+    fresh, or when the provider is unreachable), by provider."""
+    import asyncio
+
+    from acp_server.server.catalogues import catalogues, refresh_offered
+
+    asyncio.run(refresh_offered(config, profile))
+    return catalogues()
+
+
+def _usable(provider: str, config: Any) -> bool:
+    """Would a model of `provider` resolve (key, region, SDK present)?"""
+    from acp_server.config import provider_configs
+    from agent.providers import ModelNotConfigured, resolve
+
+    try:
+        resolve(f"{provider}:probe", provider_configs(config))
+    except ModelNotConfigured:
+        return False
+    return True
+
+
+def _static_rows(config: Any, offered: dict[str, Any]) -> list[dict[str, Any]]:
+    """The built-in table's models of every keyed or cloud provider, each
+    with its provider, whether it is set up, and what its listing said."""
+    from agent import known_models, model_info
+
     rows = []
-    for provider in ("openai", "anthropic", "openrouter"):
-        configured = bool(config.providers.get(provider) and config.providers[provider].api_key)
-        for name in known_models(provider):
-            info = model_info(f"{provider}:{name}", config.prices)
+    for facts in PROVIDERS:
+        names = known_models(facts.name)
+        catalogue = offered.get(facts.name)
+        usable = _usable(facts.name, config) if names else False
+        for name in names:
+            info = model_info(f"{facts.name}:{name}", config.prices)
             rows.append(
                 {
                     "id": info.id,
                     "context_window": info.context_window,
                     "input_usd_per_mtok": info.input_price_per_mtok,
                     "output_usd_per_mtok": info.output_price_per_mtok,
-                    "key_configured": configured,
+                    "key_configured": usable,
                     "default": info.id == config.model,
+                    "provider": facts.name,
+                    "reachable": catalogue.reachable if catalogue is not None else None,
+                    "from_cache": bool(catalogue is not None and catalogue.stale),
                 }
             )
-    rows += _live_rows(config, profile)
-    if args.json:
-        say(json.dumps(rows, indent=2))
-        return 0
-    from acp_server.cli.common import columns
-
-    cells = [
-        [
-            row["id"],
-            f"{row['context_window']:,}",
-            str(row["input_usd_per_mtok"]),
-            str(row["output_usd_per_mtok"]),
-            "yes" if row["key_configured"] else "no",
-            "default" if row["default"] else "",
-        ]
-        for row in rows
-    ]
-    say(columns(["model", "context", "$ in/Mtok", "$ out/Mtok", "key set", "default"], cells))
-    say(
-        "Local servers (ollama:NAME, lmstudio:NAME, llamacpp:NAME, vllm:NAME) need no key. Current default:",
-        config.model or "(none)",
-    )
-    return 0
+    return rows
 
 
-def _live_rows(config: Any, profile: Path) -> list[dict[str, Any]]:
-    """Rows from the providers' live catalogues (fetched now, or from the cache
-    when fresh or when the provider is unreachable), each naming its provider
-    and whether it answered."""
-    import asyncio
-
-    from acp_server.server.catalogues import catalogues, refresh_offered
+def _live_rows(config: Any, offered: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows from the providers' live catalogues, each naming its provider and
+    whether it answered."""
     from agent import model_info
 
-    asyncio.run(refresh_offered(config, profile))
     rows = []
-    for provider, catalogue in sorted(catalogues().items()):
+    for provider, catalogue in sorted(offered.items()):
         if catalogue.stale:
             print(
                 f"{provider}: unreachable ({catalogue.error}); "
