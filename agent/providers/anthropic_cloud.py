@@ -15,7 +15,9 @@ a token, which is a `ConnectionFailed` and retried.
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 from agent.providers.anthropic_messages import AnthropicProvider
@@ -25,9 +27,11 @@ from agent.providers.base import (
     ModelNotConfigured,
     ModelRequest,
     ProviderError,
+    StreamEvent,
 )
 from agent.providers.errors import map_error
 from agent.providers.facts import BY_NAME
+from agent.providers.sdk import missing_sdk
 from agent.providers.settings import ResolvedModel
 from agent.redaction import scrub
 
@@ -42,23 +46,47 @@ _AWS_CREDENTIAL_ERRORS = (
 
 
 class _CloudProvider(AnthropicProvider):
+    """The client is built on the first call, in a worker thread: the SDK,
+    boto3 or google-auth imports and reading key files take 0.1-1 s, which
+    the event loop (other sessions' streams) must not wait for."""
+
     def __init__(self, resolved: ResolvedModel) -> None:
         self.name = resolved.provider
+        self._resolved = resolved
         facts = BY_NAME[resolved.provider]
         self._secrets = (
             resolved.api_key,
             *(v for k, v in resolved.credentials.items() if k in facts.secret_envs),
         )
+        self._client = None
+        self._building = asyncio.Lock()
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        async with self._building:
+            if self._client is None:
+                self._client = await asyncio.to_thread(self._build)
+        async for event in super().stream(request):
+            yield event
+
+    def _build(self) -> Any:
+        resolved = self._resolved
         try:
-            self._client = self._make_client(resolved)
+            client = self._make_client(resolved)
+            self._warm()
+        except ImportError:
+            raise missing_sdk(resolved.kind, resolved.model_id) from None
         except ValueError as error:  # a setting the SDK could not find
             raise ModelNotConfigured(
                 f"{resolved.provider}: {error}",
                 f"run `acp-server setup-provider --provider {resolved.provider}`",
             ) from None
+        return client
 
     def _make_client(self, resolved: ResolvedModel) -> Any:
         raise NotImplementedError
+
+    def _warm(self) -> None:
+        """Load, off the event loop, what the SDK would load on it later."""
 
     def _map(self, error: Exception, request: ModelRequest) -> ProviderError:
         mapped = self._credential_failure(error)
@@ -95,6 +123,19 @@ class BedrockProvider(_CloudProvider):
             max_retries=0,
             timeout=None,
         )
+
+    def _warm(self) -> None:
+        # The event-stream decoder's parser and Bedrock's service model (a JSON
+        # file botocore reads) are loaded by the first stream, on the loop.
+        import importlib
+
+        importlib.import_module("boto3")  # the first signature would import it
+        try:  # the SDK's own module: warming is a saving, never a requirement
+            from anthropic.lib.bedrock._stream_decoder import get_response_stream_shape
+
+            get_response_stream_shape()
+        except (ImportError, AttributeError):
+            pass
 
     def _endpoint(self, request: ModelRequest) -> str:
         base = f"{self._client.base_url}".rstrip("/")

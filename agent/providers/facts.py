@@ -154,6 +154,17 @@ def key_providers() -> list[ProviderFacts]:
     return [p for p in PROVIDERS if p.key_env and p.kind in ("openai", "anthropic")]
 
 
+def sign_in_text() -> str:
+    """What the `initialize` reply's key sign-in method tells the user to set."""
+    keys = [p.key_env for p in key_providers() if p.key_env]
+    cloud = " or ".join(p.name for p in PROVIDERS if p.kind in CLOUD_KINDS)
+    return (
+        f"Set {', '.join(keys[:-1])} or {keys[-1]} (environment or $ACP_SERVER_HOME/.env), "
+        f"or the region and credentials of {cloud} (`acp-server setup-provider`), and a "
+        "model (`acp-server models set ID`), then authenticate."
+    )
+
+
 def settings_variables(p: ProviderFacts) -> tuple[str, ...]:
     """Every variable a provider reads, in the order the docs list them."""
     key = (p.key_env,) if p.key_env else ()
@@ -173,4 +184,5 @@ __all__ = [
     "facts",
     "key_providers",
     "settings_variables",
+    "sign_in_text",
 ]

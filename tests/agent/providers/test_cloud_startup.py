@@ -117,3 +117,66 @@ async def test_vertex_libraries_load_only_with_the_first_prompt_which_streams_th
     assert "stopReason" in reply["result"]  # type: ignore[operator]
     assert answer_text(proc) == "hello from vertex" and len(cloud.requests) == 1
     assert cloud.requests[0].headers["authorization"] == "Bearer ya29.test-token-for-startup"
+
+
+_FIRST_CALL = """
+import asyncio, json, sys, time
+from tests.agent.providers.cloud_servers import CloudServer, anthropic_events, bedrock_stream
+from tests.agent.providers.test_providers import request
+from agent.providers import ProviderConfig, open_model
+
+async def main():
+    gaps = []
+    async def ticker():
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+    async with CloudServer() as cloud:
+        cloud.enqueue(bedrock_stream(anthropic_events(text="x")))
+        config = ProviderConfig(base_url=cloud.base_url, region="eu-west-1")
+        keys = {"AWS_ACCESS_KEY_ID": "AKIATESTTESTTESTTEST", "AWS_SECRET_ACCESS_KEY": "s" * 20}
+        client = open_model("bedrock:m", {"bedrock": config}, env=keys)
+        tick = asyncio.create_task(ticker())
+        started = time.perf_counter()
+        events = [e async for e in client.stream(request())]
+        took = time.perf_counter() - started
+        tick.cancel()
+    assert "anthropic" in sys.modules and "botocore" in sys.modules and events
+    print(json.dumps({"took": took, "gap": max(gaps)}))
+
+asyncio.run(main())
+"""
+
+
+def test_the_first_bedrock_call_loads_its_libraries_without_freezing_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """The SDK, boto3 and botocore's service model load in a worker thread: the
+    loop (every other session's stream) keeps running. Built on the loop, the
+    longest pause was the whole load (3.4-4.2 s of a 3.5-4.4 s first call)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(root),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_CALL],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["gap"] < figures["took"] / 2, figures
