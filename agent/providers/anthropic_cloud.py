@@ -110,7 +110,8 @@ class BedrockProvider(_CloudProvider):
         creds = resolved.credentials
         bearer = creds.get("AWS_BEARER_TOKEN_BEDROCK")  # a Bedrock API key: nothing to sign
         keys = not bearer and bool(creds.get("AWS_ACCESS_KEY_ID"))
-        # Explicit keys win over a profile, as in the AWS tools; with neither,
+        # Keys win over AWS_PROFILE, as in the AWS tools (resolution already
+        # dropped them for a profile named in config.yaml); with neither,
         # boto3 walks its own chain (SSO, instance role, ...).
         return anthropic.AsyncAnthropicBedrock(
             api_key=bearer,

@@ -23,6 +23,8 @@ from agent.providers.facts import ProviderFacts
 from agent.providers.sdk import require_sdk
 from agent.providers.settings import ProviderConfig, ResolvedModel
 
+_AWS_KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
 
 def _lookup(configured: ProviderConfig, env: Mapping[str, str]) -> Callable[[str], str | None]:
     def value(name: str) -> str | None:
@@ -50,6 +52,10 @@ def resolve_cloud(
     profile = configured.profile or (value(facts.profile_env) if facts.profile_env else None)
     names = (*((facts.key_env,) if facts.key_env else ()), *facts.credential_envs)
     credentials = {n: v for n in names if (v := value(n))}
+    if configured.profile:
+        # A profile named in config.yaml is the most explicit choice: keys in
+        # the environment do not override it (as with the AWS tools' --profile).
+        credentials = {n: v for n, v in credentials.items() if n not in _AWS_KEY_VARIABLES}
     base_url = configured.base_url or (value(facts.base_url_env) if facts.base_url_env else None)
     require_sdk(facts.kind, model_id)
     _require_settings(facts, region, project, env)

@@ -203,13 +203,16 @@ def test_bedrock_without_any_region_source_is_a_configuration_error_naming_the_s
     check_model(f"bedrock:{BEDROCK_MODEL}", {}, env={**AWS_KEYS, "AWS_REGION": "us-east-1"})
 
 
-async def test_a_named_aws_profile_signs_with_that_profiles_keys(tmp_path: Path) -> None:
+async def test_a_profile_named_in_the_settings_signs_with_its_keys_over_keys_in_the_environment(
+    tmp_path: Path,
+) -> None:
     credentials = tmp_path / "credentials"
     credentials.write_text(
         "[work]\naws_access_key_id = AKIAPROFILEPROFILE12\n"
         "aws_secret_access_key = profile-secret-0123456789\n"
     )
-    env = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
+    # Keys in the environment too: the profile named in the settings wins.
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials), **AWS_KEYS}
     async with CloudServer() as cloud:
         cloud.enqueue(bedrock_stream(anthropic_events(text="hello")))
         with pytest.MonkeyPatch.context() as patch:
