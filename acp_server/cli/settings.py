@@ -382,9 +382,10 @@ def _setup_provider(argv: list[str]) -> int:
             return fail("--provider is required when not on a terminal", 2)
         provider = _choose_provider()
     if provider in CLOUD:
-        from acp_server.cli.setup_cloud import setup_cloud
+        from acp_server.cli.setup_cloud import SetupTools, setup_cloud
 
-        return setup_cloud(provider, args, interactive)
+        tools = SetupTools(_ask, store_secret, set_config_value)
+        return setup_cloud(provider, args, interactive, tools)
     if provider in LOCAL or provider == CUSTOM:
         if not interactive and (provider == CUSTOM or args.model is None):
             return fail("--model is required when not on a terminal", 2)

@@ -20,6 +20,8 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +31,35 @@ from agent.providers.facts import BY_NAME
 DEFAULT_REGION = {"bedrock": "us-east-1", "vertex": "us-east5"}
 
 
-def setup_cloud(provider: str, args: argparse.Namespace, interactive: bool) -> int:
+@dataclass(frozen=True)
+class SetupTools:
+    """What the setup command lends this module (it owns the prompts and the
+    config writers): passed in, so this module imports nothing of the command's."""
+
+    ask: Callable[[str, Callable[[str], bool], str], str]
+    store_secret: Callable[[Path, str, str], None]
+    set_config_value: Callable[[Path, str, str], None]
+
+
+def setup_cloud(
+    provider: str, args: argparse.Namespace, interactive: bool, tools: SetupTools
+) -> int:
     """Run the setup of `provider` ("bedrock" or "vertex"); the exit status."""
     profile_dir = home()
     try:
         if provider == "bedrock":
-            fields, secrets = _bedrock(args, interactive)
+            fields, secrets = _bedrock(args, interactive, tools)
         else:
-            fields, secrets = _vertex(args, interactive)
+            fields, secrets = _vertex(args, interactive, tools)
     except _Missing as missing:
         return fail(f"{missing} is required when not on a terminal", 2)
     except ValueError as problem:
         return fail(str(problem), 2)
-    from acp_server.cli.settings import set_config_value, store_secret
-
     set_provider_fields(profile_dir / "config.yaml", provider, fields)
     for name, value in secrets.items():
-        store_secret(profile_dir, name, value)
+        tools.store_secret(profile_dir, name, value)
     model = args.model or BY_NAME[provider].default_model
-    set_config_value(profile_dir / "config.yaml", "model", model)
+    tools.set_config_value(profile_dir / "config.yaml", "model", model)
     shown = ", ".join(f"{k} {v}" for k, v in fields.items())
     stored = (
         f"; stored {', '.join(secrets)} in {profile_dir / '.env'} (mode 0600)" if secrets else ""
@@ -61,46 +73,46 @@ class _Missing(Exception):
     """A value that only a terminal could have asked for: the flag to pass."""
 
 
-def _value(given: str | None, flag: str, question: str, interactive: bool, default: str) -> str:
+def _value(
+    given: str | None, flag: str, question: str, interactive: bool, default: str, tools: SetupTools
+) -> str:
     """A flag's value, else the answer to `question` on a terminal (where
     `default` is offered; a script must say what it wants)."""
     if given:
         return given
     if not interactive:
         raise _Missing(flag)
-    from acp_server.cli.settings import _ask
-
     hint = f" [{default}]" if default else ""
-    return _ask(f"{question}{hint}: ", bool, default)
+    return tools.ask(f"{question}{hint}: ", bool, default)
 
 
-def _bedrock(args: argparse.Namespace, interactive: bool) -> tuple[dict[str, str], dict[str, str]]:
-    region = _value(args.region, "--region", "AWS region", interactive, DEFAULT_REGION["bedrock"])
+def _bedrock(
+    args: argparse.Namespace, interactive: bool, tools: SetupTools
+) -> tuple[dict[str, str], dict[str, str]]:
+    region = _value(
+        args.region, "--region", "AWS region", interactive, DEFAULT_REGION["bedrock"], tools
+    )
     fields = {"region": region}
     if args.aws_profile:
         return {**fields, "profile": args.aws_profile}, {}
     if args.aws_keys:
-        return fields, _aws_keys(interactive)
+        return fields, _aws_keys(interactive, tools)
     if not interactive:
         return fields, {}  # the default chain
-    from acp_server.cli.settings import _ask
-
     say("  1. a named AWS profile (~/.aws/config)")
     say("  2. an access key, stored in .env")
     say("  3. the AWS default chain (environment, SSO, instance role)")
-    choice = _ask("Credentials: ", lambda a: a in ("1", "2", "3"), "3")
+    choice = tools.ask("Credentials: ", lambda a: a in ("1", "2", "3"), "3")
     if choice == "1":
-        return {**fields, "profile": _ask("Profile name: ", bool)}, {}
+        return {**fields, "profile": tools.ask("Profile name: ", bool, "")}, {}
     if choice == "2":
-        return fields, _aws_keys(interactive)
+        return fields, _aws_keys(interactive, tools)
     return fields, {}
 
 
-def _aws_keys(interactive: bool) -> dict[str, str]:
+def _aws_keys(interactive: bool, tools: SetupTools) -> dict[str, str]:
     if interactive:
-        from acp_server.cli.settings import _ask
-
-        key_id = _ask("AWS_ACCESS_KEY_ID: ", bool)
+        key_id = tools.ask("AWS_ACCESS_KEY_ID: ", bool, "")
         secret = getpass.getpass("AWS_SECRET_ACCESS_KEY: ").strip()
         token = getpass.getpass("AWS_SESSION_TOKEN (blank if none): ").strip()
     else:
@@ -112,14 +124,18 @@ def _aws_keys(interactive: bool) -> dict[str, str]:
     return {**keys, "AWS_SESSION_TOKEN": token} if token else keys
 
 
-def _vertex(args: argparse.Namespace, interactive: bool) -> tuple[dict[str, str], dict[str, str]]:
-    region = _value(args.region, "--region", "Vertex region", interactive, DEFAULT_REGION["vertex"])
-    project = _value(args.project, "--project", "Google Cloud project id", interactive, "")
+def _vertex(
+    args: argparse.Namespace, interactive: bool, tools: SetupTools
+) -> tuple[dict[str, str], dict[str, str]]:
+    region = _value(
+        args.region, "--region", "Vertex region", interactive, DEFAULT_REGION["vertex"], tools
+    )
+    project = _value(args.project, "--project", "Google Cloud project id", interactive, "", tools)
     path = args.credentials_file
     if path is None and interactive:
-        from acp_server.cli.settings import _ask
-
-        path = _ask("Service-account key file (blank: gcloud application-default login): ", _any)
+        path = tools.ask(
+            "Service-account key file (blank: gcloud application-default login): ", _any, ""
+        )
     secrets = {"GOOGLE_APPLICATION_CREDENTIALS": _key_file(path)} if path else {}
     return {"region": region, "project": project}, secrets
 
@@ -159,4 +175,4 @@ def set_provider_fields(path: Path, name: str, fields: dict[str, str]) -> None:
     os.chmod(path, 0o600)
 
 
-__all__ = ["set_provider_fields", "setup_cloud"]
+__all__ = ["SetupTools", "set_provider_fields", "setup_cloud"]

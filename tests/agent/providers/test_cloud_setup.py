@@ -19,6 +19,7 @@ import yaml
 from tests.agent.providers.cloud_servers import CloudServer, anthropic_events, bedrock_stream
 from tests.agent.providers.test_cloud_routes import CLOUD_VARIABLES, offline_clouds
 from tests.agent.providers.test_providers import collect, request, text_of
+from tests.editor_clients.terminal_session import TerminalSession
 from tests.support.fake_provider import FakeProvider, openai_models
 from tests.support.hidden_package import hiding
 
@@ -216,3 +217,63 @@ async def test_an_access_key_and_region_kept_in_dotenv_reach_the_bedrock_client(
     assert text_of(events) == "from dotenv"
     auth = cloud.requests[0].headers["authorization"]
     assert "Credential=AKIADOTENVDOTENV0001/" in auth and "/ap-south-1/bedrock/" in auth
+
+
+# ------------------------------------------------------------------ on a terminal
+
+
+def _terminal_setup(tmp_path: Path) -> TerminalSession:
+    return TerminalSession(
+        [ACP_SERVER, "setup-provider"],
+        env={"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(tmp_path / "home")},
+        cwd=str(tmp_path),
+    )
+
+
+def _pick(prompt: TerminalSession, provider: str) -> int:
+    end = prompt.expect(rf"(\d+)\. {provider} ")
+    number = prompt.plain()[:end].rsplit("\n", 1)[-1].split(".")[0].strip()
+    end = prompt.expect("Provider number: ")
+    prompt.send(number + "\r")
+    return end
+
+
+def test_on_a_terminal_bedrock_setup_asks_the_region_and_a_profile(tmp_path: Path) -> None:
+    prompt = _terminal_setup(tmp_path)
+    try:
+        end = _pick(prompt, "bedrock")
+        end = prompt.expect(r"AWS region \[us-east-1\]: ", after=end)
+        prompt.send("\r")  # the suggestion
+        end = prompt.expect("Credentials: ", after=end)
+        prompt.send("7\r")  # not a choice: asked again
+        end = prompt.expect("Credentials: ", after=end)
+        prompt.send("1\r")
+        prompt.expect("Profile name: ", after=end)
+        prompt.send("work\r")
+        assert prompt.wait() == 0
+    finally:
+        prompt.close()
+    providers = config_of(tmp_path / "home")["providers"]
+    assert providers == {"bedrock": {"region": "us-east-1", "profile": "work"}}
+
+
+def test_on_a_terminal_vertex_setup_asks_region_project_and_an_optional_key_file(
+    tmp_path: Path,
+) -> None:
+    prompt = _terminal_setup(tmp_path)
+    try:
+        end = _pick(prompt, "vertex")
+        end = prompt.expect(r"Vertex region \[us-east5\]: ", after=end)
+        prompt.send("europe-west1\r")
+        end = prompt.expect("Google Cloud project id: ", after=end)
+        prompt.send("proj-7\r")
+        prompt.expect("Service-account key file", after=end)
+        prompt.send("\r")  # none: gcloud's application-default credentials
+        assert prompt.wait() == 0
+    finally:
+        prompt.close()
+    home = tmp_path / "home"
+    assert config_of(home)["providers"] == {
+        "vertex": {"region": "europe-west1", "project": "proj-7"}
+    }
+    assert not (home / ".env").exists()
