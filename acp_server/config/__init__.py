@@ -1,8 +1,8 @@
 """Layered configuration: defaults < config.yaml < .env < environment < flags < session."""
 
 from acp_server.config.defaults import DEFAULT_CONFIG, MAPPING_SETTINGS
+from acp_server.config.engine import engine_config, provider_configs
 from acp_server.config.loader import ConfigError, config_as_dict, load_config, read_dotenv
-from acp_server.config.providers import provider_configs
 from acp_server.config.schema import (
     AgentSettings,
     CompressionSettings,
@@ -33,6 +33,7 @@ __all__ = [
     "SmartRoutingSettings",
     "TimeoutSettings",
     "config_as_dict",
+    "engine_config",
     "load_config",
     "provider_configs",
     "read_dotenv",

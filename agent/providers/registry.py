@@ -30,7 +30,10 @@ from agent.providers.base import (
 )
 from agent.providers.facts import BY_NAME, CLOUD_KINDS, LOCAL_PROVIDERS, ProviderFacts
 from agent.providers.sdk import missing_sdk, require_sdk
-from agent.providers.settings import ProviderConfig, ResolvedModel
+
+# Re-exported: their home moved to settings, importers of the registry keep working.
+from agent.providers.settings import ProviderConfig as ProviderConfig
+from agent.providers.settings import ResolvedModel as ResolvedModel
 
 # Kept under its old name: hosts read `kind`, `key_env` and `base_url` from it.
 BUILTIN_PROVIDERS: dict[str, ProviderFacts] = BY_NAME
@@ -301,7 +304,7 @@ async def _with_inactivity(
     stalled = StreamStalled(
         f"{provider}: no data for {seconds:g} s", retryable=True, provider=provider
     )
-    watchdog: asyncio.TimerHandle  # set below; check_silence re-arms it
+    watchdog: asyncio.TimerHandle  # set below, before the loop can run this
 
     def check_silence() -> None:
         nonlocal watchdog

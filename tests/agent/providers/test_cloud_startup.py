@@ -180,3 +180,23 @@ def test_the_first_bedrock_call_loads_its_libraries_without_freezing_the_event_l
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)
     assert figures["gap"] < figures["took"] / 2, figures
+
+
+async def test_a_region_in_config_yaml_and_keys_in_dotenv_reach_bedrock_through_the_server(
+    tmp_path: Path,
+) -> None:
+    async with CloudServer() as cloud:
+        cloud.enqueue(bedrock_stream(anthropic_events(text="configured in files")))
+        home = home_with(tmp_path, "bedrock", cloud.base_url)
+        with (home / "config.yaml").open("a") as config:
+            config.write("    region: ca-central-1\n")
+        (home / ".env").write_text(
+            "AWS_ACCESS_KEY_ID=AKIAFILESFILESFILES1\nAWS_SECRET_ACCESS_KEY=files-secret-012345\n"
+        )
+        os.chmod(home / ".env", 0o600)
+        model = "bedrock:us.anthropic.claude-haiku-4-5-20251001-v1:0"
+        _, _, proc, reply = await first_session_then_prompt(tmp_path, home, model, {})
+    assert "stopReason" in reply["result"]  # type: ignore[operator]
+    assert answer_text(proc) == "configured in files"
+    auth = cloud.requests[0].headers["authorization"]
+    assert "Credential=AKIAFILESFILESFILES1/" in auth and "/ca-central-1/bedrock/" in auth
