@@ -139,9 +139,6 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-_MERGED = ("user", "agent", "thought")
-
-
 def _table(records: list[Any]) -> None:
     """Ids are never cut (see common.columns)."""
     from acp_server.cli.common import columns
@@ -153,65 +150,22 @@ def _table(records: list[Any]) -> None:
     say(columns(["id", "updated", "title", "cost", "cwd"], rows))
 
 
-def transcript(store: Any, session_id: str) -> list[tuple[str, str]]:
-    """(role, text) blocks merged from the stored updates.
-
-    Linear in the number of updates: a block's chunks are collected and joined
-    once (adding each chunk to the block's string copied it again every time,
-    28 s for 100,000 chunks), and updates are decoded one at a time."""
-    blocks: list[tuple[str, list[str]]] = []
-    for payload in store.iter_updates(session_id):
-        role, text = _block(json.loads(payload))
-        if not role:
-            continue
-        if blocks and blocks[-1][0] == role and role in _MERGED:
-            blocks[-1][1].append(text)
-        else:
-            blocks.append((role, [text]))
-    return [(role, "".join(parts)) for role, parts in blocks]
-
-
-def _block(update: dict[str, Any]) -> tuple[str, str]:
-    kind = update.get("sessionUpdate")
-    if kind == "tool_call_update":
-        status = update.get("status")
-        return ("tool", f"→ {status}") if status in ("completed", "failed") else ("", "")
-    if kind in ("user_message_chunk", "agent_message_chunk", "agent_thought_chunk"):
-        return {"user_message_chunk": "user", "agent_message_chunk": "agent"}.get(
-            kind, "thought"
-        ), _text(update.get("content"))
-    if kind == "tool_call":
-        return "tool", f"{update.get('title')} [{update.get('kind', 'other')}]"
-    if kind == "plan":
-        entries = update.get("entries", [])
-        return "plan", "; ".join(f"[{e['status']}] {e['content']}" for e in entries)
-    return "", ""
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, dict):
-        return str(content.get("text") or f"[{content.get('type')}: {content.get('uri', '')}]")
-    return ""
-
-
 def _show(store: Any, args: argparse.Namespace) -> int:
     record = store.get(args.id)
     if record is None:
         return fail(f"no session {args.id}", 2)
+    from acp_server.cli.transcript import clock, entries
+
     out = console()
     out.print(
         f"[bold]{record.title or record.id}[/bold]  {record.cwd}  model {record.model}  cost ${record.cost_usd:.4f}"
     )
-    styles = {
-        "user": "bold cyan",
-        "agent": "",
-        "thought": "dim",
-        "tool": "yellow",
-        "plan": "magenta",
-    }
-    for role, text in transcript(store, args.id):
-        out.print(f"[{styles[role]}]{role}:[/] " if styles[role] else f"{role}: ", end="")
-        out.print(text, markup=False)
+    out.print(_span(record), style="dim")
+    for entry in entries(store.iter_timed_updates(args.id), _whole(args.id)):
+        style = _STYLES[entry.role]
+        out.print(f"[dim]{clock(entry.at)}[/] ", end="")
+        out.print(f"[{style}]{entry.role}:[/] " if style else f"{entry.role}: ", end="")
+        out.print(entry.text, markup=False)
     for row in store.usage(args.id):
         cost = "unknown" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
         out.print(
@@ -219,6 +173,26 @@ def _show(store: Any, args: argparse.Namespace) -> int:
             style="dim",
         )
     return 0
+
+
+_STYLES = {
+    "user": "bold cyan",
+    "agent": "",
+    "thought": "dim",
+    "tool": "yellow",
+    "plan": "magenta",
+    "failure": "bold red",
+}
+
+
+def _whole(session_id: str) -> str:
+    return f"`acp-server sessions export {session_id} --format json`"
+
+
+def _span(record: Any) -> str:
+    from acp_server.cli.transcript import stamp
+
+    return f"started {stamp(record.created_at)}, updated {stamp(record.updated_at)}"
 
 
 def _export(store: Any, args: argparse.Namespace) -> int:
@@ -240,6 +214,9 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 
 
 def _render(store: Any, record: Any, fmt: str) -> str:
+    from acp_server.cli.transcript import OUTPUT_CHARS, OUTPUT_LINES, clock, entries, stamp
+
+    transcript = entries(store.iter_timed_updates(record.id), _whole(record.id))
     if fmt == "json":
         data = {
             "id": record.id,
@@ -247,7 +224,13 @@ def _render(store: Any, record: Any, fmt: str) -> str:
             "title": record.title,
             "model": record.model,
             "cost_usd": record.cost_usd,
+            "created_at": stamp(record.created_at),
+            "updated_at": stamp(record.updated_at),
+            # Whole, as sent on the wire; `transcript` is the readable digest
+            # (tool output capped to OUTPUT_LINES lines / OUTPUT_CHARS chars).
             "updates": [json.loads(p) for p in store.iter_updates(record.id)],
+            "transcript": [{"at": stamp(e.at), "role": e.role, "text": e.text} for e in transcript],
+            "output_cap": {"lines": OUTPUT_LINES, "chars": OUTPUT_CHARS},
             "usage": store.usage(record.id),
         }
         return json.dumps(data, indent=2, ensure_ascii=False)
@@ -257,16 +240,29 @@ def _render(store: Any, record: Any, fmt: str) -> str:
         f"- directory: `{record.cwd}`",
         f"- model: `{record.model}`",
         f"- cost: ${record.cost_usd:.4f}",
+        f"- {_span(record)}",
         "",
     ]
-    for role, text in transcript(store, record.id):
+    for entry in transcript:
         lines += [
-            f"**{role}**:",
+            f"**{entry.role}** ({clock(entry.at)}):",
             "",
-            text if role != "thought" else "> " + text.replace("\n", "\n> "),
+            _markdown(entry.role, entry.text),
             "",
         ]
     return "\n".join(lines)
+
+
+def _markdown(role: str, text: str) -> str:
+    if role == "thought":
+        return "> " + text.replace("\n", "\n> ")
+    if role == "tool" and "\n" in text:  # the call's output, fenced so it shows verbatim
+        head, output = text.split("\n", 1)
+        fence = "```"
+        while fence in output:
+            fence += "`"
+        return f"{head}\n\n{fence}text\n{output}\n{fence}"
+    return text
 
 
 def _delete(store: Any, args: argparse.Namespace) -> int:
