@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import IO, Any
 
 from editor_clients.trace.rules import TraceChecker
+from protocol import open_stdio
 
 
 class TraceLog:
@@ -59,7 +59,7 @@ class _Lines:
 
 
 async def _pump(
-    source: asyncio.StreamReader,
+    source: Any,
     sink: Any,
     direction: str,
     sender: str,
@@ -76,24 +76,38 @@ async def _pump(
                 log.violation(rule, detail)
 
 
+def open_log(out_path: str) -> IO[str]:
+    """The trace file, opened for appending before the agent starts, so a bad
+    path is one clear error and no orphaned agent (TraceFileError)."""
+    from editor_clients.trace.show import TraceFileError
+
+    try:
+        return open(out_path, "a", encoding="utf-8")
+    except OSError as error:
+        raise TraceFileError(f"cannot write {out_path}: {error.strerror or error}") from None
+
+
 async def run_trace(argv: Sequence[str], out_path: str) -> int:
-    loop = asyncio.get_running_loop()
-    stdin = asyncio.StreamReader(limit=1 << 30)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), os.fdopen(0, "rb", 0))
-    transport, protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, os.fdopen(1, "wb", 0)
-    )
-    stdout = asyncio.StreamWriter(transport, protocol, None, loop)
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        limit=1 << 30,
-    )
+    handle = open_log(out_path)
+    # stdin and stdout may be regular files or /dev/null (`< frames.ndjson
+    # > replies.ndjson`), which asyncio's pipe transports refuse.
+    stdin, stdout = await open_stdio(guard_stdout=False)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=1 << 30,
+        )
+    except OSError as error:
+        handle.close()
+        from editor_clients.trace.show import TraceFileError
+
+        raise TraceFileError(f"cannot start {argv[0]}: {error.strerror or error}") from None
     assert process.stdin and process.stdout and process.stderr
     checker = TraceChecker()
-    with open(out_path, "a", encoding="utf-8") as handle:
+    with handle:
         log = TraceLog(handle)
 
         async def stderr_pump() -> None:
