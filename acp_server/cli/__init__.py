@@ -17,7 +17,7 @@ SUBCOMMANDS = {
     "sessions": "acp_server.cli.sessions",
     "models": "acp_server.cli.settings",
     "config": "acp_server.cli.settings",
-    "setup-provider": "acp_server.cli.settings",
+    "setup-provider": "acp_server.cli.provider_setup",
     "setup": "acp_server.cli.editors",
     "features": "acp_server.cli.features",
     "help": None,

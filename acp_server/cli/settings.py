@@ -1,10 +1,9 @@
-"""`acp-server models [set ID]`, `acp-server config show|path|set`, and
-`acp-server setup-provider` (the command the ACP terminal-auth method runs)."""
+"""`acp-server models [set ID]` and `acp-server config show|path|set`.
+`setup-provider` is in provider_setup.py."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -13,35 +12,12 @@ from typing import Any
 
 from acp_server.cli.common import fail, home, say, version_action
 
-PROVIDER_KEYS = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-}
-SUGGESTED = {
-    "openai": "openai:gpt-4.1",
-    "anthropic": "anthropic:claude-sonnet-4-5",
-    "openrouter": "openrouter:anthropic/claude-sonnet-4.5",
-}
-
-
-# Local OpenAI-compatible servers: no key, the user names the model they serve.
-LOCAL = {
-    "ollama": "qwen3",
-    "lmstudio": "qwen3",
-    "llamacpp": "default",
-    "vllm": "default",
-}
-CUSTOM = "custom"  # any OpenAI-compatible base URL
-
 
 def main(argv: list[str]) -> int:
     command = argv[0]
     if command == "models":
         return _models(argv[1:])
-    if command == "config":
-        return _config(argv[1:])
-    return _setup_provider(argv[1:])
+    return _config(argv[1:])
 
 
 # ------------------------------------------------------------------ config.yaml editing
@@ -140,7 +116,7 @@ def _models(argv: list[str]) -> int:
 
     cells = [
         [
-            row["id"],
+            str(row["id"]),
             f"{row['context_window']:,}",
             str(row["input_usd_per_mtok"]),
             str(row["output_usd_per_mtok"]),
@@ -227,127 +203,4 @@ def _config(argv: list[str]) -> int:
         say(yaml.safe_dump(config_as_dict(load_config(profile)), sort_keys=False), end="")
     except ConfigError as error:
         return fail(str(error), 2)
-    return 0
-
-
-def store_secret(profile: Path, name: str, value: str) -> None:
-    """Add or replace NAME in $ACP_SERVER_HOME/.env (0600, atomic)."""
-    from acp_server.config import read_dotenv
-    from agent.localhost import atomic_write
-
-    path = profile / ".env"
-    values = read_dotenv(path)
-    values[name] = value
-    atomic_write(str(path), "".join(f"{k}={v}\n" for k, v in values.items()))
-    os.chmod(path, 0o600)
-
-
-def set_provider_url(path: Path, name: str, url: str) -> None:
-    """providers.NAME.base_url in config.yaml, checked like the loader checks it."""
-    import yaml
-
-    from acp_server.config.loader import _providers
-
-    data: dict[str, Any] = {}
-    if path.exists():
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data = loaded if isinstance(loaded, dict) else {}
-    providers = dict(data.get("providers") or {})
-    providers[name] = {**(providers.get(name) or {}), "base_url": url}
-    _providers(providers, f"providers.{name}")
-    data["providers"] = providers
-    from agent.localhost import atomic_write
-
-    atomic_write(str(path), yaml.safe_dump(data, sort_keys=False))
-    os.chmod(path, 0o600)
-
-
-def _ask(question: str, valid: Any, default: str = "") -> str:
-    """Ask until `valid(answer)`; Ctrl-C / Ctrl-D end the command (one line, by
-    the guard in cli/__init__.py)."""
-    while True:
-        answer = input(question).strip() or default
-        if valid(answer):
-            return answer
-        say("  not a valid answer; try again (Ctrl-C to stop)")
-
-
-def _choose_provider() -> str:
-    choices = [*sorted(PROVIDER_KEYS), *LOCAL, CUSTOM]
-    labels = {CUSTOM: "custom (any OpenAI-compatible base URL)"}
-    labels.update({name: f"{name} (local, no key)" for name in LOCAL})
-    for index, name in enumerate(choices, 1):
-        say(f"  {index}. {labels.get(name, name)}")
-    answer = _ask("Provider number: ", lambda a: a.isdigit() and 1 <= int(a) <= len(choices))
-    return choices[int(answer) - 1]
-
-
-def _setup_endpoint(provider: str, model: str | None) -> int:
-    """A local server or a custom base URL: no key to store."""
-    profile = home()
-    if provider == CUSTOM:
-        name = _ask("Provider name (letters, digits, -): ", lambda a: a.replace("-", "").isalnum())
-        url = _ask(
-            "Base URL (e.g. http://localhost:8000/v1): ",
-            lambda a: a.startswith(("http://", "https://")),
-        )
-        set_provider_url(profile / "config.yaml", name, url)
-        provider, suggested = name, ""
-    else:
-        suggested = LOCAL[provider]
-    if model is None:
-        hint = f" [{suggested}]" if suggested else ""
-        model = f"{provider}:" + _ask(f"Model name{hint}: ", bool, suggested)
-    set_config_value(profile / "config.yaml", "model", model)
-    say(f"Default model {model}. Test it with: acp-server doctor --online")
-    return 0
-
-
-def _setup_provider(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="acp-server setup-provider",
-        description="Store a provider key (or point at a local server) and make it the default.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="""examples:
-  acp-server setup-provider                      # asks: provider, key or model
-  acp-server setup-provider --provider ollama --model ollama:qwen3
-  echo "$KEY" | acp-server setup-provider --provider openai""",
-    )
-    parser.add_argument(
-        "--provider",
-        choices=[*sorted(PROVIDER_KEYS), *LOCAL, CUSTOM],
-        help="skip the question (local servers and custom need no key)",
-    )
-    parser.add_argument(
-        "--key-env", help="read the key from this environment variable instead of prompting"
-    )
-    parser.add_argument("--model", help="default model to set (default: a suggested one)")
-    version_action(parser)
-    args = parser.parse_args(argv)
-    provider = args.provider
-    interactive = sys.stdin.isatty()
-    if provider is None:
-        if not interactive:
-            return fail("--provider is required when not on a terminal", 2)
-        provider = _choose_provider()
-    if provider in LOCAL or provider == CUSTOM:
-        if not interactive and (provider == CUSTOM or args.model is None):
-            return fail("--model is required when not on a terminal", 2)
-        return _setup_endpoint(provider, args.model)
-    if args.key_env:
-        key = os.environ.get(args.key_env, "")
-    elif interactive:
-        key = getpass.getpass(f"{PROVIDER_KEYS[provider]}: ").strip()
-    else:
-        key = sys.stdin.readline().strip()
-    if not key:
-        return fail("no key given", 2)
-    profile = home()
-    store_secret(profile, PROVIDER_KEYS[provider], key)
-    model = args.model or SUGGESTED[provider]
-    set_config_value(profile / "config.yaml", "model", model)
-    say(
-        f"Stored {PROVIDER_KEYS[provider]} in {profile / '.env'} (mode 0600); default model {model}."
-    )
-    say("Test it with: acp-server doctor --online")
     return 0
