@@ -311,16 +311,26 @@ async def _online(home: Path) -> list[Check]:
     return [("ok", "online", f"{config.model} answered {answer.strip()[:40]!r}", "")]
 
 
-def main(argv: list[str]) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="acp-server doctor", description="Check the installation."
+        prog="acp-server doctor",
+        description="Check the installation.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  acp-server doctor
+  acp-server doctor --online        # also one real request to the default model
+  acp-server doctor --json | jq '.[] | select(.status != "ok")'""",
     )
     parser.add_argument(
         "--online", action="store_true", help="also make a live round trip to the model"
     )
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     version_action(parser)
-    args = parser.parse_args(argv[1:])
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv[1:])
     from acp_server.home import HomeError, resolve_home
 
     try:

@@ -158,7 +158,7 @@ def _server_answers(profile: Path, provider: str) -> None:
         say(f"The server did not answer ({result.detail}); is it running?")
 
 
-def _setup_provider(argv: list[str]) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acp-server setup-provider",
         description="Store a provider key (or point at a local server) and make it the default.",
@@ -183,7 +183,11 @@ def _setup_provider(argv: list[str]) -> int:
         help="do not test the key or server with a model listing request",
     )
     version_action(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _setup_provider(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
     provider = args.provider
     interactive = sys.stdin.isatty()
     if provider is None:

@@ -55,7 +55,11 @@ exit codes: 0 end_turn, 2 no model or bad usage, 3 max_tokens, 4 max_turn_reques
         "--cwd", help="session directory (default: here, or the stored one with --session)"
     )
     parser.add_argument("--model", help="model id (default: config)")
-    parser.add_argument("--mode", choices=["ask", "accept-edits", "read-only", "yolo"])
+    parser.add_argument(
+        "--mode",
+        choices=["ask", "accept-edits", "read-only", "yolo"],
+        help="permission mode for this turn (default: config)",
+    )
     parser.add_argument("--json", action="store_true", help="print engine events as NDJSON")
     parser.add_argument("--session", help="continue a stored session (an id or a unique prefix)")
     parser.add_argument(

@@ -31,22 +31,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     version_action(parser)
     sub = parser.add_subparsers(dest="action", required=True)
-    listing = sub.add_parser("list", help="list sessions, newest first")
+    listing = sub.add_parser(
+        "list",
+        help="list sessions, newest first",
+        epilog="example: acp-server sessions list --cwd . --since 2026-01-31 --limit 5",
+    )
     listing.add_argument("--cwd", help="only sessions for this directory")
     listing.add_argument("--since", help="only sessions updated on or after this date (YYYY-MM-DD)")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.add_argument(
         "--limit", type=_positive(int), default=20, help="how many, newest first (default 20)"
     )
-    show = sub.add_parser("show", help="print a session's transcript and cost")
+    show = sub.add_parser(
+        "show",
+        help="print a session's transcript (times, tool output, failures) and cost",
+        epilog="example: acp-server sessions show sess_1bc1 | less -R",
+    )
     show.add_argument("id", help="session id or a unique prefix")
-    export = sub.add_parser("export", help="write a session as Markdown or JSON")
+    export = sub.add_parser(
+        "export",
+        help="write a session as Markdown or JSON",
+        epilog="example: acp-server sessions export sess_1bc1 --format json --out chat.json",
+    )
     export.add_argument("id", help="session id or a unique prefix")
     export.add_argument("--format", choices=["md", "json"], default="md", help="output format")
     export.add_argument("--out", help="file to write (default: stdout)")
-    delete = sub.add_parser("delete", help="delete a session")
+    delete = sub.add_parser(
+        "delete", help="delete a session", epilog="example: acp-server sessions delete sess_1bc1"
+    )
     delete.add_argument("id", help="session id or a unique prefix")
-    prune = sub.add_parser("prune", help="delete sessions not updated for N days")
+    prune = sub.add_parser(
+        "prune",
+        help="delete sessions not updated for N days",
+        epilog="example: acp-server sessions prune --older-than 30 --dry-run",
+    )
     prune.add_argument(
         "--older-than",
         type=_positive(float),

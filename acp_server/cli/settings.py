@@ -47,7 +47,7 @@ def set_config_value(path: Path, key: str, value: str) -> None:
     os.chmod(path, 0o600)
 
 
-def _models(argv: list[str]) -> int:
+def models_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acp-server models",
         description="Model catalog for configured providers, and the default model.",
@@ -63,7 +63,11 @@ def _models(argv: list[str]) -> int:
     parser.add_argument("model", nargs="?", help="with set: PROVIDER:MODEL, or scripted")
     parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
     version_action(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _models(argv: list[str]) -> int:
+    args = models_parser().parse_args(argv)
     from acp_server.config import ConfigError, load_config
     from agent import known_models, model_info
 
@@ -169,7 +173,7 @@ def _live_rows(config: Any, profile: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _config(argv: list[str]) -> int:
+def config_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acp-server config",
         description="Show or change the configuration.",
@@ -181,12 +185,28 @@ def _config(argv: list[str]) -> int:
     )
     version_action(parser)
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("show", help="the effective configuration, secrets masked")
-    sub.add_parser("path", help="where the configuration lives")
-    setter = sub.add_parser("set", help="set KEY to VALUE in config.yaml")
+    sub.add_parser(
+        "show",
+        help="the effective configuration, secrets masked",
+        epilog="example: acp-server config show | grep -A3 permissions",
+    )
+    sub.add_parser(
+        "path",
+        help="where the configuration lives",
+        epilog='example: "$EDITOR" "$(acp-server config path)"',
+    )
+    setter = sub.add_parser(
+        "set",
+        help="set KEY to VALUE in config.yaml",
+        epilog="example: acp-server config set agent.max_turns 40",
+    )
     setter.add_argument("key", help="a dotted key, e.g. agent.max_turns")
     setter.add_argument("value", help="the value (YAML: 40, true, [a, b])")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _config(argv: list[str]) -> int:
+    args = config_parser().parse_args(argv)
     from acp_server.config import ConfigError, config_as_dict, load_config
 
     profile = home()
