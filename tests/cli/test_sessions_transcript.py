@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-OUTPUT_LINES = 40  # acp_server.cli.transcript.OUTPUT_LINES
+from acp_server.cli.transcript import OUTPUT_LINES
 from tests.cli.test_commands import run
 from tests.cli.test_failed_turns_cli import BIN, command, environment, profile
 from tests.support.fake_provider import FakeProvider, error
