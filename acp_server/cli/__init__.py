@@ -103,14 +103,27 @@ def main(argv: list[str] | None = None) -> int:
         return _for_a_person(command, args)
     if any(a in ("--help", "-h", "--version", "-V") for a in args):
         return _for_a_person(_for_people, args)
+    import signal
+
+    # A Ctrl-C while the agent loads would raise inside the import machinery,
+    # where it can only be printed as an ignored exception with a traceback.
+    # Nothing has started yet (no file, no child), so leaving at once is clean.
+    # The usual handling is back before serving, where asyncio turns Ctrl-C
+    # into a cancellation.
+    previous = signal.signal(signal.SIGINT, _interrupted_while_loading)
     if sys.stdin.isatty():  # someone typed `acp-server`; an editor gives a pipe
         sys.stderr.write(TERMINAL_HINT)
     try:
         from acp_server.server import run_stdio
-
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
         return run_stdio(args)
-    except KeyboardInterrupt:
-        # Ctrl-C while the agent was still loading (run_stdio handles it once
-        # serving); the same Ctrl-C reaches an agent under `acp-client trace`.
+    except KeyboardInterrupt:  # before serving began
         sys.stderr.write("acp-server: interrupted\n")
         return 130
+
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    os.write(2, b"\nacp-server: interrupted\n")
+    os._exit(130)

@@ -95,7 +95,7 @@ def _blocks(
         titles[str(update.get("toolCallId"))] = title
         yield "tool", title
     elif kind == "tool_call_update" and update.get("status") in ("completed", "failed"):
-        title = titles.get(str(update.get("toolCallId")), "tool call")
+        title = titles.pop(str(update.get("toolCallId")), "tool call")
         yield "tool", _finished(update, title, whole)
     elif kind == "plan":
         steps = _list(update.get("entries"))
