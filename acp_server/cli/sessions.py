@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from acp_server.cli.common import console, fail, open_store, progress, say, version_action
@@ -172,18 +173,21 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     record = store.get(args.id)
     if record is None:
         return fail(f"no session {args.id}", 2)
-    from acp_server.cli.transcript import clock, entries
+    from rich.markup import escape
+
+    from acp_server.cli.transcript import clock, decoded, entries
 
     out = console()
     out.print(
         f"[bold]{record.title or record.id}[/bold]  {record.cwd}  model {record.model}  cost ${record.cost_usd:.4f}"
     )
     out.print(_span(record), style="dim")
-    for entry in entries(store.iter_timed_updates(args.id), _whole(args.id)):
+    for entry in entries(decoded(store.iter_timed_updates(args.id)), _whole(args.id)):
         style = _STYLES[entry.role]
-        out.print(f"[dim]{clock(entry.at)}[/] ", end="")
-        out.print(f"[{style}]{entry.role}:[/] " if style else f"{entry.role}: ", end="")
-        out.print(entry.text, markup=False)
+        role = f"[{style}]{entry.role}:[/]" if style else f"{entry.role}:"
+        out.print(
+            f"[dim]{clock(entry.at)}[/] {role} {escape(entry.text)}"
+        )  # one call: rich is slow per call
     for row in store.usage(args.id):
         cost = "unknown" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
         out.print(
@@ -232,9 +236,17 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 
 
 def _render(store: Any, record: Any, fmt: str) -> str:
-    from acp_server.cli.transcript import OUTPUT_CHARS, OUTPUT_LINES, clock, entries, stamp
+    from acp_server.cli.transcript import OUTPUT_CHARS, OUTPUT_LINES, clock, decoded, entries, stamp
 
-    transcript = entries(store.iter_timed_updates(record.id), _whole(record.id))
+    updates: list[Any] = []
+
+    def kept(timed: Iterator[tuple[float, Any]]) -> Iterator[tuple[float, Any]]:
+        for at, update in timed:  # one decode per update serves both parts of the export
+            if fmt == "json":
+                updates.append(update)
+            yield at, update
+
+    transcript = entries(kept(decoded(store.iter_timed_updates(record.id))), _whole(record.id))
     if fmt == "json":
         data = {
             "id": record.id,
@@ -246,7 +258,7 @@ def _render(store: Any, record: Any, fmt: str) -> str:
             "updated_at": stamp(record.updated_at),
             # Whole, as sent on the wire; `transcript` is the readable digest
             # (tool output capped to OUTPUT_LINES lines / OUTPUT_CHARS chars).
-            "updates": [json.loads(p) for p in store.iter_updates(record.id)],
+            "updates": updates,
             "transcript": [{"at": stamp(e.at), "role": e.role, "text": e.text} for e in transcript],
             "output_cap": {"lines": OUTPUT_LINES, "chars": OUTPUT_CHARS},
             "usage": store.usage(record.id),

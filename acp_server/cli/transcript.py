@@ -23,6 +23,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from acp_server.turn_failure import META_KEY
 
@@ -44,15 +45,21 @@ class Entry:
     text: str
 
 
+def decoded(timed_payloads: Iterable[tuple[float, bytes]]) -> Iterator[tuple[float, Any]]:
+    """(time, update) from stored (time, JSON payload) rows, one at a time."""
+    for at, payload in timed_payloads:
+        yield at, json.loads(payload)
+
+
 def entries(
-    timed_updates: Iterable[tuple[float, bytes]], whole: str = "the JSON export"
+    timed_updates: Iterable[tuple[float, Mapping[str, object]]], whole: str = "the JSON export"
 ) -> list[Entry]:
-    """The transcript of (time, payload) updates in stored order; a cut
-    output says that `whole` has all of it."""
+    """The transcript of (time, update) pairs in stored order; a cut output
+    says that `whole` has all of it."""
     blocks: list[tuple[float, str, list[str]]] = []
     titles: dict[str, str] = {}
-    for at, payload in timed_updates:
-        for role, text in _blocks(json.loads(payload), titles, whole):
+    for at, update in timed_updates:
+        for role, text in _blocks(update, titles, whole):
             if blocks and blocks[-1][1] == role and role in _MERGED:
                 blocks[-1][2].append(text)
             else:
@@ -152,4 +159,14 @@ def _text(content: object) -> str:
     return ""
 
 
-__all__ = ["OUTPUT_CHARS", "OUTPUT_LINES", "ROLES", "Entry", "cap", "clock", "entries", "stamp"]
+__all__ = [
+    "OUTPUT_CHARS",
+    "OUTPUT_LINES",
+    "ROLES",
+    "Entry",
+    "cap",
+    "clock",
+    "decoded",
+    "entries",
+    "stamp",
+]
