@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from editor_clients.terminal.cli import guarded
+    from editor_clients.terminal.exits import guarded
 
     return guarded("acp-conformance", lambda: _main(list(sys.argv[1:] if argv is None else argv)))
 

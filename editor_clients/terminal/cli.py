@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-from collections.abc import Callable
 
 EXIT = {"end_turn": 0, "max_tokens": 3, "max_turn_requests": 4, "refusal": 5, "cancelled": 130}
 
@@ -115,6 +113,7 @@ def _add_trace(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
+    from editor_clients.terminal.exits import guarded
     from editor_clients.trace.show import TraceFileError
 
     try:
@@ -122,32 +121,6 @@ def main(argv: list[str] | None = None) -> int:
     except TraceFileError as error:
         sys.stderr.write(f"acp-client: {error}\n")
         return 2
-
-
-def guarded(prog: str, command: Callable[[], int]) -> int:
-    """Run a console script's body: a closed pipe (`| head`) and Ctrl-C are
-    expected ends, one line on stderr and never a traceback. stdout is
-    flushed here, also when argparse exits after --help, so a pipe that has
-    gone is found while it can still be handled."""
-    try:
-        try:
-            return command()
-        finally:
-            sys.stdout.flush()
-    except BrokenPipeError:
-        discard_stdout()
-        return 141  # 128 + SIGPIPE, as a shell reports it
-    except KeyboardInterrupt:
-        sys.stderr.write(f"\n{prog}: interrupted\n")
-        return 130
-
-
-def discard_stdout() -> None:
-    """The reader of stdout has gone: send what is left to /dev/null, so that
-    neither later writes nor the flush at exit raise again."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, sys.stdout.fileno())
-    os.close(null)
 
 
 def _main(args: list[str]) -> int:

@@ -122,7 +122,7 @@ class TextPrinter:
             sys.stdout.write(text)
             sys.stdout.flush()
         except BrokenPipeError:  # the reader went away (`| head`): the turn goes on
-            from editor_clients.terminal.cli import discard_stdout
+            from editor_clients.terminal.exits import discard_stdout
 
             discard_stdout()
 
