@@ -44,7 +44,7 @@ def _apply_profile(args: list[str]) -> list[str]:
     return args[:index] + args[index + 2 :]
 
 
-TERMINAL_HINT = (
+_TERMINAL_HINT = (
     "acp-server: this is an ACP agent for editors; it speaks JSON-RPC on stdin/stdout.\n"
     "  try `acp-client chat -- acp-server` to chat, `acp-server run PROMPT` for one turn,\n"
     "  or `acp-server help`. Still serving stdio; Ctrl-D or Ctrl-C ends it.\n"
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     # into a cancellation.
     previous = signal.signal(signal.SIGINT, _interrupted_while_loading)
     if sys.stdin.isatty():  # someone typed `acp-server`; an editor gives a pipe
-        sys.stderr.write(TERMINAL_HINT)
+        sys.stderr.write(_TERMINAL_HINT)
     try:
         from acp_server.server import run_stdio
     finally:
@@ -127,3 +127,6 @@ def main(argv: list[str] | None = None) -> int:
 def _interrupted_while_loading(signum: int, frame: object) -> None:
     os.write(2, b"\nacp-server: interrupted\n")
     os._exit(130)
+
+
+__all__ = ["SUBCOMMANDS", "main"]
