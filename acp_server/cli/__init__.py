@@ -17,7 +17,7 @@ SUBCOMMANDS = {
     "sessions": "acp_server.cli.sessions",
     "models": "acp_server.cli.settings",
     "config": "acp_server.cli.settings",
-    "setup-provider": "acp_server.cli.settings",
+    "setup-provider": "acp_server.cli.provider_setup",
     "setup": "acp_server.cli.editors",
     "features": "acp_server.cli.features",
     "help": None,
@@ -51,33 +51,33 @@ _TERMINAL_HINT = (
 )
 
 
-def _for_people(args: list[str]) -> int | None:
+def _for_people(args: list[str]) -> int:
     """--help, -h, --version and -V of the bare command: asked by a person, so
-    the answer goes to stdout (it is not protocol traffic). None: serve."""
+    the answer goes to stdout (it is not protocol traffic)."""
     if any(a in ("--help", "-h") for a in args):
         from acp_server.cli.common import print_help
 
         return print_help()
-    if any(a in ("--version", "-V") for a in args):
-        from acp_server import __version__
+    from acp_server import __version__
 
-        sys.stdout.write(f"acp-server {__version__}\n")
-        return 0
-    return None
+    sys.stdout.write(f"acp-server {__version__}\n")
+    return 0
 
 
 def _for_a_person(command: Callable[[list[str]], int], args: list[str]) -> int:
     """Run a human-facing subcommand; a closed pipe (`| head`) and Ctrl-C are
     expected ends, not tracebacks."""
     try:
-        code = int(command(args))
-        sys.stdout.flush()
-        return code
+        try:
+            return int(command(args))
+        finally:  # also when argparse exits after --help: the pipe is found here
+            sys.stdout.flush()
     except BrokenPipeError:
         # Whoever read stdout has gone; point it at /dev/null so the flush at
         # exit does not raise a second time.
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
+        os.close(null)
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
     except KeyboardInterrupt:
         sys.stderr.write("\nacp-server: interrupted\n")
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         if args[0] == "help":
             from acp_server.cli.common import print_help
 
-            return print_help()
+            return _for_a_person(lambda _args: print_help(), args)
         import importlib
 
         def command(args: list[str]) -> int:  # imported inside the guard: Ctrl-C can land here
@@ -101,14 +101,32 @@ def main(argv: list[str] | None = None) -> int:
             return int(module.main(args))
 
         return _for_a_person(command, args)
-    answered = _for_people(args)
-    if answered is not None:
-        return answered
+    if any(a in ("--help", "-h", "--version", "-V") for a in args):
+        return _for_a_person(_for_people, args)
+    import signal
+
+    # A Ctrl-C while the agent loads would raise inside the import machinery,
+    # where it can only be printed as an ignored exception with a traceback.
+    # Nothing has started yet (no file, no child), so leaving at once is clean.
+    # The usual handling is back before serving, where asyncio turns Ctrl-C
+    # into a cancellation.
+    previous = signal.signal(signal.SIGINT, _interrupted_while_loading)
     if sys.stdin.isatty():  # someone typed `acp-server`; an editor gives a pipe
         sys.stderr.write(_TERMINAL_HINT)
-    from acp_server.server import run_stdio
+    try:
+        from acp_server.server import run_stdio
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        return run_stdio(args)
+    except KeyboardInterrupt:  # before serving began
+        sys.stderr.write("acp-server: interrupted\n")
+        return 130
 
-    return run_stdio(args)
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    os.write(2, b"\nacp-server: interrupted\n")
+    os._exit(130)
 
 
 __all__ = ["SUBCOMMANDS", "main"]

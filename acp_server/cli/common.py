@@ -25,6 +25,11 @@ COMMANDS = """commands:
   --profile NAME                             use $ACP_SERVER_HOME/profiles/NAME
   --version, -V                              print the version
 
+examples:
+  acp-client chat -- acp-server              chat in this terminal
+  acp-server run --yes "fix the failing test"
+  acp-server sessions show sess_1bc1         a unique id prefix is enough
+
 Every command takes --help, with examples.
 """
 

@@ -41,7 +41,8 @@ def check_python() -> list[Check]:
         try:
             from importlib.metadata import version
 
-            versions.append(f"{package} {version(package)}")
+            found = version(package) if importable(package) else "missing"
+            versions.append(f"{package} {found}")
         except Exception:
             versions.append(f"{package} missing")
     status = "ok" if ok else "fail"
@@ -52,6 +53,42 @@ def check_python() -> list[Check]:
             f"Python {sys.version.split()[0]}, acp-server {__version__}; " + ", ".join(versions),
             "use Python 3.11 or newer",
         )
+    ]
+
+
+# Imported only when first needed (a model call, an MCP server), so a missing
+# one would otherwise surface in the middle of a turn: module -> (distribution,
+# what needs it).
+LAZY_PACKAGES = {
+    "openai": ("openai", "OpenAI, OpenRouter and local OpenAI-compatible models"),
+    "anthropic": ("anthropic", "Anthropic models"),
+    "mcp": ("mcp", "MCP servers"),
+}
+
+
+def importable(module: str) -> bool:
+    """Whether `import module` would find it, without importing it (0.2-1 s)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a finder that refuses it, a half-removed package
+        return False
+
+
+def check_packages() -> list[Check]:
+    """Each lazily imported package that is missing, with the command that installs it."""
+    missing = [(m, *LAZY_PACKAGES[m]) for m in LAZY_PACKAGES if not importable(m)]
+    if not missing:
+        return [("ok", "packages", ", ".join(LAZY_PACKAGES) + " importable", "")]
+    return [
+        (
+            "warn",
+            f"package:{module}",
+            f"{module} is not importable; {needed_by} will not work",
+            f"{sys.executable} -m pip install {dist}",  # the environment doctor runs in
+        )
+        for module, dist, needed_by in missing
     ]
 
 
@@ -281,16 +318,26 @@ async def _online(home: Path) -> list[Check]:
     return [("ok", "online", f"{config.model} answered {answer.strip()[:40]!r}", "")]
 
 
-def main(argv: list[str]) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="acp-server doctor", description="Check the installation."
+        prog="acp-server doctor",
+        description="Check the installation.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  acp-server doctor
+  acp-server doctor --online        # also one real request to the default model
+  acp-server doctor --json | jq '.[] | select(.status != "ok")'""",
     )
     parser.add_argument(
         "--online", action="store_true", help="also make a live round trip to the model"
     )
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     version_action(parser)
-    args = parser.parse_args(argv[1:])
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv[1:])
     from acp_server.home import HomeError, resolve_home
 
     try:
@@ -300,6 +347,7 @@ def main(argv: list[str]) -> int:
         return 1
     checks: list[Check] = []
     checks += _safe("python", check_python)
+    checks += _safe("packages", check_packages)
     checks += _safe("home", lambda: check_home(home))
     checks += _safe("config", lambda: check_config(home))
     checks += _safe("providers", lambda: check_cloud_routes(home))

@@ -142,7 +142,7 @@ def merged(editor: str, current: dict[str, Any], value: dict[str, Any]) -> dict[
     return data
 
 
-def main(argv: list[str]) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acp-server setup",
         description="Configure an editor to launch acp-server.",
@@ -161,7 +161,11 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--file", help="config file to edit instead of the default location")
     version_action(parser)
-    args = parser.parse_args(argv[1:])
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv[1:])
     command, command_args = launch()
     home = os.environ.get("ACP_SERVER_HOME")
     target = Path(os.path.expanduser(args.file or EDITOR_FILES[args.editor]))

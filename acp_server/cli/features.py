@@ -3,18 +3,30 @@ comes from, what it switches on the wire, and its description."""
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 
-from acp_server.cli.common import say
+from acp_server.cli.common import say, version_action
 from acp_server.features import ENV_VAR, FEATURES, parse_env, scan_config_features
 from acp_server.home import HomeError, resolve_home
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acp-server features",
+        description="List the experimental protocol features, their states and where "
+        f"each state comes from (default, config.yaml features:, or {ENV_VAR}).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"""examples:
+  acp-server features
+  {ENV_VAR}=NAME=on acp-server features   # see what the variable switches""",
+    )
+    version_action(parser)
+    return parser
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) > 1:
-        sys.stderr.write("usage: acp-server features\n")
-        return 2
+    build_parser().parse_args(argv[1:])
     try:
         table = scan_config_features(resolve_home() / "config.yaml")
     except HomeError:

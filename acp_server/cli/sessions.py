@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from acp_server.cli.common import console, fail, open_store, progress, say, version_action
@@ -31,22 +32,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     version_action(parser)
     sub = parser.add_subparsers(dest="action", required=True)
-    listing = sub.add_parser("list", help="list sessions, newest first")
+    listing = sub.add_parser(
+        "list",
+        help="list sessions, newest first",
+        epilog="example: acp-server sessions list --cwd . --since 2026-01-31 --limit 5",
+    )
     listing.add_argument("--cwd", help="only sessions for this directory")
     listing.add_argument("--since", help="only sessions updated on or after this date (YYYY-MM-DD)")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.add_argument(
         "--limit", type=_positive(int), default=20, help="how many, newest first (default 20)"
     )
-    show = sub.add_parser("show", help="print a session's transcript and cost")
+    show = sub.add_parser(
+        "show",
+        help="print a session's transcript (times, tool output, failures) and cost",
+        epilog="example: acp-server sessions show sess_1bc1 | less -R",
+    )
     show.add_argument("id", help="session id or a unique prefix")
-    export = sub.add_parser("export", help="write a session as Markdown or JSON")
+    export = sub.add_parser(
+        "export",
+        help="write a session as Markdown or JSON",
+        epilog="example: acp-server sessions export sess_1bc1 --format json --out chat.json",
+    )
     export.add_argument("id", help="session id or a unique prefix")
     export.add_argument("--format", choices=["md", "json"], default="md", help="output format")
     export.add_argument("--out", help="file to write (default: stdout)")
-    delete = sub.add_parser("delete", help="delete a session")
+    delete = sub.add_parser(
+        "delete", help="delete a session", epilog="example: acp-server sessions delete sess_1bc1"
+    )
     delete.add_argument("id", help="session id or a unique prefix")
-    prune = sub.add_parser("prune", help="delete sessions not updated for N days")
+    prune = sub.add_parser(
+        "prune",
+        help="delete sessions not updated for N days",
+        epilog="example: acp-server sessions prune --older-than 30 --dry-run",
+    )
     prune.add_argument(
         "--older-than",
         type=_positive(float),
@@ -139,9 +158,6 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-_MERGED = ("user", "agent", "thought")
-
-
 def _table(records: list[Any]) -> None:
     """Ids are never cut (see common.columns)."""
     from acp_server.cli.common import columns
@@ -153,65 +169,25 @@ def _table(records: list[Any]) -> None:
     say(columns(["id", "updated", "title", "cost", "cwd"], rows))
 
 
-def transcript(store: Any, session_id: str) -> list[tuple[str, str]]:
-    """(role, text) blocks merged from the stored updates.
-
-    Linear in the number of updates: a block's chunks are collected and joined
-    once (adding each chunk to the block's string copied it again every time,
-    28 s for 100,000 chunks), and updates are decoded one at a time."""
-    blocks: list[tuple[str, list[str]]] = []
-    for payload in store.iter_updates(session_id):
-        role, text = _block(json.loads(payload))
-        if not role:
-            continue
-        if blocks and blocks[-1][0] == role and role in _MERGED:
-            blocks[-1][1].append(text)
-        else:
-            blocks.append((role, [text]))
-    return [(role, "".join(parts)) for role, parts in blocks]
-
-
-def _block(update: dict[str, Any]) -> tuple[str, str]:
-    kind = update.get("sessionUpdate")
-    if kind == "tool_call_update":
-        status = update.get("status")
-        return ("tool", f"→ {status}") if status in ("completed", "failed") else ("", "")
-    if kind in ("user_message_chunk", "agent_message_chunk", "agent_thought_chunk"):
-        return {"user_message_chunk": "user", "agent_message_chunk": "agent"}.get(
-            kind, "thought"
-        ), _text(update.get("content"))
-    if kind == "tool_call":
-        return "tool", f"{update.get('title')} [{update.get('kind', 'other')}]"
-    if kind == "plan":
-        entries = update.get("entries", [])
-        return "plan", "; ".join(f"[{e['status']}] {e['content']}" for e in entries)
-    return "", ""
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, dict):
-        return str(content.get("text") or f"[{content.get('type')}: {content.get('uri', '')}]")
-    return ""
-
-
 def _show(store: Any, args: argparse.Namespace) -> int:
     record = store.get(args.id)
     if record is None:
         return fail(f"no session {args.id}", 2)
+    from rich.markup import escape
+
+    from acp_server.cli.transcript import clock, decoded, entries
+
     out = console()
     out.print(
         f"[bold]{record.title or record.id}[/bold]  {record.cwd}  model {record.model}  cost ${record.cost_usd:.4f}"
     )
-    styles = {
-        "user": "bold cyan",
-        "agent": "",
-        "thought": "dim",
-        "tool": "yellow",
-        "plan": "magenta",
-    }
-    for role, text in transcript(store, args.id):
-        out.print(f"[{styles[role]}]{role}:[/] " if styles[role] else f"{role}: ", end="")
-        out.print(text, markup=False)
+    out.print(_span(record), style="dim")
+    for entry in entries(decoded(store.iter_timed_updates(args.id)), _whole(args.id)):
+        style = _STYLES[entry.role]
+        role = f"[{style}]{entry.role}:[/]" if style else f"{entry.role}:"
+        out.print(
+            f"[dim]{clock(entry.at)}[/] {role} {escape(entry.text)}"
+        )  # one call: rich is slow per call
     for row in store.usage(args.id):
         cost = "unknown" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
         out.print(
@@ -219,6 +195,26 @@ def _show(store: Any, args: argparse.Namespace) -> int:
             style="dim",
         )
     return 0
+
+
+_STYLES = {
+    "user": "bold cyan",
+    "agent": "",
+    "thought": "dim",
+    "tool": "yellow",
+    "plan": "magenta",
+    "failure": "bold red",
+}
+
+
+def _whole(session_id: str) -> str:
+    return f"`acp-server sessions export {session_id} --format json`"
+
+
+def _span(record: Any) -> str:
+    from acp_server.cli.transcript import stamp
+
+    return f"started {stamp(record.created_at)}, updated {stamp(record.updated_at)}"
 
 
 def _export(store: Any, args: argparse.Namespace) -> int:
@@ -240,6 +236,17 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 
 
 def _render(store: Any, record: Any, fmt: str) -> str:
+    from acp_server.cli.transcript import OUTPUT_CHARS, OUTPUT_LINES, clock, decoded, entries, stamp
+
+    updates: list[Any] = []
+
+    def kept(timed: Iterator[tuple[float, Any]]) -> Iterator[tuple[float, Any]]:
+        for at, update in timed:  # one decode per update serves both parts of the export
+            if fmt == "json":
+                updates.append(update)
+            yield at, update
+
+    transcript = entries(kept(decoded(store.iter_timed_updates(record.id))), _whole(record.id))
     if fmt == "json":
         data = {
             "id": record.id,
@@ -247,7 +254,13 @@ def _render(store: Any, record: Any, fmt: str) -> str:
             "title": record.title,
             "model": record.model,
             "cost_usd": record.cost_usd,
-            "updates": [json.loads(p) for p in store.iter_updates(record.id)],
+            "created_at": stamp(record.created_at),
+            "updated_at": stamp(record.updated_at),
+            # Whole, as sent on the wire; `transcript` is the readable digest
+            # (tool output capped to OUTPUT_LINES lines / OUTPUT_CHARS chars).
+            "updates": updates,
+            "transcript": [{"at": stamp(e.at), "role": e.role, "text": e.text} for e in transcript],
+            "output_cap": {"lines": OUTPUT_LINES, "chars": OUTPUT_CHARS},
             "usage": store.usage(record.id),
         }
         return json.dumps(data, indent=2, ensure_ascii=False)
@@ -257,16 +270,29 @@ def _render(store: Any, record: Any, fmt: str) -> str:
         f"- directory: `{record.cwd}`",
         f"- model: `{record.model}`",
         f"- cost: ${record.cost_usd:.4f}",
+        f"- {_span(record)}",
         "",
     ]
-    for role, text in transcript(store, record.id):
+    for entry in transcript:
         lines += [
-            f"**{role}**:",
+            f"**{entry.role}** ({clock(entry.at)}):",
             "",
-            text if role != "thought" else "> " + text.replace("\n", "\n> "),
+            _markdown(entry.role, entry.text),
             "",
         ]
     return "\n".join(lines)
+
+
+def _markdown(role: str, text: str) -> str:
+    if role == "thought":
+        return "> " + text.replace("\n", "\n> ")
+    if role == "tool" and "\n" in text:  # the call's output, fenced so it shows verbatim
+        head, output = text.split("\n", 1)
+        fence = "```"
+        while fence in output:
+            fence += "`"
+        return f"{head}\n\n{fence}text\n{output}\n{fence}"
+    return text
 
 
 def _delete(store: Any, args: argparse.Namespace) -> int:

@@ -1,10 +1,9 @@
-"""`acp-server models [set ID]`, `acp-server config show|path|set`, and
-`acp-server setup-provider` (the command the ACP terminal-auth method runs)."""
+"""`acp-server models [set ID]` and `acp-server config show|path|set`.
+`setup-provider` is in provider_setup.py."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -12,25 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from acp_server.cli.common import fail, home, say, version_action
-from agent.providers.facts import CLOUD_KINDS, PROVIDERS, key_providers
-
-# All read from the provider table (agent.providers.facts).
-PROVIDER_KEYS = {p.name: p.key_env or "" for p in key_providers()}
-SUGGESTED = {p.name: p.default_model for p in PROVIDERS}
-# Local OpenAI-compatible servers: no key, the user names the model they serve.
-LOCAL = {p.name: p.default_model.partition(":")[2] for p in PROVIDERS if p.local}
-# Anthropic models through a cloud: region and credentials, no single key.
-CLOUD = [p.name for p in PROVIDERS if p.kind in CLOUD_KINDS]
-CUSTOM = "custom"  # any OpenAI-compatible base URL
+from agent.providers.facts import PROVIDERS
 
 
 def main(argv: list[str]) -> int:
     command = argv[0]
     if command == "models":
         return _models(argv[1:])
-    if command == "config":
-        return _config(argv[1:])
-    return _setup_provider(argv[1:])
+    return _config(argv[1:])
 
 
 # ------------------------------------------------------------------ config.yaml editing
@@ -60,7 +48,7 @@ def set_config_value(path: Path, key: str, value: str) -> None:
     os.chmod(path, 0o600)
 
 
-def _models(argv: list[str]) -> int:
+def models_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acp-server models",
         description="Model catalog for configured providers, and the default model.",
@@ -76,7 +64,11 @@ def _models(argv: list[str]) -> int:
     parser.add_argument("model", nargs="?", help="with set: PROVIDER:MODEL, or scripted")
     parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
     version_action(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _models(argv: list[str]) -> int:
+    args = models_parser().parse_args(argv)
     from acp_server.config import ConfigError, load_config
 
     profile = home()
@@ -225,7 +217,7 @@ def _live_rows(config: Any, offered: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _config(argv: list[str]) -> int:
+def config_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acp-server config",
         description="Show or change the configuration.",
@@ -237,12 +229,28 @@ def _config(argv: list[str]) -> int:
     )
     version_action(parser)
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("show", help="the effective configuration, secrets masked")
-    sub.add_parser("path", help="where the configuration lives")
-    setter = sub.add_parser("set", help="set KEY to VALUE in config.yaml")
+    sub.add_parser(
+        "show",
+        help="the effective configuration, secrets masked",
+        epilog="example: acp-server config show | grep -A3 permissions",
+    )
+    sub.add_parser(
+        "path",
+        help="where the configuration lives",
+        epilog='example: "$EDITOR" "$(acp-server config path)"',
+    )
+    setter = sub.add_parser(
+        "set",
+        help="set KEY to VALUE in config.yaml",
+        epilog="example: acp-server config set agent.max_turns 40",
+    )
     setter.add_argument("key", help="a dotted key, e.g. agent.max_turns")
     setter.add_argument("value", help="the value (YAML: 40, true, [a, b])")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _config(argv: list[str]) -> int:
+    args = config_parser().parse_args(argv)
     from acp_server.config import ConfigError, config_as_dict, load_config
 
     profile = home()
@@ -259,151 +267,4 @@ def _config(argv: list[str]) -> int:
         say(yaml.safe_dump(config_as_dict(load_config(profile)), sort_keys=False), end="")
     except ConfigError as error:
         return fail(str(error), 2)
-    return 0
-
-
-def store_secret(profile: Path, name: str, value: str) -> None:
-    """Add or replace NAME in $ACP_SERVER_HOME/.env (0600, atomic)."""
-    from acp_server.config import read_dotenv
-    from agent.localhost import atomic_write
-
-    path = profile / ".env"
-    values = read_dotenv(path)
-    values[name] = value
-    atomic_write(str(path), "".join(f"{k}={v}\n" for k, v in values.items()))
-    os.chmod(path, 0o600)
-
-
-def set_provider_url(path: Path, name: str, url: str) -> None:
-    """providers.NAME.base_url in config.yaml, checked like the loader checks it."""
-    import yaml
-
-    from acp_server.config.loader import _providers
-
-    data: dict[str, Any] = {}
-    if path.exists():
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data = loaded if isinstance(loaded, dict) else {}
-    providers = dict(data.get("providers") or {})
-    providers[name] = {**(providers.get(name) or {}), "base_url": url}
-    _providers(providers, f"providers.{name}")
-    data["providers"] = providers
-    from agent.localhost import atomic_write
-
-    atomic_write(str(path), yaml.safe_dump(data, sort_keys=False))
-    os.chmod(path, 0o600)
-
-
-def _cloud_arguments(parser: argparse.ArgumentParser) -> None:
-    cloud = parser.add_argument_group("bedrock and vertex")
-    cloud.add_argument("--region", help="the cloud region (AWS region, or Vertex location)")
-    cloud.add_argument("--aws-profile", help="bedrock: a named AWS profile to sign with")
-    cloud.add_argument(
-        "--aws-keys",
-        action="store_true",
-        help="bedrock: store an access key (asked for, or read from stdin: id, secret, token)",
-    )
-    cloud.add_argument("--project", help="vertex: the Google Cloud project id")
-    cloud.add_argument(
-        "--credentials-file", help="vertex: a service-account key file (default: gcloud ADC)"
-    )
-
-
-def _ask(question: str, valid: Any, default: str = "") -> str:
-    """Ask until `valid(answer)`; Ctrl-C / Ctrl-D end the command (one line, by
-    the guard in cli/__init__.py)."""
-    while True:
-        answer = input(question).strip() or default
-        if valid(answer):
-            return answer
-        say("  not a valid answer; try again (Ctrl-C to stop)")
-
-
-def _choose_provider() -> str:
-    choices = [*sorted(PROVIDER_KEYS), *CLOUD, *LOCAL, CUSTOM]
-    labels = {CUSTOM: "custom (any OpenAI-compatible base URL)"}
-    labels.update({name: f"{name} (local, no key)" for name in LOCAL})
-    labels.update({p.name: f"{p.name} ({p.display_name})" for p in PROVIDERS if p.name in CLOUD})
-    for index, name in enumerate(choices, 1):
-        say(f"  {index}. {labels.get(name, name)}")
-    answer = _ask("Provider number: ", lambda a: a.isdigit() and 1 <= int(a) <= len(choices))
-    return choices[int(answer) - 1]
-
-
-def _setup_endpoint(provider: str, model: str | None) -> int:
-    """A local server or a custom base URL: no key to store."""
-    profile = home()
-    if provider == CUSTOM:
-        name = _ask("Provider name (letters, digits, -): ", lambda a: a.replace("-", "").isalnum())
-        url = _ask(
-            "Base URL (e.g. http://localhost:8000/v1): ",
-            lambda a: a.startswith(("http://", "https://")),
-        )
-        set_provider_url(profile / "config.yaml", name, url)
-        provider, suggested = name, ""
-    else:
-        suggested = LOCAL[provider]
-    if model is None:
-        hint = f" [{suggested}]" if suggested else ""
-        model = f"{provider}:" + _ask(f"Model name{hint}: ", bool, suggested)
-    set_config_value(profile / "config.yaml", "model", model)
-    say(f"Default model {model}. Test it with: acp-server doctor --online")
-    return 0
-
-
-def _setup_provider(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="acp-server setup-provider",
-        description="Store a provider key (or point at a local server) and make it the default.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="""examples:
-  acp-server setup-provider                      # asks: provider, key or model
-  acp-server setup-provider --provider ollama --model ollama:qwen3
-  echo "$KEY" | acp-server setup-provider --provider openai
-  acp-server setup-provider --provider bedrock --region us-east-1 --aws-profile work
-  acp-server setup-provider --provider vertex --region us-east5 --project my-project""",
-    )
-    parser.add_argument(
-        "--provider",
-        choices=[*sorted(PROVIDER_KEYS), *CLOUD, *LOCAL, CUSTOM],
-        help="skip the question (local servers and custom need no key)",
-    )
-    _cloud_arguments(parser)
-    parser.add_argument(
-        "--key-env", help="read the key from this environment variable instead of prompting"
-    )
-    parser.add_argument("--model", help="default model to set (default: a suggested one)")
-    version_action(parser)
-    args = parser.parse_args(argv)
-    provider = args.provider
-    interactive = sys.stdin.isatty()
-    if provider is None:
-        if not interactive:
-            return fail("--provider is required when not on a terminal", 2)
-        provider = _choose_provider()
-    if provider in CLOUD:
-        from acp_server.cli.setup_cloud import SetupTools, setup_cloud
-
-        tools = SetupTools(_ask, store_secret, set_config_value)
-        return setup_cloud(provider, args, interactive, tools)
-    if provider in LOCAL or provider == CUSTOM:
-        if not interactive and (provider == CUSTOM or args.model is None):
-            return fail("--model is required when not on a terminal", 2)
-        return _setup_endpoint(provider, args.model)
-    if args.key_env:
-        key = os.environ.get(args.key_env, "")
-    elif interactive:
-        key = getpass.getpass(f"{PROVIDER_KEYS[provider]}: ").strip()
-    else:
-        key = sys.stdin.readline().strip()
-    if not key:
-        return fail("no key given", 2)
-    profile = home()
-    store_secret(profile, PROVIDER_KEYS[provider], key)
-    model = args.model or SUGGESTED[provider]
-    set_config_value(profile / "config.yaml", "model", model)
-    say(
-        f"Stored {PROVIDER_KEYS[provider]} in {profile / '.env'} (mode 0600); default model {model}."
-    )
-    say("Test it with: acp-server doctor --online")
     return 0

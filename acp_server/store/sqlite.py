@@ -25,7 +25,7 @@ API (also used by `acp-server sessions ...`):
   SessionStore.open(path) -> SessionStore;  notices
   create(record), get(id), update_meta(id, **fields), delete(id), prune(older_than_days)
   save_history(id, messages);  begin_turn(id) -> Refresh | None;  end_turn(id)
-  append_update(id, payload_json: bytes, turn) -> seq;  updates(id), iter_updates(id);  flush()
+  append_update(id, payload_json: bytes, turn) -> seq;  updates(id), iter_updates(id), iter_timed_updates(id);  flush()
   list(cwd=None, cursor=0, limit=50, since=None) -> (records, next_cursor | None)
   record_usage(id, turn, model, input_tokens, output_tokens, cost_usd), usage(id), usage_by_day()
   integrity_check() -> str;  close()
@@ -389,6 +389,14 @@ class SessionStore(JournalBuffer):
             "SELECT payload FROM updates WHERE session_id = ? ORDER BY seq", (session_id,)
         ):
             yield bytes(row[0])
+
+    def iter_timed_updates(self, session_id: str) -> Iterable[tuple[float, bytes]]:
+        """(time stored, payload) one at a time: transcripts that say when."""
+        self.flush()
+        for row in self._db.execute(
+            "SELECT ts, payload FROM updates WHERE session_id = ? ORDER BY seq", (session_id,)
+        ):
+            yield float(row[0]), bytes(row[1])
 
     def update_count(self, session_id: str) -> int:
         self.flush()

@@ -73,7 +73,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    from editor_clients.terminal.exits import guarded
+
+    return guarded("acp-conformance", lambda: _main(list(sys.argv[1:] if argv is None else argv)))
+
+
+def _main(args: list[str]) -> int:
     agent: list[str] = []
     if "--" in args:
         index = args.index("--")

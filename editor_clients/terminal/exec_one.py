@@ -118,8 +118,13 @@ class TextPrinter:
         self.watch = watch
 
     def _write(self, text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader went away (`| head`): the turn goes on
+            from editor_clients.terminal.exits import discard_stdout
+
+            discard_stdout()
 
     async def follow(self) -> None:
         """Copy running commands' output to stdout as it arrives."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import IO, Any
 
 from editor_clients.trace.rules import TraceChecker
+from protocol import open_stdio
 
 
 class TraceLog:
@@ -59,7 +59,7 @@ class _Lines:
 
 
 async def _pump(
-    source: asyncio.StreamReader,
+    source: Any,
     sink: Any,
     direction: str,
     sender: str,
@@ -76,51 +76,92 @@ async def _pump(
                 log.violation(rule, detail)
 
 
+def open_log(out_path: str) -> IO[str]:
+    """The trace file, opened for appending before the agent starts, so a bad
+    path is one clear error and no orphaned agent (TraceFileError)."""
+    from editor_clients.trace.show import TraceFileError
+
+    try:
+        return open(out_path, "a", encoding="utf-8")
+    except OSError as error:
+        raise TraceFileError(f"cannot write {out_path}: {error.strerror or error}") from None
+
+
 async def run_trace(argv: Sequence[str], out_path: str) -> int:
-    loop = asyncio.get_running_loop()
-    stdin = asyncio.StreamReader(limit=1 << 30)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), os.fdopen(0, "rb", 0))
-    transport, protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, os.fdopen(1, "wb", 0)
-    )
-    stdout = asyncio.StreamWriter(transport, protocol, None, loop)
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        limit=1 << 30,
-    )
+    handle = open_log(out_path)
+    with handle:
+        # stdin and stdout may be regular files or /dev/null (`< frames.ndjson
+        # > replies.ndjson`), which asyncio's pipe transports refuse.
+        stdin, stdout = await open_stdio(guard_stdout=False)
+        process = await _spawn(argv)
+        log, checker = TraceLog(handle), TraceChecker()
+        code = await _relay(process, stdin, stdout, log, checker)
+        _report_open_calls(checker, log)
+    return code
+
+
+async def _spawn(argv: Sequence[str]) -> asyncio.subprocess.Process:
+    """The agent, in its own session: a Ctrl-C typed at the terminal is the
+    proxy's to handle, and the agent ends by stdin EOF when the proxy does,
+    as it would without a proxy in between (not by a SIGINT mid-start-up)."""
+    from editor_clients.trace.show import TraceFileError
+
+    try:
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=1 << 30,
+            start_new_session=True,
+        )
+    except OSError as error:
+        raise TraceFileError(f"cannot start {argv[0]}: {error.strerror or error}") from None
+
+
+async def _relay(
+    process: asyncio.subprocess.Process,
+    stdin: Any,
+    stdout: Any,
+    log: TraceLog,
+    checker: TraceChecker,
+) -> int:
+    """Pump both ways and the agent's stderr until the editor closes our stdin
+    and the agent exits. The pumps are ended here whatever happens (Ctrl-C
+    included), so none writes to the log after it is closed."""
     assert process.stdin and process.stdout and process.stderr
-    checker = TraceChecker()
-    with open(out_path, "a", encoding="utf-8") as handle:
-        log = TraceLog(handle)
+    agent_err = process.stderr
 
-        async def stderr_pump() -> None:
-            assert process.stderr
-            while line := await process.stderr.readline():
-                sys.stderr.buffer.write(line)
-                sys.stderr.flush()
-                log.stderr(line.decode("utf-8", "replace").rstrip("\n"))
+    async def stderr_pump() -> None:
+        while line := await agent_err.readline():
+            sys.stderr.buffer.write(line)
+            sys.stderr.flush()
+            log.stderr(line.decode("utf-8", "replace").rstrip("\n"))
 
-        upstream = asyncio.create_task(
-            _pump(stdin, process.stdin, "client->agent", "client", log, checker)
-        )
-        downstream = asyncio.create_task(
-            _pump(process.stdout, stdout, "agent->client", "agent", log, checker)
-        )
-        errors = asyncio.create_task(stderr_pump())
+    upstream = asyncio.create_task(
+        _pump(stdin, process.stdin, "client->agent", "client", log, checker)
+    )
+    downstream = asyncio.create_task(
+        _pump(process.stdout, stdout, "agent->client", "agent", log, checker)
+    )
+    errors = asyncio.create_task(stderr_pump())
+    try:
         await upstream
         process.stdin.close()  # the editor closed our stdin: close the agent's
         code = await process.wait()
         await asyncio.gather(downstream, errors, return_exceptions=True)
-        for session, calls in checker.open_calls.items():
-            open_ids = [
-                cid for cid, status in calls.items() if status not in ("completed", "failed")
-            ]
-            if open_ids:
-                log.violation(
-                    "tool-call-not-completed",
-                    f"session {session} ended with open tool calls: {', '.join(open_ids)}",
-                )
-    return code
+        return code
+    finally:
+        for task in (upstream, downstream, errors):
+            task.cancel()
+        await asyncio.gather(upstream, downstream, errors, return_exceptions=True)
+
+
+def _report_open_calls(checker: TraceChecker, log: TraceLog) -> None:
+    for session, calls in checker.open_calls.items():
+        open_ids = [cid for cid, status in calls.items() if status not in ("completed", "failed")]
+        if open_ids:
+            log.violation(
+                "tool-call-not-completed",
+                f"session {session} ended with open tool calls: {', '.join(open_ids)}",
+            )

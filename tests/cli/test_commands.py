@@ -151,7 +151,9 @@ def test_models_set_writes_the_default_model(tmp_path: Path) -> None:
 
 def test_setup_provider_stores_the_key_privately(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    done = run(home, "setup-provider", "--provider", "openai", stdin="sk-test-key-123456\n")
+    done = run(
+        home, "setup-provider", "--provider", "openai", "--no-check", stdin="sk-test-key-123456\n"
+    )
     assert done.returncode == 0, done.stderr
     assert (home / ".env").read_text() == "OPENAI_API_KEY=sk-test-key-123456\n"
     assert stat.S_IMODE((home / ".env").stat().st_mode) == 0o600

@@ -93,4 +93,4 @@ def test_chat_and_exec_help_show_the_agent_command_form(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 0 and "-- AGENT_CMD..." in done.stdout
-        assert "example:" in done.stdout
+        assert "examples:" in done.stdout

@@ -32,7 +32,7 @@ def test_every_providers_suggested_model_resolves_with_its_own_settings() -> Non
 
 
 def test_the_hosts_read_their_provider_facts_from_the_table() -> None:
-    from acp_server.cli import settings
+    from acp_server.cli import provider_setup as settings
     from acp_server.config.defaults import SECRET_ENV_VARS
     from agent.providers.catalog import LOCAL_PROVIDERS as PRICED_FREE
 
