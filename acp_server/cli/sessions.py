@@ -15,6 +15,7 @@ import os
 import sys
 from typing import Any
 
+from acp_server.cli import rewind
 from acp_server.cli.common import console, fail, open_store, progress, say, version_action
 
 
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     prune.add_argument("--dry-run", action="store_true", help="only show what would be deleted")
     prune.add_argument("--yes", action="store_true", help="delete without asking (scripts)")
+    rewind.add_parsers(sub)
     return parser
 
 
@@ -312,3 +314,4 @@ def _confirm(question: str) -> bool:
 
 
 ACTIONS = {"list": _list, "show": _show, "export": _export, "delete": _delete, "prune": _prune}
+ACTIONS.update(rewind.ACTIONS)
