@@ -129,12 +129,30 @@ async def finish(
     return result, cut
 
 
+class ForkStart(msgspec.Struct, frozen=True):
+    messages: list[dict[str, object]]
+    updates: list[bytes]
+
+
+def fork_start(
+    store: SessionStore, session_id: str, turn: int, messages: Sequence[dict[str, object]]
+) -> ForkStart:
+    """The history and replay a fork from before `turn` starts with (files untouched)."""
+    row = next((r for r in store.checkpoints.turns(session_id) if r.turn == turn), None)
+    if row is None:
+        raise RewindError(f"session {session_id} has no turn {turn}")
+    cut = history_cut(messages, row)
+    return ForkStart(list(messages[:cut]), store.updates_before(session_id, row.seq_start))
+
+
 __all__ = [
+    "ForkStart",
     "Prepared",
     "RewindError",
     "TurnSummary",
     "finish",
     "first_line",
+    "fork_start",
     "history_cut",
     "listing",
     "prepare",

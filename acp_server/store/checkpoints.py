@@ -122,6 +122,17 @@ class CheckpointTable:
             ).fetchall()
         return [_turn(r) for r in rows]
 
+    def copy_turns(self, source: str, target: str, before: int) -> None:
+        """Give a fork the turns before `before`, numbered as in the source, without
+        their file checkpoints (a fork never touches files): marked dropped."""
+        with self._lock:
+            self._db.execute(
+                f"INSERT OR IGNORE INTO turns (session_id, {_TURN_COLUMNS}) SELECT ?, turn, "
+                "started_at, prompt, seq_start, history_start, history_mark, title_before, "
+                "commands, mcp, 1 FROM turns WHERE session_id = ? AND turn < ?",
+                (target, source, before),
+            )
+
     # ------------------------------------------------------------ files
 
     def record(

@@ -403,6 +403,15 @@ class SessionStore(JournalBuffer):
         )
         return [bytes(r[0]) for r in rows]
 
+    def updates_before(self, session_id: str, seq: int) -> list[bytes]:
+        """The stored updates before `seq` (what a fork from a turn's start copies)."""
+        self.flush()
+        rows = self._db.execute(
+            "SELECT payload FROM updates WHERE session_id = ? AND seq < ? ORDER BY seq",
+            (session_id, seq),
+        )
+        return [bytes(r[0]) for r in rows]
+
     def iter_updates(self, session_id: str) -> Iterable[bytes]:
         """The stored updates one at a time, for exports of any length."""
         self.flush()

@@ -245,3 +245,16 @@ async def test_deleting_or_pruning_a_session_removes_its_checkpoints(
     assert store.prune(older_than_days=-1) == 1
     assert store.checkpoints.blobs.size() == (0, 0)
     assert store.checkpoints.turns("s2") == []
+
+
+def test_the_caps_are_settings_with_a_lower_bound(tmp_path: Path) -> None:
+    from acp_server.config import ConfigError, load_config
+
+    home = tmp_path / "cfg"
+    home.mkdir()
+    (home / "config.yaml").write_text("checkpoints:\n  max_session_bytes: 1000\n")
+    config = load_config(home, env={})
+    assert config.checkpoints.max_session_bytes == 1000 and config.checkpoints.enabled
+    (home / "config.yaml").write_text("checkpoints:\n  max_total_bytes: 0\n")
+    with pytest.raises(ConfigError, match=r"checkpoints\.max_total_bytes"):
+        load_config(home, env={})
