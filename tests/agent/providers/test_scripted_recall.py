@@ -8,9 +8,8 @@ from agent.providers.scripted import ScriptedProvider
 
 async def _said(messages: list[dict[str, object]]) -> str:
     request = ModelRequest(model="scripted", system="", messages=messages)
-    return "".join(
-        e.text async for e in ScriptedProvider().stream(request) if isinstance(e, StreamText)
-    )
+    said = [e.text async for e in ScriptedProvider().stream(request) if isinstance(e, StreamText)]
+    return "".join(said)
 
 
 async def test_recall_names_the_first_line_of_each_earlier_prompt_in_the_request() -> None:
