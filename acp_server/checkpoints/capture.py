@@ -40,16 +40,18 @@ def open_turn(
     history_len: int,
     title: str | None,
     caps: Caps,
+    seq_start: int | None = None,
 ) -> TurnCapture:
     """Number a new turn and start capturing its writes. Call it before the
     turn's first update is appended and before its prompt joins the history
     (and before a first prompt names the session), so the turn's row says
-    where the session stood. Blocking (one small SQLite write)."""
+    where the session stood (or pass `seq_start`, noted then). Blocking (one
+    small SQLite write)."""
     table = store.checkpoints
     turn = table.begin_turn(
         session_id,
         prompt=prompt,
-        seq_start=store.next_seq(session_id),
+        seq_start=store.next_seq(session_id) if seq_start is None else seq_start,
         history_start=history_len,
         title_before=title,
     )
