@@ -16,6 +16,7 @@ from acp_server.checkpoints.restore import RewindResult, TextWriter, execute, re
 from acp_server.checkpoints.rewind import (
     Prepared,
     RewindError,
+    RewindRefused,
     TurnSummary,
     finish,
     history_cut,
@@ -30,6 +31,7 @@ __all__ = [
     "Prepared",
     "RestorePlan",
     "RewindError",
+    "RewindRefused",
     "RewindResult",
     "TextWriter",
     "TurnCapture",

@@ -12,7 +12,10 @@ editor's `fs/write_text_file` when the client offers it. The rules:
 - A file changed since the agent last wrote it is never overwritten silently:
   the user is asked through `session/request_permission` (restore anyway /
   skip those files / cancel), with each such file shown as a diff, unless the
-  caller already chose (`conflicts="skip"` or `"restore"`).
+  caller already chose (`conflicts="skip"` or `"restore"`). An editor plugin
+  calling `_acp_server/rewind` outside a prompt gets them reported instead
+  (`"report"`: nothing changed, `undecided` lists them) and asks in its own UI:
+  a question outside a turn would be turn content after its end.
 - The question is a tool call of its own that is not kept for replay: the
   stored replay of turns >= N is cut by the rewind, and what remains says
   what was done, in the reply.
@@ -32,7 +35,7 @@ from acp_server.checkpoints.plan import PlannedFile, render_diff
 from acp_server.checkpoints.restore import RewindResult, TextWriter
 from acp_server.checkpoints.rewind import (
     Prepared,
-    RewindError,
+    RewindRefused,
     TurnSummary,
     finish,
     first_line,
@@ -43,7 +46,7 @@ from acp_server.checkpoints.rewind import (
 from acp_server.store import SessionStore
 from agent.fileio import off_loop
 
-ConflictChoice = Literal["ask", "skip", "restore"]
+ConflictChoice = Literal["ask", "skip", "restore", "report"]
 _ids = itertools.count(1)
 
 
@@ -90,6 +93,9 @@ class Outcome(msgspec.Struct, frozen=True):
     result: RewindResult
     turn: int
     cancelled: bool = False
+    # With conflicts="report": the files that need the caller's choice.
+    undecided: tuple[str, ...] = ()
+    title: str | None = None  # the session's title after the rewind
 
 
 _OPTIONS: list[dict[str, object]] = [
@@ -102,7 +108,11 @@ _OPTIONS: list[dict[str, object]] = [
 async def rewind(
     session: RewindSession, turn: int, *, conflicts: ConflictChoice = "ask"
 ) -> Outcome:
-    """Rewind to before `turn`; RewindError when it cannot be done at all."""
+    """Rewind to before `turn`; RewindError when it cannot be done at all.
+
+    `conflicts`: "ask" the user (through `session.ask`), "skip" or "restore"
+    such files without asking, or "report" them and change nothing (a client
+    that asks in its own UI, then calls again with its choice)."""
     store = session.store
     prepared: Prepared = await off_loop(prepare, store, session.id, turn)
     work = prepared.plan.work
@@ -111,24 +121,39 @@ async def rewind(
     history = session.history
     history_cut(history, prepared.row)  # refused before anyone is asked
     skip: set[str] = set()
-    asking = _asking(session, work)
-    if asking and await _ask(session, turn, asking, "sensitive") != "restore":
-        return Outcome(RewindResult(conflicts=tuple(f.path for f in asking)), turn, True)
-    if prepared.plan.conflicts:
+    decided: set[str] = set()
+    for files, why in (
+        (_asking(session, work), "sensitive"),
+        (prepared.plan.conflicts, "conflict"),
+    ):
+        files = [f for f in files if f.path not in decided]
+        if not files:
+            continue
         choice: str = conflicts
         if conflicts == "ask":
-            choice = await _ask(session, turn, prepared.plan.conflicts, "conflict")
+            choice = await _ask(session, turn, files, why)
         if choice not in ("restore", "skip"):
-            paths = tuple(f.path for f in prepared.plan.conflicts)
-            return Outcome(RewindResult(conflicts=paths), turn, True)
+            undecided = _undecided(prepared, _asking(session, work))
+            return Outcome(
+                RewindResult(conflicts=tuple(f.path for f in prepared.plan.conflicts)),
+                turn,
+                cancelled=True,
+                undecided=undecided if choice == "report" else (),
+            )
+        decided |= {f.path for f in files}
         if choice == "skip":
-            skip = {f.path for f in prepared.plan.conflicts}
+            skip |= {f.path for f in files}
     result, cut = await finish(
         store, session.id, prepared, messages=history, skip=skip, writer=session.writer
     )
     if not result.failed:
         session.replace_history(list(history[:cut]))
-    return Outcome(result, turn)
+    return Outcome(result, turn, title=prepared.row.title_before)
+
+
+def _undecided(prepared: Prepared, asking: list[PlannedFile]) -> tuple[str, ...]:
+    paths = [f.path for f in asking] + [f.path for f in prepared.plan.conflicts]
+    return tuple(dict.fromkeys(paths))
 
 
 def _check_mode(session: RewindSession, paths: list[str]) -> None:
@@ -140,7 +165,7 @@ def _check_mode(session: RewindSession, paths: list[str]) -> None:
         "rewind", Access("write", tuple(paths)), mode=session.mode, roots=session.roots, deny=deny
     )
     if verdict.action == "deny":
-        raise RewindError(f"cannot rewind files: {verdict.reason}")
+        raise RewindRefused(f"cannot rewind files: {verdict.reason}")
 
 
 def _asking(session: RewindSession, work: list[PlannedFile]) -> list[PlannedFile]:
@@ -275,7 +300,8 @@ def wire_result(outcome: Outcome) -> dict[str, object]:
         "skipped": [_shown(p) for p in result.skipped],
         "conflicts": [_shown(p) for p in result.conflicts],
         "failed": [{"path": _shown(p), "error": why} for p, why in result.failed],
-        "cancelled": outcome.cancelled,
+        "applied": not outcome.cancelled and not result.failed,
+        "undecided": [_shown(p) for p in outcome.undecided],
     }
 
 

@@ -30,6 +30,10 @@ class RewindError(Exception):
     """The rewind cannot be done as asked; the message says why."""
 
 
+class RewindRefused(RewindError):
+    """The session's mode or rules do not allow the files to be changed."""
+
+
 class TurnSummary(msgspec.Struct, frozen=True):
     turn: int
     prompt: str  # its first line
@@ -149,6 +153,7 @@ __all__ = [
     "ForkStart",
     "Prepared",
     "RewindError",
+    "RewindRefused",
     "TurnSummary",
     "finish",
     "first_line",
