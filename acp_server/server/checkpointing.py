@@ -26,6 +26,7 @@ from agent import events as ev
 
 if TYPE_CHECKING:
     from acp_server.checkpoints import TurnCapture
+    from acp_server.checkpoints.live import Outcome
     from acp_server.checkpoints.restore import TextWriter
     from acp_server.config.schema import CheckpointSettings
     from acp_server.store import SessionStore
@@ -159,4 +160,70 @@ async def ask_client(
     return choice if isinstance(choice, str) else ""
 
 
-__all__ = ["Lent", "SessionCheckpoints", "ask_client"]
+# ---------------------------------------------------------------- what commands say
+
+
+def last_turn(store: SessionStore, session_id: str) -> int | None:
+    turns = store.checkpoints.turns(session_id)
+    return turns[-1].turn if turns else None
+
+
+async def listing_reply(store: SessionStore, session_id: str) -> str:
+    from acp_server.checkpoints import listing
+    from acp_server.checkpoints.live import render_listing
+    from agent.fileio import off_loop
+
+    return render_listing(await off_loop(listing, store, session_id))
+
+
+async def rewind_reply(lent: Lent, turn: int | None) -> tuple[str, Outcome | None]:
+    """`/rewind N` (None: `/undo`) as a reply, and the outcome when it ran."""
+    from acp_server.checkpoints import RewindError
+    from acp_server.checkpoints.live import report, rewind
+
+    turn = turn if turn is not None else last_turn(lent.store, lent.id)
+    if turn is None:
+        return "Nothing to undo: no turn has reached the model yet.", None
+    try:
+        outcome = await rewind(lent, turn)
+    except RewindError as error:
+        return f"Cannot rewind: {error}.", None
+    return report(outcome), outcome
+
+
+def fork_before(
+    store: SessionStore, session_id: str, turn: int, messages: list[dict[str, object]]
+) -> str:
+    """A new stored session from the conversation before `turn`; its id. The
+    files are not touched; the earlier turns are listed in the fork without
+    their file checkpoints."""
+    from msgspec.structs import replace
+
+    from acp_server.checkpoints import RewindError
+    from acp_server.checkpoints.rewind import fork_start
+    from acp_server.server.ids import session_id_source
+
+    source = store.get(session_id)
+    if source is None:
+        raise LookupError(f"session {session_id} is not stored")
+    try:
+        start = fork_start(store, session_id, turn, messages)
+    except RewindError as error:
+        raise LookupError(str(error)) from None
+    new_id = session_id_source()()
+    title = f"{source.title} (fork)" if source.title else None
+    store.create(replace(source, id=new_id, title=title, messages=start.messages, created_at=0.0))
+    store.append_updates(new_id, start.updates)
+    store.checkpoints.copy_turns(session_id, new_id, turn)
+    return new_id
+
+
+__all__ = [
+    "Lent",
+    "SessionCheckpoints",
+    "ask_client",
+    "fork_before",
+    "last_turn",
+    "listing_reply",
+    "rewind_reply",
+]
