@@ -181,3 +181,28 @@ async def test_the_listing_says_commands_ran_and_their_effects_are_not_captured(
         shown = editor.text(session)
     assert listing["turns"][0]["commandsRan"] is True and listing["turns"][0]["files"] == []
     assert "commands ran" in shown and os.path.exists(tmp_path / "by-command.txt")
+
+
+async def test_session_fork_with_before_turn_starts_from_that_turn(tmp_path: Path) -> None:
+    async with connect(tmp_path / "home", Editor(), mode="yolo") as (editor, _):
+        await editor.initialize()
+        session = await editor.new_session(tmp_path)
+        for word in ("one", "two", "three"):
+            await editor.prompt(session, f"write notes.txt {word}")
+        params: dict[str, Any] = {"sessionId": session, "cwd": str(tmp_path), "mcpServers": []}
+        forked = await editor.call(
+            "session/fork", {**params, "_meta": {"acp-server": {"beforeTurn": 3}}}
+        )
+        fork_id = forked["sessionId"]
+        editor.updates.clear()
+        await editor.prompt(fork_id, "recall")
+        assert editor.text(fork_id) == "recalled: write notes.txt one | write notes.txt two"
+        listing = await editor.call("_acp_server/checkpoints", {"sessionId": fork_id})
+        with pytest.raises(RpcError) as bad:
+            await editor.call(
+                "session/fork", {**params, "_meta": {"acp-server": {"beforeTurn": 9}}}
+            )
+    assert [t["turn"] for t in listing["turns"]] == [1, 2, 3]  # the fork's own turn is 3
+    assert listing["turns"][0]["checkpointsDropped"] is True  # files stay with the source
+    assert bad.value.code == ErrorCode.INVALID_PARAMS
+    assert (tmp_path / "notes.txt").read_text() == "three"
