@@ -74,6 +74,13 @@ class SessionCheckpoints:
         )
         self._noted.clear()
 
+    def abandon(self) -> None:
+        """The prompt was cancelled before the model saw it: no turn after all."""
+        if self.capture is not None:
+            self.store.checkpoints.forget_from(self.session_id, self.capture.turn)
+        self.capture = None
+        self._mark = None
+
     def observe(self, event: ev.Event) -> None:
         if self.capture is None or not isinstance(event, ev.ToolCallStarted):
             return
