@@ -20,7 +20,7 @@ import asyncio
 import os
 import sqlite3
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
@@ -58,7 +58,7 @@ def open_turn(
     return TurnCapture(table, session_id, turn, caps, history_start=history_len)
 
 
-def message_mark(message: dict[str, object]) -> str:
+def message_mark(message: Mapping[str, object]) -> str:
     """What finds a turn's first message again after compaction moved it."""
     return digest(msgspec.json.encode(message))
 
@@ -86,7 +86,7 @@ class TurnCapture:
         # take the "first change" (the second would record the first's bytes).
         self._lock = asyncio.Lock()
 
-    def seal(self, messages: Sequence[dict[str, object]]) -> None:
+    def seal(self, messages: Sequence[Mapping[str, object]]) -> None:
         """Mark the turn's first message, once the history holds it (blocking)."""
         if not self._sealed and len(messages) > self.history_start:
             self.table.seal_turn(

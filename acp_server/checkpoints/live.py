@@ -26,7 +26,7 @@ editor's `fs/write_text_file` when the client offers it. The rules:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 
 import msgspec
@@ -71,9 +71,9 @@ class RewindSession(Protocol):
         ...
 
     @property
-    def history(self) -> list[dict[str, object]]: ...
+    def history(self) -> Sequence[Mapping[str, object]]: ...
 
-    def replace_history(self, messages: list[dict[str, object]]) -> None:
+    def replace_history(self, messages: Sequence[Mapping[str, object]]) -> None:
         """Make `messages` the engine's history (the store is already cut)."""
         ...
 
@@ -147,7 +147,7 @@ async def rewind(
         store, session.id, prepared, messages=history, skip=skip, writer=session.writer
     )
     if not result.failed:
-        session.replace_history(list(history[:cut]))
+        session.replace_history(history[:cut])
     return Outcome(result, turn, title=prepared.row.title_before)
 
 

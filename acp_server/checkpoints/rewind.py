@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import msgspec
 
@@ -89,7 +89,7 @@ def prepare(store: SessionStore, session_id: str, turn: int) -> Prepared:
     return Prepared(row, plan_restore(turn, entries, read_current))
 
 
-def history_cut(messages: Sequence[dict[str, object]], row: TurnRow) -> int:
+def history_cut(messages: Sequence[Mapping[str, object]], row: TurnRow) -> int:
     """Where turn `row` starts in `messages` (compaction may have moved it)."""
     if row.history_mark is None:
         if row.history_start <= len(messages):
@@ -110,7 +110,7 @@ async def finish(
     session_id: str,
     prepared: Prepared,
     *,
-    messages: Sequence[dict[str, object]],
+    messages: Sequence[Mapping[str, object]],
     skip: Collection[str] = (),
     writer: TextWriter | None = None,
 ) -> tuple[RewindResult, int]:
@@ -139,14 +139,15 @@ class ForkStart(msgspec.Struct, frozen=True):
 
 
 def fork_start(
-    store: SessionStore, session_id: str, turn: int, messages: Sequence[dict[str, object]]
+    store: SessionStore, session_id: str, turn: int, messages: Sequence[Mapping[str, object]]
 ) -> ForkStart:
     """The history and replay a fork from before `turn` starts with (files untouched)."""
     row = next((r for r in store.checkpoints.turns(session_id) if r.turn == turn), None)
     if row is None:
         raise RewindError(f"session {session_id} has no turn {turn}")
     cut = history_cut(messages, row)
-    return ForkStart(list(messages[:cut]), store.updates_before(session_id, row.seq_start))
+    kept = [dict(m) for m in messages[:cut]]
+    return ForkStart(kept, store.updates_before(session_id, row.seq_start))
 
 
 __all__ = [

@@ -19,7 +19,7 @@ so the rewind code never holds the session itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from agent import events as ev
@@ -95,7 +95,7 @@ class SessionCheckpoints:
             self._noted.add(effect)
             self.capture.note_effects(commands=effect == "commands", mcp=effect == "mcp")
 
-    def end(self, messages: Sequence[dict[str, object]]) -> None:
+    def end(self, messages: Sequence[Mapping[str, object]]) -> None:
         if self.capture is not None:
             self.capture.seal(messages)
         self.capture = None
@@ -117,8 +117,8 @@ class Lent:
         mode: str,
         roots: Sequence[str],
         rules: tuple[Sequence[str], Sequence[str]],
-        history: list[dict[str, object]],
-        replace_history: Callable[[list[dict[str, object]]], None],
+        history: Sequence[Mapping[str, object]],
+        replace_history: Callable[[Sequence[Mapping[str, object]]], None],
         writer: TextWriter | None,
         send: Callable[..., Awaitable[None]],
         ask: Callable[[dict[str, object], list[dict[str, object]]], Awaitable[str]],
@@ -134,7 +134,7 @@ class Lent:
         self._send = send
         self._ask = ask
 
-    def replace_history(self, messages: list[dict[str, object]]) -> None:
+    def replace_history(self, messages: Sequence[Mapping[str, object]]) -> None:
         self._replace(messages)
 
     async def send(self, update: dict[str, object], *, persist: bool = True) -> None:
@@ -199,7 +199,7 @@ async def rewind_reply(lent: Lent, turn: int | None) -> tuple[str, Outcome | Non
 
 
 def fork_before(
-    store: SessionStore, session_id: str, turn: int, messages: list[dict[str, object]]
+    store: SessionStore, session_id: str, turn: int, messages: Sequence[Mapping[str, object]]
 ) -> str:
     """A new stored session from the conversation before `turn`; its id. The
     files are not touched; the earlier turns are listed in the fork without
