@@ -486,6 +486,13 @@ class SessionStore(JournalBuffer):
         self._stored.pop(session_id, None)  # the next save rewrites the history once
         self._rev.pop(session_id, None)
 
+    def cost_usd(self, session_id: str) -> float:
+        """What the session's stored usage cost (after a rewind: what is left)."""
+        row = self._db.execute(
+            "SELECT cost_usd FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return float(row[0]) if row else 0.0
+
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
