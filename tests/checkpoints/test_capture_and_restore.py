@@ -258,3 +258,15 @@ def test_the_caps_are_settings_with_a_lower_bound(tmp_path: Path) -> None:
     (home / "config.yaml").write_text("checkpoints:\n  max_total_bytes: 0\n")
     with pytest.raises(ConfigError, match=r"checkpoints\.max_total_bytes"):
         load_config(home, env={})
+
+
+def test_the_cut_follows_a_turns_first_message_after_compaction_moved_it() -> None:
+    from acp_server.checkpoints import RewindError, history_cut, message_mark
+    from acp_server.store.checkpoints import TurnRow
+
+    first = {"role": "user", "content": [{"type": "text", "text": "turn 3"}]}
+    row = TurnRow(3, 0.0, "turn 3", 1, 4, message_mark(first), None, False, False, False)
+    compacted = [{"role": "user", "content": "summary"}, dict(first), {"role": "assistant"}]
+    assert history_cut(compacted, row) == 1  # it was at 4 before the head was summarised
+    with pytest.raises(RewindError):
+        history_cut([{"role": "user", "content": "summary"}], row)
