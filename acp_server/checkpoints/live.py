@@ -158,7 +158,7 @@ def _undecided(prepared: Prepared, asking: list[PlannedFile]) -> tuple[str, ...]
 
 def _check_mode(session: RewindSession, paths: list[str]) -> None:
     from agent import decide
-    from agent.tooling import Access
+    from agent.tools import Access
 
     deny = session.rules[1]
     verdict = decide(
@@ -171,7 +171,7 @@ def _check_mode(session: RewindSession, paths: list[str]) -> None:
 def _asking(session: RewindSession, work: list[PlannedFile]) -> list[PlannedFile]:
     """The files whose write asks whatever the mode: sensitive or outside the roots."""
     from agent import decide
-    from agent.tooling import Access
+    from agent.tools import Access
 
     allow, deny = session.rules
     found = []

@@ -405,7 +405,7 @@ class SessionStore(JournalBuffer):
         )
         return [bytes(r[0]) for r in rows]
 
-    def updates_before(self, session_id: str, seq: int) -> list[bytes]:
+    def updates_before(self, session_id: str, seq: int) -> builtins.list[bytes]:
         """The stored updates before `seq` (what a fork from a turn's start copies)."""
         self.flush()
         rows = self._db.execute(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from protocol import RpcError
 
 if TYPE_CHECKING:
-    from acp_server.server.context import ServerContext
+    from acp_server.server.handlers.base import ServerContext
 
 METHODS = ("_acp_server/checkpoints", "_acp_server/rewind")
 _CHOICES = {"report", "skip", "restore"}
