@@ -165,7 +165,7 @@ def _check_mode(session: RewindSession, paths: list[str]) -> None:
         "rewind", Access("write", tuple(paths)), mode=session.mode, roots=session.roots, deny=deny
     )
     if verdict.action == "deny":
-        raise RewindRefused(f"cannot rewind files: {verdict.reason}")
+        raise RewindRefused(f"the files cannot be changed: {verdict.reason}")
 
 
 def _asking(session: RewindSession, work: list[PlannedFile]) -> list[PlannedFile]:
