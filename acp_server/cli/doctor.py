@@ -145,6 +145,13 @@ async def check_mcp(config: object) -> list[Check]:
         await hub.aclose()
 
 
+def check_cloud_routes(home: Path) -> list[Check]:
+    """Bedrock and Vertex, when used: SDK extra, region/project, credentials."""
+    from acp_server.cli.doctor_providers import check_providers
+
+    return check_providers(home)
+
+
 def check_ripgrep() -> list[Check]:
     path = shutil.which("rg")
     return (
@@ -295,6 +302,7 @@ def main(argv: list[str]) -> int:
     checks += _safe("python", check_python)
     checks += _safe("home", lambda: check_home(home))
     checks += _safe("config", lambda: check_config(home))
+    checks += _safe("providers", lambda: check_cloud_routes(home))
     checks += _safe("ripgrep", check_ripgrep)
     checks += _safe("database", lambda: check_database(home))
     from acp_server.cli.rewind import check_checkpoints

@@ -12,26 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from acp_server.cli.common import fail, home, say, version_action
+from agent.providers.facts import CLOUD_KINDS, PROVIDERS, key_providers
 
-PROVIDER_KEYS = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-}
-SUGGESTED = {
-    "openai": "openai:gpt-4.1",
-    "anthropic": "anthropic:claude-sonnet-4-5",
-    "openrouter": "openrouter:anthropic/claude-sonnet-4.5",
-}
-
-
+# All read from the provider table (agent.providers.facts).
+PROVIDER_KEYS = {p.name: p.key_env or "" for p in key_providers()}
+SUGGESTED = {p.name: p.default_model for p in PROVIDERS}
 # Local OpenAI-compatible servers: no key, the user names the model they serve.
-LOCAL = {
-    "ollama": "qwen3",
-    "lmstudio": "qwen3",
-    "llamacpp": "default",
-    "vllm": "default",
-}
+LOCAL = {p.name: p.default_model.partition(":")[2] for p in PROVIDERS if p.local}
+# Anthropic models through a cloud: region and credentials, no single key.
+CLOUD = [p.name for p in PROVIDERS if p.kind in CLOUD_KINDS]
 CUSTOM = "custom"  # any OpenAI-compatible base URL
 
 
@@ -89,7 +78,6 @@ def _models(argv: list[str]) -> int:
     version_action(parser)
     args = parser.parse_args(argv)
     from acp_server.config import ConfigError, load_config
-    from agent import known_models, model_info
 
     profile = home()
     if args.action == "set":
@@ -117,58 +105,102 @@ def _models(argv: list[str]) -> int:
         config = load_config(profile)
     except ConfigError as error:
         return fail(str(error), 2)
+    offered = _refresh_catalogues(config, profile)
+    rows = _static_rows(config, offered) + _live_rows(config, offered)
+    if args.json:
+        say(json.dumps(rows, indent=2))
+        return 0
+    _print_models(rows, config.model)
+    return 0
+
+
+def _print_models(rows: list[dict[str, Any]], default: str | None) -> None:
+    from acp_server.cli.common import columns
+
+    reach = {True: "yes", False: "no", None: "-"}
+    cells = [
+        [
+            row["id"],
+            row["provider"],
+            f"{row['context_window']:,}",
+            str(row["input_usd_per_mtok"]),
+            str(row["output_usd_per_mtok"]),
+            "yes" if row["key_configured"] else "no",
+            reach[row["reachable"]] + (" (cached)" if row["from_cache"] else ""),
+            "default" if row["default"] else "",
+        ]
+        for row in rows
+    ]
+    head = ["model", "provider", "context", "$ in/Mtok", "$ out/Mtok", "key set", "reachable"]
+    say(columns([*head, "default"], cells))
+    say(
+        "reachable: whether the provider's model listing answered just now (-: not asked: "
+        "it has no listing, or is not set up; `acp-server doctor --online` tries a real call)."
+    )
+    say(
+        "Local servers (ollama:NAME, lmstudio:NAME, llamacpp:NAME, vllm:NAME) need no key. Current default:",
+        default or "(none)",
+    )
+
+
+def _refresh_catalogues(config: Any, profile: Path) -> dict[str, Any]:
+    """The providers' live catalogues, fetched now (or from the cache when
+    fresh, or when the provider is unreachable), by provider."""
+    import asyncio
+
+    from acp_server.server.catalogues import catalogues, refresh_offered
+
+    asyncio.run(refresh_offered(config, profile))
+    return catalogues()
+
+
+def _usable(provider: str, config: Any) -> bool:
+    """Would a model of `provider` resolve (key, region, SDK present)?"""
+    from acp_server.config import provider_configs
+    from agent.providers import ModelNotConfigured, resolve
+
+    try:
+        resolve(f"{provider}:probe", provider_configs(config))
+    except ModelNotConfigured:
+        return False
+    return True
+
+
+def _static_rows(config: Any, offered: dict[str, Any]) -> list[dict[str, Any]]:
+    """The built-in table's models of every keyed or cloud provider, each
+    with its provider, whether it is set up, and what its listing said."""
+    from agent import known_models, model_info
+
     rows = []
-    for provider in ("openai", "anthropic", "openrouter"):
-        configured = bool(config.providers.get(provider) and config.providers[provider].api_key)
-        for name in known_models(provider):
-            info = model_info(f"{provider}:{name}", config.prices)
+    for facts in PROVIDERS:
+        names = known_models(facts.name)
+        catalogue = offered.get(facts.name)
+        usable = _usable(facts.name, config) if names else False
+        for name in names:
+            info = model_info(f"{facts.name}:{name}", config.prices)
             rows.append(
                 {
                     "id": info.id,
                     "context_window": info.context_window,
                     "input_usd_per_mtok": info.input_price_per_mtok,
                     "output_usd_per_mtok": info.output_price_per_mtok,
-                    "key_configured": configured,
+                    "key_configured": usable,
                     "default": info.id == config.model,
+                    "provider": facts.name,
+                    "reachable": catalogue.reachable if catalogue is not None else None,
+                    "from_cache": bool(catalogue is not None and catalogue.stale),
                 }
             )
-    rows += _live_rows(config, profile)
-    if args.json:
-        say(json.dumps(rows, indent=2))
-        return 0
-    from acp_server.cli.common import columns
-
-    cells = [
-        [
-            str(row["id"]),
-            f"{row['context_window']:,}",
-            str(row["input_usd_per_mtok"]),
-            str(row["output_usd_per_mtok"]),
-            "yes" if row["key_configured"] else "no",
-            "default" if row["default"] else "",
-        ]
-        for row in rows
-    ]
-    say(columns(["model", "context", "$ in/Mtok", "$ out/Mtok", "key set", "default"], cells))
-    say(
-        "Local servers (ollama:NAME, lmstudio:NAME, llamacpp:NAME, vllm:NAME) need no key. Current default:",
-        config.model or "(none)",
-    )
-    return 0
+    return rows
 
 
-def _live_rows(config: Any, profile: Path) -> list[dict[str, Any]]:
-    """Rows from the providers' live catalogues (fetched now, or from the cache
-    when fresh or when the provider is unreachable), each naming its provider
-    and whether it answered."""
-    import asyncio
-
-    from acp_server.server.catalogues import catalogues, refresh_offered
+def _live_rows(config: Any, offered: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows from the providers' live catalogues, each naming its provider and
+    whether it answered."""
     from agent import model_info
 
-    asyncio.run(refresh_offered(config, profile))
     rows = []
-    for provider, catalogue in sorted(catalogues().items()):
+    for provider, catalogue in sorted(offered.items()):
         if catalogue.stale:
             print(
                 f"{provider}: unreachable ({catalogue.error}); "
@@ -262,6 +294,21 @@ def set_provider_url(path: Path, name: str, url: str) -> None:
     os.chmod(path, 0o600)
 
 
+def _cloud_arguments(parser: argparse.ArgumentParser) -> None:
+    cloud = parser.add_argument_group("bedrock and vertex")
+    cloud.add_argument("--region", help="the cloud region (AWS region, or Vertex location)")
+    cloud.add_argument("--aws-profile", help="bedrock: a named AWS profile to sign with")
+    cloud.add_argument(
+        "--aws-keys",
+        action="store_true",
+        help="bedrock: store an access key (asked for, or read from stdin: id, secret, token)",
+    )
+    cloud.add_argument("--project", help="vertex: the Google Cloud project id")
+    cloud.add_argument(
+        "--credentials-file", help="vertex: a service-account key file (default: gcloud ADC)"
+    )
+
+
 def _ask(question: str, valid: Any, default: str = "") -> str:
     """Ask until `valid(answer)`; Ctrl-C / Ctrl-D end the command (one line, by
     the guard in cli/__init__.py)."""
@@ -273,9 +320,10 @@ def _ask(question: str, valid: Any, default: str = "") -> str:
 
 
 def _choose_provider() -> str:
-    choices = [*sorted(PROVIDER_KEYS), *LOCAL, CUSTOM]
+    choices = [*sorted(PROVIDER_KEYS), *CLOUD, *LOCAL, CUSTOM]
     labels = {CUSTOM: "custom (any OpenAI-compatible base URL)"}
     labels.update({name: f"{name} (local, no key)" for name in LOCAL})
+    labels.update({p.name: f"{p.name} ({p.display_name})" for p in PROVIDERS if p.name in CLOUD})
     for index, name in enumerate(choices, 1):
         say(f"  {index}. {labels.get(name, name)}")
     answer = _ask("Provider number: ", lambda a: a.isdigit() and 1 <= int(a) <= len(choices))
@@ -311,13 +359,16 @@ def _setup_provider(argv: list[str]) -> int:
         epilog="""examples:
   acp-server setup-provider                      # asks: provider, key or model
   acp-server setup-provider --provider ollama --model ollama:qwen3
-  echo "$KEY" | acp-server setup-provider --provider openai""",
+  echo "$KEY" | acp-server setup-provider --provider openai
+  acp-server setup-provider --provider bedrock --region us-east-1 --aws-profile work
+  acp-server setup-provider --provider vertex --region us-east5 --project my-project""",
     )
     parser.add_argument(
         "--provider",
-        choices=[*sorted(PROVIDER_KEYS), *LOCAL, CUSTOM],
+        choices=[*sorted(PROVIDER_KEYS), *CLOUD, *LOCAL, CUSTOM],
         help="skip the question (local servers and custom need no key)",
     )
+    _cloud_arguments(parser)
     parser.add_argument(
         "--key-env", help="read the key from this environment variable instead of prompting"
     )
@@ -330,6 +381,11 @@ def _setup_provider(argv: list[str]) -> int:
         if not interactive:
             return fail("--provider is required when not on a terminal", 2)
         provider = _choose_provider()
+    if provider in CLOUD:
+        from acp_server.cli.setup_cloud import SetupTools, setup_cloud
+
+        tools = SetupTools(_ask, store_secret, set_config_value)
+        return setup_cloud(provider, args, interactive, tools)
     if provider in LOCAL or provider == CUSTOM:
         if not interactive and (provider == CUSTOM or args.model is None):
             return fail("--model is required when not on a terminal", 2)

@@ -1,7 +1,7 @@
 """Layered configuration: defaults < config.yaml < .env < environment < flags < session."""
 
 from acp_server.config.defaults import DEFAULT_CONFIG, MAPPING_SETTINGS
-from acp_server.config.engine import engine_config
+from acp_server.config.engine import engine_config, provider_configs
 from acp_server.config.loader import ConfigError, config_as_dict, load_config, read_dotenv
 from acp_server.config.schema import (
     AgentSettings,
@@ -35,5 +35,6 @@ __all__ = [
     "config_as_dict",
     "engine_config",
     "load_config",
+    "provider_configs",
     "read_dotenv",
 ]

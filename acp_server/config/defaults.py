@@ -76,14 +76,23 @@ DEFAULT_CONFIG: dict[str, tuple[object, str]] = {
 MAPPING_SETTINGS: dict[str, str] = {
     "providers.NAME.base_url": "Base URL of a provider (any name with a base_url is an OpenAI-compatible provider)",
     "providers.NAME.api_key_env": "Environment variable holding that provider's key",
+    "providers.NAME.region": "Cloud region of `bedrock` (AWS_REGION) or `vertex` (CLOUD_ML_REGION)",
+    "providers.NAME.project": "Google Cloud project of `vertex` (ANTHROPIC_VERTEX_PROJECT_ID)",
+    "providers.NAME.profile": "Named AWS profile for `bedrock` (AWS_PROFILE)",
     "mcp_servers.NAME": "`{command, args, env}` for stdio, or `{url, headers, transport: http|sse}`",
     "prices.MODEL": "[input, output] USD per million tokens, overriding the built-in table",
     "features.NAME": "true or false: switch an experimental protocol feature (`acp-server features`)",
 }
 
-# Provider keys read from the environment or .env.
-SECRET_ENV_VARS: dict[str, str] = {
-    "OPENAI_API_KEY": "openai",
-    "ANTHROPIC_API_KEY": "anthropic",
-    "OPENROUTER_API_KEY": "openrouter",
-}
+# What a providers.NAME entry may set.
+PROVIDER_FIELDS = ("base_url", "api_key_env", "api_key", "region", "project", "profile")
+
+
+def _key_variables() -> dict[str, str]:
+    from agent.providers.facts import PROVIDERS
+
+    return {p.key_env: p.name for p in PROVIDERS if p.key_env}
+
+
+# Provider keys read from the environment or .env (from the provider table).
+SECRET_ENV_VARS: dict[str, str] = _key_variables()

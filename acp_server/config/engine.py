@@ -21,7 +21,15 @@ def provider_configs(config: Config) -> dict[str, ProviderConfig]:
     from agent import ProviderConfig
 
     return {
-        name: ProviderConfig(p.base_url, p.api_key, p.api_key_env)
+        name: ProviderConfig(
+            base_url=p.base_url,
+            api_key=p.api_key,
+            api_key_env=p.api_key_env,
+            region=p.region,
+            project=p.project,
+            profile=p.profile,
+            env=dict(p.env),  # the provider's variables found only in .env
+        )
         for name, p in config.providers.items()
     }
 

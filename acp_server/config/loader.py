@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from acp_server.config.defaults import DEFAULT_CONFIG, SECRET_ENV_VARS
+from acp_server.config.defaults import DEFAULT_CONFIG, PROVIDER_FIELDS, SECRET_ENV_VARS
 from acp_server.config.schema import Config, McpServerSettings, ProviderSettings
 from agent.policy import MODES
 
@@ -111,13 +111,30 @@ def _providers(value: Any, where: str) -> dict[str, ProviderSettings]:
     for name, settings in value.items():
         if not isinstance(settings, dict):
             raise ConfigError(f"{where}: providers.{name} must be a mapping")
-        unknown = set(settings) - {"base_url", "api_key_env", "api_key"}
+        unknown = set(settings) - set(PROVIDER_FIELDS)
         if unknown:
             raise ConfigError(f"{where}: unknown setting providers.{name}.{sorted(unknown)[0]}")
-        result[str(name)] = ProviderSettings(
-            settings.get("base_url"), settings.get("api_key_env"), settings.get("api_key")
-        )
+        for field in PROVIDER_FIELDS:
+            if settings.get(field) is not None and not isinstance(settings[field], str):
+                raise ConfigError(f"{where}: providers.{name}.{field} must be a string")
+        values: dict[str, str | None] = {f: settings.get(f) for f in PROVIDER_FIELDS}
+        result[str(name)] = msgspec.structs.replace(ProviderSettings(), **values)
     return result
+
+
+def _provider_env(
+    providers: dict[str, ProviderSettings], dotenv: dict[str, str]
+) -> dict[str, ProviderSettings]:
+    """Each built-in provider's variables that only .env holds go into its
+    settings, so the provider sees them as if they were in the environment."""
+    from agent.providers.facts import CLOUD_KINDS, PROVIDERS, settings_variables
+
+    for facts in (p for p in PROVIDERS if p.kind in CLOUD_KINDS):
+        found = {v: dotenv[v] for v in settings_variables(facts) if dotenv.get(v)}
+        if found:
+            current = providers.get(facts.name, ProviderSettings())
+            providers[facts.name] = msgspec.structs.replace(current, env=found)
+    return providers
 
 
 def _pairs(value: Any, key: str, where: str) -> tuple[tuple[str, str], ...]:
@@ -303,7 +320,7 @@ def load_config(
             providers[provider] = msgspec.structs.replace(
                 providers.get(provider, ProviderSettings()), api_key=merged_env[var]
             )
-    return msgspec.structs.replace(config, providers=providers)
+    return msgspec.structs.replace(config, providers=_provider_env(providers, secrets))
 
 
 def config_as_dict(config: Config, *, mask: bool = True) -> dict[str, Any]:
@@ -312,6 +329,8 @@ def config_as_dict(config: Config, *, mask: bool = True) -> dict[str, Any]:
     def plain(value: Any, key: str = "") -> Any:
         if isinstance(value, msgspec.Struct):
             return {name: plain(getattr(value, name), name) for name in value.__struct_fields__}
+        if isinstance(value, dict) and key == "env":  # a provider's .env values
+            return {str(k): ("****" if mask else v) for k, v in value.items()}
         if isinstance(value, dict):
             return {str(k): plain(v, str(k)) for k, v in value.items()}
         if isinstance(value, tuple):

@@ -17,6 +17,12 @@ class ProviderSettings(msgspec.Struct, frozen=True):
     base_url: str | None = None
     api_key_env: str | None = None
     api_key: str | None = None  # from .env or config; never printed
+    region: str | None = None  # bedrock, vertex
+    project: str | None = None  # vertex
+    profile: str | None = None  # bedrock: a named AWS profile
+    # The provider's own variables found in .env (credentials, region, ...),
+    # which the process environment does not hold; never printed.
+    env: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class AgentSettings(msgspec.Struct, frozen=True):

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from agent.providers.live_catalog import Catalogue
 
 _LIVE: dict[str, Catalogue] = {}
-LOCAL = ("ollama", "lmstudio", "llamacpp", "vllm")
 
 
 def live_models() -> list[str]:
@@ -36,6 +35,7 @@ def listed_providers(config: Config) -> list[tuple[str, str, str | None]]:
     """(provider, base URL, key) for each provider whose catalogue we fetch."""
     from acp_server.config.engine import provider_configs
     from agent.providers import BUILTIN_PROVIDERS, ModelNotConfigured, resolve
+    from agent.providers.facts import LOCAL_PROVIDERS
 
     providers = provider_configs(config)
     named = {m.partition(":")[0] for m in (config.model, *config.fallback_providers) if m}
@@ -44,7 +44,11 @@ def listed_providers(config: Config) -> list[tuple[str, str, str | None]]:
         builtin = BUILTIN_PROVIDERS.get(provider)
         if builtin is not None and builtin.kind != "openai":
             continue  # Anthropic-style routes have no listing we read
-        if provider in LOCAL and provider not in named and provider not in config.providers:
+        if (
+            provider in LOCAL_PROVIDERS
+            and provider not in named
+            and provider not in config.providers
+        ):
             continue  # never probe a local port the user has not mentioned
         try:
             resolved = resolve(f"{provider}:probe", providers)

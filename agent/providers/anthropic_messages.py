@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from agent.providers.base import (
+    ConnectionFailed,
     Message,
     ModelRequest,
+    ProviderError,
     StreamEnd,
     StreamEvent,
     StreamText,
@@ -99,14 +101,25 @@ def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
 
 
 class AnthropicProvider:
+    """Anthropic's own API. The cloud routes (`anthropic_cloud`) reuse the
+    request and stream handling with their SDK client: they override only
+    `__init__` (the client), `_endpoint` and `_map`."""
+
     def __init__(self, name: str, api_key: str | None, base_url: str | None) -> None:
         import anthropic
 
         self.name = name
-        self._api_key = api_key  # masked in error messages
-        self._client = anthropic.AsyncAnthropic(
+        self._secrets: tuple[str | None, ...] = (api_key,)  # masked in error messages
+        self._client: Any = anthropic.AsyncAnthropic(
             api_key=api_key, base_url=base_url, max_retries=0, timeout=None
         )
+
+    def _endpoint(self, request: ModelRequest) -> str:
+        """The URL a failure names."""
+        return f"{self._client.base_url}".rstrip("/") + "/v1/messages"
+
+    def _map(self, error: Exception, request: ModelRequest) -> ProviderError:
+        return map_error(error, self.name, self._secrets, self._endpoint(request))
 
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -133,6 +146,7 @@ class AnthropicProvider:
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         blocks: dict[int, dict[str, Any]] = {}
         stop = "end_turn"
+        complete = False
         input_tokens = cached = output_tokens = 0
         try:
             stream = await self._client.messages.create(**self._kwargs(request))
@@ -171,9 +185,18 @@ class AnthropicProvider:
                 elif kind == "message_delta":
                     stop = event.delta.stop_reason or stop
                     output_tokens = getattr(event.usage, "output_tokens", 0) or 0
+                elif kind == "message_stop":
+                    complete = True
         except Exception as error:
-            url = f"{self._client.base_url}".rstrip("/") + "/v1/messages"
-            raise map_error(error, self.name, (self._api_key,), url) from error
+            raise self._map(error, request) from error
+        if not complete:
+            # The body ended cleanly but short (a proxy or a framing that
+            # cannot tell): the answer is cut, so the call is retried.
+            raise ConnectionFailed(
+                f"{self.name}: the stream ended before the message was complete",
+                retryable=True,
+                provider=self.name,
+            )
         yield StreamUsage(input_tokens + cached, output_tokens, cached)
         yield StreamEnd(STOP.get(stop, "end_turn"))  # type: ignore[arg-type]
 

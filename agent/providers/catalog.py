@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
+from agent.providers.facts import LOCAL_PROVIDERS
+
 DEFAULT_WINDOW = 128_000
 
 
@@ -45,8 +47,10 @@ _KNOWN: dict[str, tuple[int, float, float, bool]] = {
     "deepseek/deepseek-chat": (128_000, 0.27, 1.1, False),
 }
 
-LOCAL_PROVIDERS = frozenset({"ollama", "lmstudio", "llamacpp", "vllm"})
 
+# Anthropic models as the cloud routes name them (dated snapshots): Bedrock
+# adds a region prefix and "-v1:0", Vertex writes the date after "@".
+_SNAPSHOTS = ("claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805")
 
 # What providers' live catalogues said (see live_catalog): window and prices
 # by full model id. A window of 0 means the catalogue did not give one.
@@ -86,7 +90,7 @@ def _static_info(model_id: str, prices: Mapping[str, tuple[float, float]] | None
     if model_id == "scripted":
         price_in, price_out = override or (0.0, 0.0)
         return ModelInfo("scripted", 200_000, price_in, price_out, True, True)
-    known = _known(name) or _known(name.rsplit("/", 1)[-1])
+    known = _known(name) or _known(name.rsplit("/", 1)[-1]) or _known(_cloud_family(name))
     if known:
         window, price_in, price_out, thinking = known
     else:
@@ -96,6 +100,15 @@ def _static_info(model_id: str, prices: Mapping[str, tuple[float, float]] | None
     if override:
         price_in, price_out = override
     return ModelInfo(model_id, window, price_in, price_out, thinking)
+
+
+def _cloud_family(name: str) -> str:
+    """The Anthropic name inside a cloud route's id: Bedrock's
+    "us.anthropic.claude-sonnet-4-5-20250929-v1:0" and Vertex's
+    "claude-sonnet-4-5@20250929" are both "claude-sonnet-4-5-..."."""
+    name = name.partition("@")[0]
+    _, found, rest = name.partition("anthropic.")
+    return (rest if found else name).rsplit("-v", 1)[0]
 
 
 def _known(name: str) -> tuple[int, float, float, bool] | None:
@@ -121,6 +134,10 @@ def known_models(provider: str) -> list[str]:
         return [m for m in _KNOWN if m.startswith(("gpt", "o3", "o4"))]
     if provider == "anthropic":
         return [m for m in _KNOWN if m.startswith("claude")]
+    if provider == "bedrock":
+        return [f"us.anthropic.{m}-v1:0" for m in _SNAPSHOTS]
+    if provider == "vertex":
+        return [m.replace("-2025", "@2025") for m in _SNAPSHOTS]
     if provider == "openrouter":
         return [m for m in _KNOWN if "/" in m]
     return []

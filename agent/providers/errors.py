@@ -72,22 +72,78 @@ def map_error(
     return mapped
 
 
+# Error types that arrive inside a stream (an `error` event, whose HTTP status
+# was 200): Anthropic's, and Bedrock's event-stream exceptions as the SDK names
+# them. The ones listed are worth a retry; any other is a bad request.
+_STREAM_RATE_LIMITS = frozenset({"rate_limit_error", "throttlingException", "ThrottlingException"})
+_STREAM_SERVER_FAULTS = frozenset(
+    {
+        "overloaded_error",
+        "api_error",
+        "internalServerException",
+        "serviceUnavailableException",
+        "modelStreamErrorException",
+        "modelTimeoutException",
+    }
+)
+
+
+def _error_body(error: BaseException) -> dict[str, object]:
+    """The `error` object of a JSON error body (Anthropic's, Google's), else {}."""
+    body = getattr(error, "body", None)
+    if isinstance(body, list) and body:  # Google APIs may wrap the error in a list
+        body = body[0]
+    inner = body.get("error") if isinstance(body, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
+def _retry_info(error: BaseException) -> float | None:
+    """Google's retry hint: a `google.rpc.RetryInfo` detail, `"retryDelay": "2.5s"`."""
+    details = _error_body(error).get("details")
+    for detail in details if isinstance(details, list) else ():
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return float(delay[:-1])
+            except ValueError:
+                return None
+    return None
+
+
+def _hint(error: BaseException) -> float | None:
+    header = _retry_after(error)
+    return header if header is not None else _retry_info(error)
+
+
+def _effective_status(error: BaseException, status: object) -> object:
+    """An error event inside a stream comes with the stream's 200: classify it
+    by its type instead, as the same fault before the stream would have been."""
+    if status != 200:
+        return status
+    kind = _error_body(error).get("type")
+    if kind in _STREAM_RATE_LIMITS:
+        return 429
+    if kind in _STREAM_SERVER_FAULTS:
+        return 503
+    return 400
+
+
 def _map(error: BaseException, provider: str, secrets: tuple[str | None, ...]) -> ProviderError:
-    status = getattr(error, "status_code", None)
+    status = _effective_status(error, getattr(error, "status_code", None))
     message = scrub(f"{provider}: {getattr(error, 'message', None) or error}", secrets)
     if status == 429:
         return RateLimited(
             message,
             retryable=True,
-            retry_after=_retry_after(error),
+            retry_after=_hint(error),
             status=status,
             provider=provider,
         )
-    if isinstance(status, int) and status >= 500:
+    if isinstance(status, int) and (status >= 500 or status == 408):
         return ServerFailed(
             message,
             retryable=True,
-            retry_after=_retry_after(error),
+            retry_after=_hint(error),
             status=status,
             provider=provider,
         )

@@ -28,42 +28,15 @@ from agent.providers.base import (
     StreamEvent,
     StreamStalled,
 )
-from agent.providers.catalog import LOCAL_PROVIDERS
+from agent.providers.facts import BY_NAME, CLOUD_KINDS, LOCAL_PROVIDERS, ProviderFacts
 from agent.providers.sdk import missing_sdk, require_sdk
 
+# Re-exported: their home moved to settings, importers of the registry keep working.
+from agent.providers.settings import ProviderConfig as ProviderConfig
+from agent.providers.settings import ResolvedModel as ResolvedModel
 
-class ProviderConfig(msgspec.Struct, frozen=True):
-    base_url: str | None = None
-    api_key: str | None = None
-    api_key_env: str | None = None
-
-
-class _Builtin(msgspec.Struct, frozen=True):
-    kind: str  # "openai" | "anthropic"
-    key_env: str | None
-    base_url: str | None
-    base_url_env: str | None = None
-
-
-BUILTIN_PROVIDERS: dict[str, _Builtin] = {
-    "openai": _Builtin("openai", "OPENAI_API_KEY", None, "OPENAI_BASE_URL"),
-    "openrouter": _Builtin("openai", "OPENROUTER_API_KEY", "https://openrouter.ai/api/v1"),
-    "anthropic": _Builtin("anthropic", "ANTHROPIC_API_KEY", None, "ANTHROPIC_BASE_URL"),
-    "ollama": _Builtin("openai", None, "http://localhost:11434/v1"),
-    "lmstudio": _Builtin("openai", None, "http://localhost:1234/v1"),
-    "llamacpp": _Builtin("openai", None, "http://localhost:8080/v1"),
-    "vllm": _Builtin("openai", None, "http://localhost:8000/v1"),
-}
-
-
-class ResolvedModel(msgspec.Struct, frozen=True):
-    model_id: str
-    provider: str
-    kind: str  # "openai" | "anthropic" | "scripted"
-    name: str
-    base_url: str | None
-    api_key: str | None
-    key_env: str | None = None  # where the key comes from, named in a failure's fix
+# Kept under its old name: hosts read `kind`, `key_env` and `base_url` from it.
+BUILTIN_PROVIDERS: dict[str, ProviderFacts] = BY_NAME
 
 
 def resolve(
@@ -88,6 +61,10 @@ def resolve(
             f"set providers.{provider}.base_url in config.yaml for an OpenAI-compatible server, "
             f"or use one of: {', '.join(sorted(BUILTIN_PROVIDERS))}",
         )
+    if builtin is not None and builtin.kind in CLOUD_KINDS:
+        from agent.providers.cloud import resolve_cloud
+
+        return resolve_cloud(model_id, builtin, configured, env)
     kind = builtin.kind if builtin else "openai"
     key_env = configured.api_key_env or (builtin.key_env if builtin else None)
     api_key = configured.api_key or (env.get(key_env) if key_env else None)
@@ -136,6 +113,10 @@ def build_provider(resolved: ResolvedModel) -> Provider:
 
         return ScriptedProvider()
     try:
+        if resolved.kind in CLOUD_KINDS:
+            from agent.providers.cloud import build_cloud_provider
+
+            return build_cloud_provider(resolved)
         if resolved.kind == "anthropic":
             from agent.providers.anthropic_messages import AnthropicProvider
 
@@ -268,7 +249,10 @@ def _annotate(error: ProviderError, resolved: ResolvedModel, attempts: int) -> N
     error.attempts = attempts
     if error.fix:
         return
-    if isinstance(error, AuthenticationFailed):
+    builtin = BUILTIN_PROVIDERS.get(resolved.provider)
+    if isinstance(error, AuthenticationFailed) and builtin and builtin.credentials_fix:
+        error.fix = builtin.credentials_fix
+    elif isinstance(error, AuthenticationFailed):
         where = f"{resolved.key_env} (environment or .env)" if resolved.key_env else "the config"
         error.fix = (
             f"check the API key for {resolved.provider!r} in {where}; "
@@ -320,7 +304,6 @@ async def _with_inactivity(
     stalled = StreamStalled(
         f"{provider}: no data for {seconds:g} s", retryable=True, provider=provider
     )
-
     watchdog: asyncio.TimerHandle  # set below, before the loop can run this
 
     def check_silence() -> None:

@@ -11,11 +11,24 @@ import costs 0.2-1 s, which a session/new reply must not pay.
 from __future__ import annotations
 
 import importlib.util
+import os
 
 from agent.providers.base import ProviderSdkMissing
 
-#: provider kind -> the distribution that provides its SDK
-SDK_PACKAGES: dict[str, str] = {"openai": "openai", "anthropic": "anthropic"}
+#: provider kind -> the distribution that provides its SDK (with its extra)
+SDK_PACKAGES: dict[str, str] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "bedrock": "anthropic[bedrock]",
+    "vertex": "anthropic[vertex]",
+}
+#: provider kind -> the top-level modules that must be importable
+SDK_MODULES: dict[str, tuple[str, ...]] = {
+    "openai": ("openai",),
+    "anthropic": ("anthropic",),
+    "bedrock": ("anthropic", "boto3", "botocore"),
+    "vertex": ("anthropic", "google.auth"),
+}
 # Packages found once are not looked up again: a lookup walks sys.path (~0.19 ms,
 # a third of a session/new reply). A missing one is looked up each time, so
 # installing it needs no restart.
@@ -23,7 +36,8 @@ _found: set[str] = set()
 
 
 def install_hint(package: str) -> str:
-    return f"install it into the environment acp-server runs in: `pip install {package}`"
+    quoted = f"'{package}'" if "[" in package else package
+    return f"install it into the environment acp-server runs in: `pip install {quoted}`"
 
 
 def missing_sdk(kind: str, model_id: str) -> ProviderSdkMissing:
@@ -36,18 +50,26 @@ def missing_sdk(kind: str, model_id: str) -> ProviderSdkMissing:
 
 def require_sdk(kind: str, model_id: str) -> None:
     """Raise ProviderSdkMissing unless the SDK for provider `kind` can be found."""
-    package = SDK_PACKAGES.get(kind)
-    if package is None or package in _found:  # the scripted model needs nothing
-        return
+    for module in SDK_MODULES.get(kind, ()):  # the scripted model needs nothing
+        if module not in _found:
+            if not _findable(module):
+                raise missing_sdk(kind, model_id)
+            _found.add(module)
+
+
+def _findable(module: str) -> bool:
+    head, _, sub = module.partition(".")
     try:
-        found = importlib.util.find_spec(package) is not None
+        spec = importlib.util.find_spec(head)
     except (ImportError, ValueError):
         # A finder that refuses the name, or a half-removed package whose
         # module has no spec: either way `import` would fail.
-        found = False
-    if not found:
-        raise missing_sdk(kind, model_id)
-    _found.add(package)
+        return False
+    if spec is None or not sub:
+        return spec is not None
+    # "google" is a namespace shared by several distributions: look for the
+    # subpackage's folder rather than import the namespace to ask.
+    return any(os.path.isdir(os.path.join(p, sub)) for p in spec.submodule_search_locations or ())
 
 
-__all__ = ["SDK_PACKAGES", "install_hint", "missing_sdk", "require_sdk"]
+__all__ = ["SDK_MODULES", "SDK_PACKAGES", "install_hint", "missing_sdk", "require_sdk"]

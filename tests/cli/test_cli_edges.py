@@ -90,6 +90,7 @@ def test_models_lists_full_ids_with_a_header_for_every_column_and_a_list_alias(
     assert listed.returncode == 0 and all(any(line.startswith(i) for line in rows) for i in ids)
     assert header.split() == [
         "model",
+        "provider",
         "context",
         "$",
         "in/Mtok",
@@ -97,6 +98,7 @@ def test_models_lists_full_ids_with_a_header_for_every_column_and_a_list_alias(
         "out/Mtok",
         "key",
         "set",
+        "reachable",
         "default",
     ]
 

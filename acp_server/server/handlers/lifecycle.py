@@ -47,13 +47,14 @@ def client_caps_from(params: object) -> ClientCaps:
 
 
 async def initialize(ctx: ServerContext, params: object) -> AfterResponse:
+    from agent.providers.facts import sign_in_text  # the provider table; no SDK
+
     ctx.client_caps = client_caps_from(params)
     auth_methods: list[dict[str, object]] = [
         {
             "id": AUTH_METHOD_ID,
             "name": "Provider API key",
-            "description": "Set OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENROUTER_API_KEY (environment or "
-            "$ACP_SERVER_HOME/.env) and a model (`acp-server models set ID`), then authenticate.",
+            "description": sign_in_text(),
         }
     ]
     if ctx.client_caps.auth_terminal:
