@@ -14,7 +14,7 @@ COMMANDS = """commands:
   acp-server [--model ID] [--mode MODE]      the stdio ACP agent (what editors launch)
   acp-server run "PROMPT" [--json] ...       one headless turn (CI, scripts)
   acp-server doctor [--online]               check the installation
-  acp-server sessions list|show|export|delete|prune
+  acp-server sessions list|show|export|delete|prune|checkpoints|rewind
   acp-server models [list|set ID] [--json]   model catalog / default model
   acp-server config show|path|set KEY VALUE
   acp-server setup-provider                  store a provider key interactively

@@ -353,6 +353,9 @@ def main(argv: list[str]) -> int:
     checks += _safe("providers", lambda: check_cloud_routes(home))
     checks += _safe("ripgrep", check_ripgrep)
     checks += _safe("database", lambda: check_database(home))
+    from acp_server.cli.rewind import check_checkpoints
+
+    checks += _safe("checkpoints", lambda: check_checkpoints(home))
     checks += _safe("editors", check_editors)
     if args.online:
         from acp_server.cli.common import progress

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from acp_server.cli import rewind
 from acp_server.cli.common import console, fail, open_store, progress, say, version_action
 
 
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     prune.add_argument("--dry-run", action="store_true", help="only show what would be deleted")
     prune.add_argument("--yes", action="store_true", help="delete without asking (scripts)")
+    rewind.add_parsers(sub)
     return parser
 
 
@@ -338,3 +340,4 @@ def _confirm(question: str) -> bool:
 
 
 ACTIONS = {"list": _list, "show": _show, "export": _export, "delete": _delete, "prune": _prune}
+ACTIONS.update(rewind.ACTIONS)

@@ -25,6 +25,8 @@ LOWER_BOUNDS: dict[str, tuple[float, bool]] = {
     "mcp.connect_timeout": (0, True),
     "mcp.call_timeout": (0, True),
     "smart_routing.max_prompt_chars": (1, False),
+    "checkpoints.max_session_bytes": (1, False),
+    "checkpoints.max_total_bytes": (1, False),
 }
 
 MODEL_KEYS = ("model", "smart_routing.cheap_model")

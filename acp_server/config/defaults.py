@@ -59,6 +59,18 @@ DEFAULT_CONFIG: dict[str, tuple[object, str]] = {
         None,
         "Model a request switches to when its history exceeds the model's window after compression",
     ),
+    "checkpoints.enabled": (
+        True,
+        "Keep each file's previous content before a turn changes it, for /undo and /rewind",
+    ),
+    "checkpoints.max_session_bytes": (
+        256 * 1024 * 1024,
+        "Checkpoint contents kept per session (bytes); the oldest turns' go first, never the last turn's",
+    ),
+    "checkpoints.max_total_bytes": (
+        2 * 1024 * 1024 * 1024,
+        "Checkpoint contents kept for all sessions together (bytes), oldest turns first",
+    ),
 }
 
 MAPPING_SETTINGS: dict[str, str] = {

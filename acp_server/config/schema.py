@@ -80,6 +80,12 @@ class RoutingSettings(msgspec.Struct, frozen=True):
     long_context_model: str | None = None
 
 
+class CheckpointSettings(msgspec.Struct, frozen=True):
+    enabled: bool = True
+    max_session_bytes: int = 256 * 1024 * 1024
+    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+
+
 class Config(msgspec.Struct, frozen=True):
     model: str | None = None
     fallback_providers: tuple[str, ...] = ()
@@ -93,6 +99,7 @@ class Config(msgspec.Struct, frozen=True):
     logging: LoggingSettings = msgspec.field(default_factory=LoggingSettings)
     smart_routing: SmartRoutingSettings = msgspec.field(default_factory=SmartRoutingSettings)
     routing: RoutingSettings = msgspec.field(default_factory=RoutingSettings)
+    checkpoints: CheckpointSettings = msgspec.field(default_factory=CheckpointSettings)
     # USD per million tokens, (input, output), merged over the built-in table.
     prices: dict[str, tuple[float, float]] = msgspec.field(default_factory=dict)
     # Feature flags set in config.yaml (see acp_server.features); unset ones keep

@@ -148,6 +148,18 @@ class CommandHost(Protocol):
         """A fresh model history, persisted."""
         ...
 
+    async def checkpoint_listing(self) -> str:
+        """The session's turns and the files each changed, as Markdown."""
+        ...
+
+    async def rewind(self, turn: int | None) -> str:
+        """Rewind files and conversation to before `turn` (None: the last); the reply."""
+        ...
+
+    async def fork_before(self, turn: int) -> str:
+        """A new session from the conversation before `turn`; its id."""
+        ...
+
 
 Handler = Callable[[CommandHost, str], Awaitable[CommandOutcome]]
 
@@ -233,6 +245,38 @@ async def _clear(session: CommandHost, _args: str) -> CommandOutcome:
     return CommandOutcome("Started a fresh conversation in this session.")
 
 
+def _turn_number(args: str) -> int | None:
+    text = args.strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+async def _rewind(session: CommandHost, args: str) -> CommandOutcome:
+    if not args.strip():
+        return CommandOutcome(await session.checkpoint_listing())
+    turn = _turn_number(args)
+    if turn is None:
+        return CommandOutcome(f"`/rewind N` takes a turn number (see `/rewind`), not {args!r}.")
+    return CommandOutcome(await session.rewind(turn))
+
+
+async def _undo(session: CommandHost, _args: str) -> CommandOutcome:
+    return CommandOutcome(await session.rewind(None))
+
+
+async def _fork(session: CommandHost, args: str) -> CommandOutcome:
+    turn = _turn_number(args)
+    if turn is None:
+        return CommandOutcome("`/fork N` takes the turn number to branch before (see `/rewind`).")
+    try:
+        new_id = await session.fork_before(turn)
+    except (LookupError, ValueError) as error:
+        return CommandOutcome(f"Cannot fork: {error}.")
+    return CommandOutcome(
+        f"Forked the conversation before turn {turn} into session `{new_id}`; files were "
+        "not changed. Open it from the session list."
+    )
+
+
 BUILTINS: dict[str, tuple[str, str | None, Handler]] = {
     "help": ("List the commands", None, _help),
     "model": ("Show or switch the model", "model id", _model),
@@ -243,6 +287,13 @@ BUILTINS: dict[str, tuple[str, str | None, Handler]] = {
     "tools": ("Tools and their permission state", None, _tools),
     "mcp": ("MCP server status", None, _mcp),
     "clear": ("Start a fresh history in this session", None, _clear),
+    "rewind": (
+        "List checkpoints, or restore files and conversation to before turn N",
+        "N",
+        _rewind,
+    ),
+    "undo": ("Undo the last turn's file changes and conversation", None, _undo),
+    "fork": ("Start a new session from the conversation before turn N", "N", _fork),
 }
 
 

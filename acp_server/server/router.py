@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from acp_server.server.handlers import lifecycle, sessions, turns
+from acp_server.server.handlers import checkpoints, lifecycle, sessions, turns
 from protocol import Route, RpcError, convert
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ METHODS: tuple[Method, ...] = (
     Method("session/set_config_option", turns.set_config_option, overtakes=True),
     Method("session/set_model", turns.set_model, overtakes=True, raw=True),
     Method("session/cancel", turns.cancel, notification=True),
+    # Extension methods (advertised in agentCapabilities._meta, see lifecycle.py).
+    Method("_acp_server/checkpoints", checkpoints.list_checkpoints, overtakes=True, raw=True),
+    Method("_acp_server/rewind", checkpoints.rewind, raw=True),
 )
 
 #: agent-side methods of the schema (unstable ones) that this agent does not serve

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from acp_server.server import commands
+from acp_server.server.checkpointing import SessionCheckpoints
 from acp_server.server.options import checked_option, config_options, mode_state, model_choices
 from acp_server.server.outbound import UpdateSink
 from acp_server.server.translate import text_chunk, translate
@@ -34,6 +35,9 @@ from agent import events as ev
 from protocol import RpcError
 
 if TYPE_CHECKING:
+    from acp_server.checkpoints.live import ConflictChoice, Outcome
+    from acp_server.checkpoints.restore import TextWriter
+    from acp_server.server.checkpointing import Lent
     from acp_server.server.context import SessionContext, SessionState
     from acp_server.store import Refresh
     from agent import Engine, ToolInfo
@@ -73,8 +77,10 @@ class Session:
         self._start = state
         self._engine: Engine | None = None
         self._host: Host | None = None
+        self._editor_write: TextWriter | None = None
         self._skills: list[commands.Skill] | None = None
         self.sink = UpdateSink(session_id, ctx.link, ctx.store)
+        self.checkpoints = SessionCheckpoints(ctx.store, session_id, ctx.config.checkpoints)
 
         self._turn_lock = asyncio.Lock()
         self._cancel_epoch = 0
@@ -96,7 +102,7 @@ class Session:
             from acp_server.server.proxies import select_host
 
             caps = self.ctx.client_caps
-            self._host = select_host(
+            host = select_host(
                 self.sink.request,
                 self.id,
                 fs_read=caps.fs_read,
@@ -108,6 +114,9 @@ class Session:
                 audit=self.ctx.audit,
                 on_terminal_output=self.sink.terminal_output.__setitem__,
             )
+            # Rewinds write back through the editor too, but are not captured.
+            self._editor_write = host.files.write_text if caps.fs_write else None
+            self._host = self.checkpoints.wrap(host)
         return self._host
 
     @property
@@ -288,6 +297,81 @@ class Session:
         self.engine.clear()
         self.persist_history()
 
+    async def checkpoint_listing(self) -> str:
+        from acp_server.server.checkpointing import listing_reply
+
+        return await listing_reply(self.ctx.store, self.id)
+
+    async def rewind(self, turn: int | None) -> str:
+        """`/rewind N` or `/undo` (None), inside the prompt that asked for it."""
+        from acp_server.server.checkpointing import rewind_reply
+
+        reply, outcome = await rewind_reply(self._lend(), turn)
+        if outcome is not None and not outcome.cancelled:
+            self._rewound(outcome)
+        return reply
+
+    async def fork_before(self, turn: int) -> str:
+        from acp_server.server.checkpointing import fork_before
+
+        return fork_before(self.ctx.store, self.id, turn, self.messages)
+
+    async def rewind_outside(self, turn: int, conflicts: ConflictChoice) -> Outcome:
+        """`_acp_server/rewind`: a rewind between turns, holding the turn as a prompt does."""
+        from acp_server.checkpoints.live import rewind
+
+        async with self._turn_lock:
+            if self._closed:
+                raise RpcError.invalid_params(f"session {self.id} is closed")
+            from acp_server.server.turn import claim_turn
+
+            refresh = claim_turn(self.ctx.store, self.id)
+            try:
+                if refresh is not None:
+                    await self._catch_up(refresh)
+                outcome = await rewind(self._lend(), turn, conflicts=conflicts)
+                if not outcome.cancelled:
+                    self._rewound(outcome)
+                return outcome
+            finally:
+                self.ctx.store.end_turn(self.id)
+
+    def _lend(self) -> Lent:
+        from functools import partial
+
+        from acp_server.server.checkpointing import Lent, ask_client
+
+        _ = self.host  # built now if no prompt needed it yet: the editor's writer is known
+        permissions = self.ctx.config.permissions
+        return Lent(
+            session_id=self.id,
+            store=self.ctx.store,
+            mode=self.mode,
+            roots=self.roots,
+            rules=(permissions.allow, permissions.deny),
+            history=self.messages,
+            replace_history=self._replace_history,
+            writer=self._editor_write,
+            send=self.send,
+            ask=partial(
+                ask_client, self.sink.request, self.id, self.ctx.config.timeouts.client_request
+            ),
+        )
+
+    def _replace_history(self, messages: Sequence[Mapping[str, object]]) -> None:
+        # The entries are the engine's own, cut: the same objects, the same type.
+        kept: list[Any] = list(messages)
+        if self._engine is not None:
+            self._engine.clear()  # also forgets the context size of the longer history
+            self._engine.messages.extend(kept)
+        else:
+            self._start = self._start._replace(messages=kept)
+
+    def _rewound(self, outcome: Outcome) -> None:
+        self.title = outcome.title
+        if self._engine is not None:
+            self._engine.session_cost_usd = self.ctx.store.cost_usd(self.id)
+
     def mcp_status(self) -> list[dict[str, object]]:
         from acp_server.server.mcp_specs import status_rows
 
@@ -349,6 +433,7 @@ class Session:
         from protocol import schema as acp  # loaded by the request's decoding already
 
         text = "".join(b.text for b in request.prompt if isinstance(b, acp.ContentBlockText))
+        self.checkpoints.mark(prompt=text, history_len=len(self.messages), title=self.title)
         for block in request.prompt:  # stored for replay; the editor already shows them live
             self.sink.record({"sessionUpdate": "user_message_chunk", "content": block})
         if self.title is None and (title := title_from(text)):
@@ -373,18 +458,31 @@ class Session:
             from agent.ports import TextPart
 
             parts = [TextPart(outcome.run_prompt)]
+        from agent.fileio import off_loop
+
+        await off_loop(self.checkpoints.begin)  # the turn's row, durable before any write
         if epoch != self._cancel_epoch:
             # Cancelled while attachments were read: the engine never started,
             # so engine.cancel() could not see it.
+            await off_loop(self.checkpoints.abandon)
             return {"stopReason": "cancelled"}
         return await self._drive(parts)
 
     async def _drive(self, parts: list[PromptPart]) -> dict[str, object]:
         from acp_server.server.turn import run_turn, usage_fields
+        from agent.fileio import off_loop
 
         try:
-            result = await run_turn(self.engine, parts, self.sink, self.ctx.store, self.ctx.audit)
+            result = await run_turn(
+                self.engine,
+                parts,
+                self.sink,
+                self.ctx.store,
+                self.ctx.audit,
+                observe=self.checkpoints.observe,
+            )
         finally:
+            await off_loop(self.checkpoints.end, list(self.engine.messages))
             if not self.ctx.turn_running_elsewhere(self.id):
                 # The last turn running ends: its updates (and any other session's)
                 # become readable by other processes. Not earlier, so an ingest

@@ -10,6 +10,8 @@ Tables (see docs/sessions.md):
   model step (the `messages` column of `sessions` is empty since schema 3).
 - `updates`: the `session/update`s as sent on the wire, keyed by session and seq.
 - `usage`: tokens and cost per model call.
+- `turns`, `checkpoints`: what each turn changed in files and where it starts
+  in the replay and history, for rewinding (see checkpoints.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import msgspec
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # A journal record with this sequence number is a new session's row, not an
 # update (updates count from 1).
 SESSION_ROW = 0
@@ -77,6 +79,33 @@ MIGRATIONS: dict[int, str] = {
         UPDATE sessions SET messages = '[]';
         ALTER TABLE sessions ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE sessions ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+    """,
+    4: """
+        CREATE TABLE turns (
+            session_id TEXT NOT NULL,
+            turn INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            prompt TEXT NOT NULL DEFAULT '',
+            seq_start INTEGER NOT NULL,
+            history_start INTEGER NOT NULL,
+            history_mark TEXT,
+            title_before TEXT,
+            commands INTEGER NOT NULL DEFAULT 0,
+            mcp INTEGER NOT NULL DEFAULT 0,
+            dropped INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (session_id, turn)
+        ) WITHOUT ROWID;
+        CREATE TABLE checkpoints (
+            session_id TEXT NOT NULL,
+            turn INTEGER NOT NULL,
+            path BLOB NOT NULL,
+            blob TEXT,
+            mode INTEGER,
+            size INTEGER NOT NULL DEFAULT 0,
+            written TEXT NOT NULL,
+            ts REAL NOT NULL,
+            PRIMARY KEY (session_id, turn, path)
+        ) WITHOUT ROWID;
     """,
 }
 

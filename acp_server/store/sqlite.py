@@ -29,6 +29,7 @@ API (also used by `acp-server sessions ...`):
   list(cwd=None, cursor=0, limit=50, since=None) -> (records, next_cursor | None)
   record_usage(id, turn, model, input_tokens, output_tokens, cost_usd), usage(id), usage_by_day()
   integrity_check() -> str;  close()
+  checkpoints (CheckpointTable);  next_seq(id);  truncate(id, ...) (see checkpoints.py)
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import msgspec
 
 from acp_server.store import history
 from acp_server.store.buffer import UNSETTLED_MAX, JournalBuffer
+from acp_server.store.checkpoints import CheckpointTable
 from acp_server.store.damage import is_corruption, set_aside_database
 from acp_server.store.ingest import recover_journals
 from acp_server.store.journal import read_session
@@ -61,6 +63,7 @@ from acp_server.store.schema import (
     json_text,
     record,
 )
+from acp_server.store.truncate import truncate_rows
 from acp_server.store.turnlock import SessionBusy, TurnLocks
 
 log = logging.getLogger("acp_server.store")
@@ -97,6 +100,14 @@ class SessionStore(JournalBuffer):
         self._locks = TurnLocks(path.with_name(path.name + ".locks"))
         # Damage found and dealt with on open, for the user to be told.
         self.notices: list[str] = []
+        self._checkpoints: CheckpointTable | None = None
+
+    @property
+    def checkpoints(self) -> CheckpointTable:
+        """The file checkpoints and turn index, with their blobs beside the database."""
+        if self._checkpoints is None:
+            self._checkpoints = CheckpointTable(self.path, self.path.parent / "checkpoints")
+        return self._checkpoints
 
     @classmethod
     def open(cls, path: Path) -> SessionStore:
@@ -211,7 +222,12 @@ class SessionStore(JournalBuffer):
     def delete(self, session_id: str) -> bool:
         """Remove a session's rows, leaving a tombstone: updates for it still in
         some process's journal are dropped when they arrive, and a process that
-        has it open gets SessionGone at its next turn."""
+        has it open gets SessionGone at its next turn. Its checkpoints go too."""
+        deleted = self._delete(session_id)
+        self.sweep_checkpoints()
+        return deleted
+
+    def _delete(self, session_id: str) -> bool:
         self.flush()  # also settles every session row
         self._db.execute("BEGIN")
         cursor = self._db.execute(
@@ -219,7 +235,7 @@ class SessionStore(JournalBuffer):
             "WHERE id = ? AND deleted = 0",
             (session_id,),
         )
-        for table in ("updates", "usage", "history"):
+        for table in ("updates", "usage", "history", "turns", "checkpoints"):
             self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
         self._db.execute("COMMIT")
         self._seq.pop(session_id, None)
@@ -237,8 +253,15 @@ class SessionStore(JournalBuffer):
             )
         ]
         for session_id in ids:
-            self.delete(session_id)
+            self._delete(session_id)
+        self.sweep_checkpoints()
         return len(ids)
+
+    def sweep_checkpoints(self) -> int:
+        """Remove checkpoint contents no checkpoint refers to any more."""
+        if not (self.path.parent / "checkpoints").is_dir():
+            return 0
+        return self.checkpoints.blobs.sweep(self.checkpoints.referenced_blobs)
 
     def list(
         self, cwd: str | None = None, cursor: int = 0, limit: int = 50, since: float | None = None
@@ -382,6 +405,15 @@ class SessionStore(JournalBuffer):
         )
         return [bytes(r[0]) for r in rows]
 
+    def updates_before(self, session_id: str, seq: int) -> builtins.list[bytes]:
+        """The stored updates before `seq` (what a fork from a turn's start copies)."""
+        self.flush()
+        rows = self._db.execute(
+            "SELECT payload FROM updates WHERE session_id = ? AND seq < ? ORDER BY seq",
+            (session_id, seq),
+        )
+        return [bytes(r[0]) for r in rows]
+
     def iter_updates(self, session_id: str) -> Iterable[bytes]:
         """The stored updates one at a time, for exports of any length."""
         self.flush()
@@ -449,6 +481,28 @@ class SessionStore(JournalBuffer):
 
     # ------------------------------------------------------------ upkeep
 
+    def next_seq(self, session_id: str) -> int:
+        """The seq the session's next update will get (where a turn starts)."""
+        return self._seq.get(session_id, self._seq_base(session_id)) + 1
+
+    def truncate(
+        self, session_id: str, *, seq_start: int, history_len: int, since: float, title: str | None
+    ) -> None:
+        """Cut the session back to a turn's start: updates from `seq_start`, the
+        history after `history_len` messages, usage recorded from `since`; the
+        title becomes `title`. Other processes see it at their next turn."""
+        self.flush()
+        truncate_rows(self._db, session_id, seq_start, history_len, since, title)
+        self._stored.pop(session_id, None)  # the next save rewrites the history once
+        self._rev.pop(session_id, None)
+
+    def cost_usd(self, session_id: str) -> float:
+        """What the session's stored usage cost (after a rewind: what is left)."""
+        row = self._db.execute(
+            "SELECT cost_usd FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return float(row[0]) if row else 0.0
+
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
@@ -456,6 +510,8 @@ class SessionStore(JournalBuffer):
         self.flush()
         self._ingester.close()
         self._locks.close()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         self._db.close()
 
 

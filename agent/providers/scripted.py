@@ -31,7 +31,7 @@ from agent.providers.base import (
 SUMMARY_REQUEST_MARKER = "[[summarize-conversation]]"
 
 TOOL_DIRECTIVES = frozenset({"read", "write", "edit", "run", "mcp", "plan"})
-PLAIN_DIRECTIVES = frozenset({"say", "think", "stream", "wait", "usage"})
+PLAIN_DIRECTIVES = frozenset({"say", "think", "stream", "wait", "usage", "recall"})
 
 
 class Directive(msgspec.Struct, frozen=True):
@@ -103,6 +103,9 @@ class ScriptedProvider:
         for directive in responses[done]:
             if directive.verb == "usage":
                 usage_given = True
+            if directive.verb == "recall":
+                yield StreamText(recall(request.messages[:prompt_index]))
+                continue
             async for event in _play(directive, f"call_{prompt_index}_{done}"):
                 yield event
         if not usage_given:
@@ -130,6 +133,20 @@ async def _play(directive: Directive, call_id: str) -> AsyncIterator[StreamEvent
         yield StreamUsage(tokens_in, tokens_out)
     else:
         yield _tool_call(directive, call_id)
+
+
+def recall(messages: Sequence[Message]) -> str:
+    """The first line of each earlier prompt the model was given, in order: what
+    a test reads to see the history a request carried."""
+    firsts = []
+    for message in messages:
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        parts = content if isinstance(content, list) else [{"type": "text", "text": str(content)}]
+        text = "".join(str(c.get("text", "")) for c in parts if isinstance(c, dict))
+        firsts.append(text.strip().splitlines()[0] if text.strip() else "")
+    return "recalled: " + " | ".join(firsts) if firsts else "recalled nothing"
 
 
 def _split_keeping_spaces(text: str) -> list[str]:

@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from acp_server.store import SessionRecord, SessionStore
+from acp_server.store import SCHEMA_VERSION, SessionRecord, SessionStore
 from acp_server.store.buffer import JOURNAL_BATCH, JOURNAL_BYTES
 from acp_server.store.journal import decode_records, encode_record, recover
 
@@ -258,7 +258,7 @@ def test_a_schema_2_history_moves_into_its_own_table_on_open(tmp_path: Path) -> 
             ("old", "/w", 1.0, 1.0, json.dumps(messages)),
         )
     store = SessionStore.open(db)
-    assert store.schema_version() == 3
+    assert store.schema_version() == SCHEMA_VERSION
     record = store.get("old")
     assert record is not None and record.messages == messages
     assert [r.messages for r in store.list()[0]] == [[]]  # listing reads no history

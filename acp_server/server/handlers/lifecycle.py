@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from protocol import schema as acp
 
 AUTH_METHOD_ID = "provider-key"
+#: extension methods an editor plugin may call (see handlers/checkpoints.py)
+EXTENSION_METHODS = ("_acp_server/checkpoints", "_acp_server/rewind")
 
 
 def client_caps_from(params: object) -> ClientCaps:
@@ -80,6 +82,7 @@ async def initialize(ctx: ServerContext, params: object) -> AfterResponse:
                 **_flagged_session_capabilities(ctx),
             },
             "auth": {"logout": {}},
+            "_meta": {"acp-server": {"methods": list(EXTENSION_METHODS)}},
         },
         "authMethods": auth_methods,
         "agentInfo": {"name": "acp-server", "title": "acp-server", "version": __version__},

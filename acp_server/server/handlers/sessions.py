@@ -20,6 +20,7 @@ from protocol import AfterResponse, RpcError
 if TYPE_CHECKING:
     from acp_server.server.handlers.base import ServerContext
     from acp_server.server.session import Session
+    from acp_server.store import SessionRecord
     from protocol import schema as acp
 
 PAGE_SIZE = 50
@@ -115,6 +116,10 @@ async def fork_session(ctx: ServerContext, params: acp.ForkSessionRequest) -> Af
 
     if (active := ctx.sessions.get(params.session_id)) is not None:
         source = replace(source, messages=active.messages, mode=active.mode, model=active.model)
+    before = _before_turn(params.field_meta)
+    updates = None
+    if before is not None:  # from before that turn (see docs/checkpoints.md)
+        source, updates = _fork_start(ctx, source, before)
     new_id = ctx.next_session_id()
     cwd = normalise_cwd(params.cwd)
     record = replace(
@@ -125,7 +130,11 @@ async def fork_session(ctx: ServerContext, params: acp.ForkSessionRequest) -> Af
         created_at=0.0,
     )
     ctx.store.create(record)
-    ctx.store.append_updates(new_id, ctx.store.updates(params.session_id))
+    ctx.store.append_updates(
+        new_id, updates if updates is not None else ctx.store.updates(params.session_id)
+    )
+    if before is not None:
+        ctx.store.checkpoints.copy_turns(params.session_id, new_id, before)
     state = SessionState(
         model=record.model,
         mode=record.mode or ctx.config.permissions.default_mode,
@@ -137,6 +146,32 @@ async def fork_session(ctx: ServerContext, params: acp.ForkSessionRequest) -> Af
     session = ctx.open_session(new_id, cwd, params.additional_directories, state)
     await session.attach_mcp(list(ctx.mcp_specs(params.mcp_servers, cwd)))
     return opened(session, {"sessionId": new_id})
+
+
+def _before_turn(meta: dict[str, object] | None) -> int | None:
+    """`_meta["acp-server"]["beforeTurn"]`: fork the conversation before that turn."""
+    ours = meta.get("acp-server") if isinstance(meta, dict) else None
+    turn = ours.get("beforeTurn") if isinstance(ours, dict) else None
+    if turn is None:
+        return None
+    if not isinstance(turn, int) or isinstance(turn, bool) or turn < 1:
+        raise RpcError.invalid_params("_meta.acp-server.beforeTurn must be a turn number")
+    return turn
+
+
+def _fork_start(
+    ctx: ServerContext, source: SessionRecord, turn: int
+) -> tuple[SessionRecord, list[bytes]]:
+    from msgspec.structs import replace
+
+    from acp_server.checkpoints import RewindError
+    from acp_server.checkpoints.rewind import fork_start
+
+    try:
+        start = fork_start(ctx.store, source.id, turn, source.messages)
+    except RewindError as error:
+        raise RpcError.invalid_params(str(error)) from None
+    return replace(source, messages=start.messages), start.updates
 
 
 async def close_session(ctx: ServerContext, params: acp.CloseSessionRequest) -> dict[str, object]:
