@@ -13,12 +13,12 @@ Contract:
 
 Pure functions over plain values: the server reads the initialize params with
 them, and the outbound path of each session asks `allows` before sending.
+Loaded while answering `initialize`, so it imports nothing but `typing`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 OptIn = Literal["notices", "compaction"]
 
@@ -30,8 +30,7 @@ GATED_KINDS: dict[str, OptIn] = {
 }
 
 
-@dataclass(frozen=True)
-class SessionOptIns:
+class SessionOptIns(NamedTuple):
     notices: bool = False
     compaction: bool = False
 
