@@ -42,6 +42,11 @@ FEATURES: dict[str, Feature] = {
         "Let the client set a session's title; the agent then never overwrites it",
         "session/set_title, sessionCapabilities.title",
     ),
+    "session_system_prompt": Feature(
+        False,
+        "Let the client append to the agent's system prompt on new, load, resume and fork",
+        "systemPrompt (append mode), sessionCapabilities.systemPrompt",
+    ),
     "prompt_usage": Feature(
         False,
         "Report the turn's token usage on the session/prompt response",
