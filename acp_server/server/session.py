@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from acp_server.notices import Surfaced, surface
 from acp_server.server import commands
 from acp_server.server.options import checked_option, config_options, mode_state, model_choices
 from acp_server.server.outbound import UpdateSink
-from acp_server.server.translate import text_chunk, translate
+from acp_server.server.translate import text_chunk
 from agent import events as ev
 from protocol import RpcError
 
@@ -74,14 +75,14 @@ class Session:
         self._engine: Engine | None = None
         self._host: Host | None = None
         self._skills: list[commands.Skill] | None = None
-        self.sink = UpdateSink(session_id, ctx.link, ctx.store)
+        self.sink = UpdateSink(session_id, ctx.link, ctx.store, ctx.client_caps.opt_ins)
 
         self._turn_lock = asyncio.Lock()
         self._cancel_epoch = 0
         self._closed = False
         self._announced = False
         self._in_turn = False
-        self._held_notices: list[dict[str, object]] = []
+        self._held_notices: list[Surfaced] = []
         self._background: set[asyncio.Task[None]] = set()
         self.mcp: McpAttachment | None = None
 
@@ -183,6 +184,8 @@ class Session:
             persist=False,
         )
         self._announced = True
+        if self.ctx.client_caps.opt_ins.notices:
+            await self._flush_notices()  # a `notice` need not wait for a turn
         self._spawn(self._refresh_catalogue())
 
     def _spawn(self, work: Coroutine[object, object, None]) -> None:
@@ -210,15 +213,16 @@ class Session:
         self.engine.tool_sources = [self.mcp]
 
     def _on_notice(self, notice: ev.Notice) -> None:
-        # Updates may only go out after the session response and, as turn
-        # content, inside a turn: notices from outside a turn wait for the next.
-        update = translate(notice)
-        if update is None:
+        # Updates may only go out after the session response. A `notice` may go
+        # at once then; its text form for a client without the opt-in is turn
+        # content, so from outside a turn it waits for the next one.
+        surfaced = surface(notice)
+        if surfaced is None:
             return
-        if self._in_turn and self._announced:
-            self._spawn(self.send(update))
+        if self._announced and (self._in_turn or self.ctx.client_caps.opt_ins.notices):
+            self._spawn(self.sink.surface(surfaced))
         else:
-            self._held_notices.append(update)
+            self._held_notices.append(surfaced)
 
     def hold_notice(self, text: str) -> None:
         """Show `text` as a notice at the start of the next turn."""
@@ -226,8 +230,8 @@ class Session:
 
     async def _flush_notices(self) -> None:
         held, self._held_notices = self._held_notices, []
-        for update in held:
-            await self.send(update)
+        for surfaced in held:
+            await self.sink.surface(surfaced)
 
     # ------------------------------------------------------------ options
 
@@ -270,7 +274,25 @@ class Session:
     # ------------------------------------------------------------ what commands see
 
     async def compact(self) -> bool:
-        return await self.engine.compact()
+        """`/compact`: its lifecycle goes out as it happens, in the form the
+        client accepts; every update of it before the command's reply."""
+        queue: asyncio.Queue[ev.Event] = asyncio.Queue()
+
+        async def forward() -> None:
+            while True:
+                event = await queue.get()
+                try:
+                    if (surfaced := surface(event)) is not None:
+                        await self.sink.surface(surfaced)
+                finally:
+                    queue.task_done()  # so the join below never waits on a failed send
+
+        forwarder = asyncio.get_running_loop().create_task(forward())
+        try:
+            return await self.engine.compact(queue.put_nowait)
+        finally:
+            await queue.join()
+            forwarder.cancel()
 
     def context_usage(self) -> tuple[int, int]:
         return self.engine.context_usage()
