@@ -85,6 +85,8 @@ class Session:
         self._held_notices: list[Surfaced] = []
         self._background: set[asyncio.Task[None]] = set()
         self.mcp: McpAttachment | None = None
+        # The client's `systemPrompt` (append mode): after our prompt and AGENTS.md.
+        self._instructions: str | None = None
 
     @property
     def in_turn(self) -> bool:
@@ -127,6 +129,7 @@ class Session:
                 messages=start.messages,
                 tool_sources=(),
                 session_cost_usd=start.cost_usd,
+                instructions=self._instructions,
             )
             if start.thought_level:
                 engine.thought_level = start.thought_level
@@ -203,6 +206,13 @@ class Session:
                 {"sessionUpdate": "config_option_update", "configOptions": self.options()},
                 persist=False,
             )
+
+    def append_system_prompt(self, text: str) -> None:
+        """Append the client's `systemPrompt` to the model's system prompt
+        from the next model request on (see acp_server/system_prompt.py)."""
+        self._instructions = text
+        if self._engine is not None:
+            self._engine.instructions = text
 
     # ------------------------------------------------------------ MCP and notices
 
