@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from acp_server.config_report import ConfigReport
 from acp_server.notices import Surfaced, surface
 from acp_server.server import commands
 from acp_server.server.options import checked_option, config_options, mode_state, model_choices
@@ -87,6 +88,7 @@ class Session:
         self.mcp: McpAttachment | None = None
         # The client's `systemPrompt` (append mode): after our prompt and AGENTS.md.
         self._instructions: str | None = None
+        self._config_report = ConfigReport()
 
     @property
     def in_turn(self) -> bool:
@@ -213,6 +215,12 @@ class Session:
         self._instructions = text
         if self._engine is not None:
             self._engine.instructions = text
+
+    def report_config(self, report: ConfigReport) -> None:
+        """A configuration the server refused: what this session tells of it."""
+        self._config_report = report
+        if (notice := report.take_notice()) is not None:
+            self._on_notice(notice)  # goes out right after the session response
 
     # ------------------------------------------------------------ MCP and notices
 
@@ -380,6 +388,7 @@ class Session:
     async def _run_prompt(self, request: acp.PromptRequest, epoch: int) -> dict[str, object]:
         from protocol import schema as acp  # loaded by the request's decoding already
 
+        self._config_report.check_prompt()  # a refused config.yaml, told once
         text = "".join(b.text for b in request.prompt if isinstance(b, acp.ContentBlockText))
         for block in request.prompt:  # stored for replay; the editor already shows them live
             self.sink.record({"sessionUpdate": "user_message_chunk", "content": block})
@@ -399,7 +408,7 @@ class Session:
         try:
             self.engine.check_ready()
         except ModelNotConfigured as error:
-            raise RpcError.auth_required(f"{error}. {error.hint}") from None
+            raise self._config_report.no_model(f"{error}. {error.hint}") from None
         parts: list[PromptPart] = await to_prompt_parts(request.prompt, self.host.files)
         if outcome is not None and outcome.run_prompt is not None:
             from agent.ports import TextPart

@@ -44,6 +44,8 @@ def clip(text: str, limit: int = 80) -> str:
 
 def _system_prompt(ctx: ServerContext, value: acp.SystemPrompt | None) -> str | None:
     """The text to append, checked before anything is created, loaded or forked."""
+    if value is None:
+        return None  # the usual case: no need for the generated types
     from acp_server.system_prompt import FLAG, appended_text
 
     return appended_text(value, bool(ctx.features.get(FLAG)))
