@@ -80,11 +80,19 @@ class TurnView:
         self.mode: str | None = None
         self.compactions = SessionView("")  # merges compaction updates (summary chunks)
         self.compacting = False
+        self.in_turn = False
+        # Notices that arrive between turns (an MCP server that failed at
+        # session start) would print over the input line: they wait for the turn.
+        self.pending_notices: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------ the turn
 
     def begin(self) -> None:
         self.started = time.monotonic()
+        self.in_turn = True
+        held, self.pending_notices = self.pending_notices, []
+        for update in held:
+            self._notice(update)
         self.resume()
 
     def resume(self) -> None:
@@ -109,6 +117,7 @@ class TurnView:
 
     def end(self) -> None:
         self.pause()
+        self.in_turn = False
 
     # -------------------------------------------------------- live region
 
@@ -194,12 +203,18 @@ class TurnView:
             self.flush()
             getattr(self, "_" + str(kind))(update)
         elif kind == "notice":
-            self.flush()
-            self.console.print(
-                notice_line(update, self.console.width), style=notice_style(update), markup=False
-            )
+            if self.in_turn:
+                self._notice(update)
+            else:
+                self.pending_notices.append(update)
         elif kind in ("compaction_update", "compaction_summary_chunk"):
             self._compaction(update)
+
+    def _notice(self, update: dict[str, Any]) -> None:
+        self.flush()
+        self.console.print(
+            notice_line(update, self.console.width), style=notice_style(update), markup=False
+        )
 
     def _compaction(self, update: dict[str, Any]) -> None:
         self.compactions.apply(update)
