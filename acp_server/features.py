@@ -10,9 +10,10 @@ Contract:
   method answers -32601.
 
 Reading flags happens while answering `initialize`, before the full config
-loader (and PyYAML) is imported, so `scan_config_features` understands only the
-plain block form `features:` + indented `name: true|false` lines. The full
-loader validates the same table later and reports anything it cannot accept.
+loader (and PyYAML) is imported, so `scan_config_features` reads the table's
+block form (`features:` + indented `name: true|false` lines) and its flow form
+(`features: {name: true}`) by hand. The full loader validates the same table
+later and reports anything it cannot accept.
 This module imports nothing beyond the standard library's lightest parts.
 """
 
@@ -41,6 +42,11 @@ FEATURES: dict[str, Feature] = {
         "Let the client set a session's title; the agent then never overwrites it",
         "session/set_title, sessionCapabilities.title",
     ),
+    "session_system_prompt": Feature(
+        False,
+        "Let the client append to the agent's system prompt on new, load, resume and fork",
+        "systemPrompt (append mode), sessionCapabilities.systemPrompt",
+    ),
     "prompt_usage": Feature(
         False,
         "Report the turn's token usage on the session/prompt response",
@@ -49,8 +55,10 @@ FEATURES: dict[str, Feature] = {
 }
 ENV_VAR = "ACP_SERVER_FEATURES"
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
+# The booleans of YAML 1.1 as PyYAML reads them: `1` is a number there (and
+# refused by `check_table`), so it must not switch a flag here either.
+_TRUE = {form for word in ("true", "yes", "on") for form in (word, word.title(), word.upper())}
+_FALSE = {form for word in ("false", "no", "off") for form in (word, word.title(), word.upper())}
 
 
 class FeatureError(ValueError):
@@ -72,27 +80,75 @@ def check_table(table: object, where: str) -> dict[str, bool]:
 
 
 def scan_config_features(path: Path) -> dict[str, bool]:
-    """The `features:` block of config.yaml without a YAML parser; unknown
+    """The `features:` table of config.yaml without a YAML parser, in block
+    form (`features:` then indented `name: true` lines) or flow form
+    (`features: {name: true, other: false}`, on one line or several). Unknown
     names and values are skipped here (the full loader reports them)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
+    lines = [_uncomment(raw) for raw in text.splitlines()]
+    for index, line in enumerate(lines):
+        if not line or line[0].isspace():
+            continue
+        key, sep, rest = line.partition(":")
+        if sep and _unquote(key) == "features":
+            rest = rest.strip()
+            if rest.startswith("{"):
+                return _flow_items(rest, lines[index + 1 :])
+            return _block_items(lines[index + 1 :]) if not rest else {}
+    return {}
+
+
+def _uncomment(raw: str) -> str:
+    # YAML starts a comment at a `#` that opens the line or follows a blank;
+    # a `#` inside a word (`a#b`) is text. Quoted `#`s are not flag material.
+    line = raw.rstrip()
+    for at, char in enumerate(line):
+        if char == "#" and (at == 0 or line[at - 1].isspace()):
+            return line[:at].rstrip()
+    return line
+
+
+def _block_items(lines: list[str]) -> dict[str, bool]:
     found: dict[str, bool] = {}
-    inside = False
-    for raw in lines:
-        line = raw.split("#", 1)[0].rstrip()
+    for line in lines:
         if not line.strip():
             continue
         if not line[0].isspace():
-            inside = line.strip() == "features:"
-            continue
-        if inside:
-            name, sep, value = line.strip().partition(":")
-            flag = value.strip().lower()
-            if sep and name in FEATURES and flag in _TRUE | _FALSE:
-                found[name] = flag in _TRUE
+            break  # the next top-level key ends the block
+        _take(line, found)
     return found
+
+
+def _flow_items(first: str, following: list[str]) -> dict[str, bool]:
+    """`{a: true, b: false}`, which YAML lets run over several lines."""
+    body = first[1:]
+    rest = iter(following)
+    while "}" not in body:
+        more = next(rest, None)
+        if more is None:
+            return {}  # never closed: YAML would refuse the file
+        body += " " + more
+    found: dict[str, bool] = {}
+    for item in body.partition("}")[0].split(","):
+        _take(item, found)
+    return found
+
+
+def _take(item: str, found: dict[str, bool]) -> None:
+    name, sep, value = item.strip().partition(":")
+    name, flag = _unquote(name), value.strip()
+    if sep and name in FEATURES and flag in _TRUE | _FALSE:
+        found[name] = flag in _TRUE
+
+
+def _unquote(word: str) -> str:
+    word = word.strip()
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
+        return word[1:-1]
+    return word
 
 
 def parse_env(value: str | None) -> dict[str, bool]:

@@ -2,16 +2,30 @@
 
 The last `protect_last_n` messages stay verbatim, a tool call is never split
 from its result, and the current turn's prompt is never summarised away.
+
+`reported_compaction` runs one with its lifecycle told to the host: a
+`CompactionStarted`, a `CompactionSummaryDelta` per piece of the summary as
+the model writes it, then `Compacted` or, when summarising raised or was
+cancelled, `CompactionFailed` (the history is then unchanged). Nothing is
+reported when there is nothing to summarise.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import msgspec
 
-from agent.events import Compacted
+from agent.events import (
+    Compacted,
+    CompactionFailed,
+    CompactionStarted,
+    CompactionSummaryDelta,
+    Event,
+)
 from agent.messages import Message, UserMessage
 from agent.providers.scripted import SUMMARY_REQUEST_MARKER
 
@@ -71,3 +85,40 @@ async def compact_history(
         len(messages), len(result), estimate_tokens(messages), estimate_tokens(result), summary
     )
     return CompactionResult(result, event)
+
+
+async def reported_compaction(
+    messages: Sequence[Message],
+    protect_last_n: int,
+    stream_summary: Callable[[Sequence[Message]], AsyncIterator[str]],
+    emit: Callable[[Event], None],
+    *,
+    keep_from: int | None = None,
+    automatic: bool = True,
+) -> CompactionResult | None:
+    """`compact_history`, its lifecycle emitted (see the module docstring)."""
+    if split_point(messages, protect_last_n, keep_from) < 2:
+        return None
+    compaction_id = f"compaction_{os.urandom(6).hex()}"
+    emit(CompactionStarted(compaction_id, automatic))
+
+    async def summarise(request: Sequence[Message]) -> str:
+        parts: list[str] = []
+        async for text in stream_summary(request):
+            parts.append(text)
+            emit(CompactionSummaryDelta(compaction_id, text))
+        return "".join(parts)
+
+    try:
+        result = await compact_history(messages, protect_last_n, summarise, keep_from=keep_from)
+    except asyncio.CancelledError:
+        emit(CompactionFailed(compaction_id, "cancelled", cancelled=True))
+        raise
+    except Exception as error:
+        emit(CompactionFailed(compaction_id, str(error) or type(error).__name__))
+        raise
+    if result is None:  # not reached: the split was checked above
+        emit(CompactionFailed(compaction_id, "nothing to summarise"))
+        return None
+    event = msgspec.structs.replace(result.event, compaction_id=compaction_id)
+    return CompactionResult(result.messages, event)

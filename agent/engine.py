@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import msgspec
 
-from agent.compression import compact_history, estimate_tokens
+from agent.budget import budget_stop
+from agent.compression import estimate_tokens, reported_compaction
 from agent.config import EngineConfig
 from agent.context import system_prompt
 from agent.events import (
@@ -238,11 +239,10 @@ class Engine:
         if self._relay is not None:
             await self._relay.delivered()
 
-    async def compact(self) -> bool:
-        """Summarise older history now. True when anything was compacted."""
-        events: list[Event] = []
-        done = await self._compact(events.append, force=True)
-        return done
+    async def compact(self, emit: Emit | None = None) -> bool:
+        """Summarise older history now (`/compact`); its lifecycle events go to
+        `emit`. True when anything was compacted."""
+        return await self._compact(emit or (lambda _event: None), force=True)
 
     async def _turn(self, prompt: Sequence[PromptPart], emit: Emit) -> None:
         usage = TurnTotals()
@@ -282,11 +282,9 @@ class Engine:
         prompt_message: Message,
     ) -> tuple[StopReason, str | None]:
         for request_number in range(self.config.max_turns):
-            budget = self.config.max_budget_usd
-            if budget is not None and self.session_cost_usd >= budget:
-                message = f"Stopped: the session reached its budget of ${budget:.2f} (spent ${self.session_cost_usd:.4f})."
-                emit(TextDelta(f"\n\n{message}"))
-                return "max_turn_requests", message
+            stopped = budget_stop(self.config.max_budget_usd, self.session_cost_usd, emit)
+            if stopped is not None:
+                return "max_turn_requests", stopped
             if self.config.compression_enabled:
                 # Never summarise away the prompt this turn is answering.
                 keep_from = next(i for i, m in enumerate(self.messages) if m is prompt_message)
@@ -392,9 +390,13 @@ class Engine:
         used = max(self._last_context, estimate_tokens(self.messages))
         if not force and used < self.config.compression_threshold * window:
             return False
-        summarise = self._summariser()
-        result = await compact_history(
-            self.messages, self.config.protect_last_n, summarise, keep_from=keep_from
+        result = await reported_compaction(
+            self.messages,
+            self.config.protect_last_n,
+            self._summary,
+            emit,
+            keep_from=keep_from,
+            automatic=not force,
         )
         if result is None:
             return False
@@ -403,22 +405,18 @@ class Engine:
         emit(result.event)
         return True
 
-    def _summariser(self) -> Callable[[Sequence[Message]], Awaitable[str]]:
-        async def summarise(messages: Sequence[Message]) -> str:
-            client = self._client(self.model or "")
-            request = self._request(
-                self.model or "",
-                messages,
-                (),
-                "You write faithful, compact summaries of coding sessions.",
-            )
-            parts: list[str] = []
-            async for event in client.stream(request):
-                if isinstance(event, StreamText):
-                    parts.append(event.text)
-            return "".join(parts)
-
-        return summarise
+    async def _summary(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+        """The summary of `messages`, as the model streams it."""
+        client = self._client(self.model or "")
+        request = self._request(
+            self.model or "",
+            messages,
+            (),
+            "You write faithful, compact summaries of coding sessions.",
+        )
+        async for event in client.stream(request):
+            if isinstance(event, StreamText):
+                yield event.text
 
 
 __all__ = ["Engine", "ToolInfo"]

@@ -164,16 +164,44 @@ class ModelRouted(msgspec.Struct, frozen=True):
     reason: str
 
 
+class CompactionStarted(msgspec.Struct, frozen=True):
+    """Older history is being summarised. Exactly one `Compacted` or
+    `CompactionFailed` with the same `compaction_id` follows, also when the
+    turn is cancelled meanwhile. `automatic` is False for an explicit request
+    (`/compact`), True when the context grew past its threshold."""
+
+    compaction_id: str
+    automatic: bool = True
+
+
+class CompactionSummaryDelta(msgspec.Struct, frozen=True):
+    """A piece of the summary, as the model writes it."""
+
+    compaction_id: str
+    text: str
+
+
 class Compacted(msgspec.Struct, frozen=True):
     messages_before: int
     messages_after: int
     tokens_before: int
     tokens_after: int
     summary: str
+    compaction_id: str = ""  # the `CompactionStarted` it ends ("" when none was sent)
+
+
+class CompactionFailed(msgspec.Struct, frozen=True):
+    """A compaction that did not happen: the history is unchanged."""
+
+    compaction_id: str
+    reason: str
+    cancelled: bool = False
 
 
 class Notice(msgspec.Struct, frozen=True):
-    """Something the user should see that is not model output (e.g. an MCP server died)."""
+    """Something the user should see that is not model output (e.g. an MCP
+    server died). The first line of `text` stands alone as a title; further
+    lines are detail (a stderr tail, a fix)."""
 
     level: NoticeLevel
     text: str
@@ -221,7 +249,10 @@ Event = (
     | RetryNotice
     | FallbackNotice
     | ModelRouted
+    | CompactionStarted
+    | CompactionSummaryDelta
     | Compacted
+    | CompactionFailed
     | Notice
     | TurnFinished
 )

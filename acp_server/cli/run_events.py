@@ -40,7 +40,10 @@ EVENT_NAMES = {
     "RetryNotice": "retry",
     "FallbackNotice": "fallback",
     "ModelRouted": "model_routed",
+    "CompactionStarted": "compaction_started",
+    "CompactionSummaryDelta": "compaction_summary",
     "Compacted": "compacted",
+    "CompactionFailed": "compaction_failed",
     "Notice": "notice",
     "TurnFinished": "turn_finished",
 }

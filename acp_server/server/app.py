@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     # The engine and the config loader load on the first session, not before
     # `initialize` is answered: editors show "Loading..." until then.
     from acp_server.config import Config
+    from acp_server.config_report import ConfigProblem
     from acp_server.server.session import Session
     from acp_server.store import SessionStore
     from agent import EngineConfig
@@ -44,9 +45,11 @@ class AgentServer:
         home: Path | None,
         *,
         setup: Callable[[], tuple[Config, Path | None]] | None = None,
+        config_problem: Callable[[], ConfigProblem | None] | None = None,
     ) -> None:
         """Pass `config` and `home`, or a `setup` callable that provides both on
-        first use, so nothing but the protocol loads before `initialize`."""
+        first use, so nothing but the protocol loads before `initialize`.
+        `config_problem` says what the last setup refused, if anything."""
         self._config = config
         self._home = home
         self._setup = setup
@@ -58,6 +61,8 @@ class AgentServer:
         self._mcp_hub: McpHub | None = None
         self._idle_flush: asyncio.TimerHandle | None = None
         self._store_notices: list[str] = []
+        self._config_problem = config_problem
+        self._reported: ConfigProblem | None = None  # told in a session already
         self._features: dict[str, bool] | None = None
         self.next_session_id = session_id_source()
 
@@ -164,7 +169,23 @@ class AgentServer:
         for text in self._store_notices:
             session.hold_notice(text)
         self._store_notices.clear()
+        self._report_config(session)
         return session
+
+    def _report_config(self, session: Session) -> None:
+        """Every session knows of a refused configuration; the first one
+        after it was found tells the user (see acp_server/config_report.py)."""
+        problem = self._config_problem() if self._config_problem is not None else None
+        if problem is None:
+            self._reported = None
+            return
+        from acp_server.config_report import ConfigReport
+
+        first = problem != self._reported
+        self._reported = problem
+        session.report_config(
+            ConfigReport(problem, first=first, notices=self.client_caps.opt_ins.notices)
+        )
 
     def _session_context(self, store: SessionStore) -> SessionContext:
         link: ClientLink | None = self.endpoint

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol, cast
 
+from acp_server.opt_ins import SessionOptIns
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -43,7 +45,7 @@ class ClientLink(Protocol):
 class ClientCaps:
     """What the client advertised (a plain class: this loads before `initialize`)."""
 
-    __slots__ = ("auth_terminal", "fs_read", "fs_write", "terminal")
+    __slots__ = ("auth_terminal", "fs_read", "fs_write", "opt_ins", "terminal")
 
     def __init__(
         self,
@@ -51,11 +53,14 @@ class ClientCaps:
         fs_write: bool = False,
         terminal: bool = False,
         auth_terminal: bool = False,
+        opt_ins: SessionOptIns | None = None,
     ) -> None:
         self.fs_read = fs_read
         self.fs_write = fs_write
         self.terminal = terminal
         self.auth_terminal = auth_terminal
+        #: `session.notices` / `session.compaction`: the updates only they unlock
+        self.opt_ins = opt_ins if opt_ins is not None else SessionOptIns()
 
 
 class SessionState(NamedTuple):

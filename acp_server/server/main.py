@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, cast
 from acp_server import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from acp_server.config import Config
+    from acp_server.config_report import ConfigProblem
     from acp_server.server.config_files import ConfigFiles
     from protocol.endpoint import ByteReader, ByteWriter
 
@@ -95,6 +97,8 @@ class ConfigSetup:
         # The last full setup: where the home came from, what it read, and
         # what it produced.
         self._cached: tuple[tuple[str | None, str | None], ConfigFiles, Config, Path] | None = None
+        #: what the last setup refused (see acp_server/config_report.py)
+        self.problem: ConfigProblem | None = None
 
     def __call__(self) -> tuple[Config, Path | None]:
         where = (os.environ.get("ACP_SERVER_HOME"), os.environ.get("HOME"))
@@ -102,7 +106,7 @@ class ConfigSetup:
         if cached is not None and cached[0] == where and not cached[1].changed():
             return cached[2], cached[3]
         self.close()
-        from acp_server.config import Config, ConfigError, load_config
+        from acp_server.config import ConfigError, load_config
         from acp_server.server.config_files import ConfigFiles
 
         args = self.args
@@ -114,7 +118,9 @@ class ConfigSetup:
         except ConfigError as error:
             _configure_logging(home, level, args.log_level)
             logging.getLogger("acp_server").error("configuration error, using defaults: %s", error)
-            return Config(), home
+            config, self.problem = _usable_part(home, self.flags, error)
+            return config, home
+        self.problem = None
         _configure_logging(home, level or config.logging.level, args.log_level)
         self._cached = (where, marks, config, home)
         # From the next turn of the loop on, after this reply has gone out.
@@ -127,6 +133,21 @@ class ConfigSetup:
         self._cached = None
 
 
+def _usable_part(
+    home: Path, flags: Mapping[str, object], error: Exception
+) -> tuple[Config, ConfigProblem]:
+    """What can be used when loading failed: the flags and the environment
+    without config.yaml when the file is at fault, else the defaults."""
+    from acp_server.config import Config, ConfigError, load_config
+    from acp_server.config_report import ConfigProblem
+
+    try:
+        config = load_config(None, flags=flags)
+    except ConfigError:
+        return Config(), ConfigProblem(str(error), None)
+    return config, ConfigProblem(str(error), str(home / "config.yaml"))
+
+
 async def serve(args: ServerArgs) -> int:
     from acp_server.correlation import bind_ids
     from acp_server.server.app import AgentServer
@@ -136,7 +157,7 @@ async def serve(args: ServerArgs) -> int:
     reader, writer = await open_stdio()
     setup = ConfigSetup(args)
     bind_ids(connection=f"{os.getpid()}-{os.urandom(3).hex()}")  # inherited by every handler task
-    server = AgentServer(None, None, setup=setup)
+    server = AgentServer(None, None, setup=setup, config_problem=lambda: setup.problem)
     requests, notifications = server.routes()
     endpoint = Endpoint(
         cast("ByteReader", reader),

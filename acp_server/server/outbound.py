@@ -15,19 +15,32 @@ of a turn precedes its response.
 The writer is a `ClientLink`: the endpoint in an editor's session, a writer of
 nothing in `acp-server run` (which prints engine events itself) where the
 journal and the ledger still do their work.
+
+Opt-in updates are gated here, so no path (a turn, a slash command, a
+replay, another process's updates caught up) can send a `notice` or a
+compaction update to a client that did not opt in: `send` keeps them off
+the wire (still journaling what is to be stored) and `replay` skips them.
+`surface` sends the one form of a notice or compaction the client accepts
+(see acp_server/notices.py) and journals a compaction whatever was sent, so a
+later client that opted in gets it replayed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
+from acp_server.opt_ins import GATED_KINDS, SessionOptIns, allows
 from acp_server.server.translate import ToolLedger, for_replay
 
 if TYPE_CHECKING:
+    from acp_server.notices import Surfaced
     from acp_server.server.context import ClientLink
+
+log = logging.getLogger("acp_server.outbound")
 
 
 class UpdateStore(Protocol):
@@ -54,10 +67,17 @@ class NullLink:
 
 
 class UpdateSink:
-    def __init__(self, session_id: str, link: ClientLink, store: UpdateStore) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        link: ClientLink,
+        store: UpdateStore,
+        opt_ins: SessionOptIns | None = None,
+    ) -> None:
         self.session_id = session_id
         self.link = link
         self.store = store
+        self.opt_ins = opt_ins if opt_ins is not None else SessionOptIns()
         self.ledger = ToolLedger()
         #: the turn every persisted update is filed under
         self.turn = 0
@@ -79,8 +99,22 @@ class UpdateSink:
             if b'"terminal"' in payload:  # a terminal id must not outlive this connection
                 stored = msgspec.json.encode(for_replay(update, self.terminal_output))
             self.store.append_update(self.session_id, stored, self.turn)
+        if not allows(self.opt_ins, update.get("sessionUpdate")):
+            log.warning("kept %s from a client that did not opt in", update.get("sessionUpdate"))
+            return
         # Framed by concatenation, as a replay is: the update is encoded once.
         await self.link.notify_encoded("session/update", [self._prefix + payload + b"}"])
+
+    async def surface(self, surfaced: Surfaced) -> None:
+        """A notice or a compaction, in the one form this client accepts."""
+        from acp_server.notices import pick
+
+        chosen = pick(surfaced, self.opt_ins)
+        full = chosen is surfaced.update
+        if surfaced.stored and not full:
+            self.record(surfaced.update)  # for a later client that opts in
+        if chosen is not None:
+            await self.send(chosen, persist=surfaced.stored and full)
 
     def record(self, update: Update) -> None:
         """Persist without sending: what the editor already shows (its own prompt)."""
@@ -91,6 +125,8 @@ class UpdateSink:
         every tool call so a crash's open calls can be closed after."""
         batch: list[bytes] = []
         for payload in stored:
+            if _gated(payload) and not allows(self.opt_ins, _kind(payload)):
+                continue
             if b'"tool_call' in payload:
                 update = msgspec.json.decode(payload)
                 self.ledger.observe(update)
@@ -118,6 +154,17 @@ class UpdateSink:
             # transcript check) can tie a file read or a terminal to it.
             params = {**params, "_meta": {"toolCallId": call_id}}
         return await self.link.request(method, params, timeout=timeout)
+
+
+def _gated(payload: bytes) -> bool:
+    # Cheap first: most stored updates are text chunks and tool calls.
+    return b'"notice"' in payload or b'"compaction_' in payload
+
+
+def _kind(payload: bytes) -> object:
+    update = msgspec.json.decode(payload)
+    kind = update.get("sessionUpdate") if isinstance(update, dict) else None
+    return kind if kind in GATED_KINDS else None
 
 
 __all__ = ["TERMINAL_GONE", "NullLink", "UpdateSink"]

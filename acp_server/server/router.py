@@ -129,19 +129,23 @@ def _typed_decoder(name: str) -> Callable[[object], object]:
 
 
 class PlainNewSession:
-    """session/new params without MCP servers, read without the generated types."""
+    """session/new params without MCP servers or a system prompt, read without
+    the generated types."""
 
-    __slots__ = ("additional_directories", "cwd", "mcp_servers")
+    __slots__ = ("additional_directories", "cwd", "mcp_servers", "system_prompt")
 
     def __init__(self, cwd: str, additional_directories: list[str] | None) -> None:
         self.cwd = cwd
         self.additional_directories = additional_directories
         self.mcp_servers: list[object] = []
+        self.system_prompt: None = None
 
     @classmethod
     def read(cls, raw: object) -> PlainNewSession | None:
         if not isinstance(raw, dict) or raw.get("mcpServers") != []:
             return None
+        if raw.get("systemPrompt") is not None:
+            return None  # decoded and checked in full
         cwd, extra = raw.get("cwd"), raw.get("additionalDirectories")
         if not isinstance(cwd, str):
             return None

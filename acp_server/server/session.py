@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from acp_server.config_report import ConfigReport
+from acp_server.notices import Surfaced, surface
 from acp_server.server import commands
 from acp_server.server.checkpointing import SessionCheckpoints
 from acp_server.server.options import checked_option, config_options, mode_state, model_choices
 from acp_server.server.outbound import UpdateSink
-from acp_server.server.translate import text_chunk, translate
+from acp_server.server.translate import text_chunk
 from agent import events as ev
 from protocol import RpcError
 
@@ -79,7 +81,7 @@ class Session:
         self._host: Host | None = None
         self._editor_write: TextWriter | None = None
         self._skills: list[commands.Skill] | None = None
-        self.sink = UpdateSink(session_id, ctx.link, ctx.store)
+        self.sink = UpdateSink(session_id, ctx.link, ctx.store, ctx.client_caps.opt_ins)
         self.checkpoints = SessionCheckpoints(ctx.store, session_id, ctx.config.checkpoints)
 
         self._turn_lock = asyncio.Lock()
@@ -87,9 +89,12 @@ class Session:
         self._closed = False
         self._announced = False
         self._in_turn = False
-        self._held_notices: list[dict[str, object]] = []
+        self._held_notices: list[Surfaced] = []
         self._background: set[asyncio.Task[None]] = set()
         self.mcp: McpAttachment | None = None
+        # The client's `systemPrompt` (append mode): after our prompt and AGENTS.md.
+        self._instructions: str | None = None
+        self._config_report = ConfigReport()
 
     @property
     def in_turn(self) -> bool:
@@ -135,6 +140,7 @@ class Session:
                 messages=start.messages,
                 tool_sources=(),
                 session_cost_usd=start.cost_usd,
+                instructions=self._instructions,
             )
             if start.thought_level:
                 engine.thought_level = start.thought_level
@@ -192,6 +198,8 @@ class Session:
             persist=False,
         )
         self._announced = True
+        if self.ctx.client_caps.opt_ins.notices:
+            await self._flush_notices()  # a `notice` need not wait for a turn
         self._spawn(self._refresh_catalogue())
 
     def _spawn(self, work: Coroutine[object, object, None]) -> None:
@@ -210,6 +218,19 @@ class Session:
                 persist=False,
             )
 
+    def append_system_prompt(self, text: str) -> None:
+        """Append the client's `systemPrompt` to the model's system prompt
+        from the next model request on (see acp_server/system_prompt.py)."""
+        self._instructions = text
+        if self._engine is not None:
+            self._engine.instructions = text
+
+    def report_config(self, report: ConfigReport) -> None:
+        """A configuration the server refused: what this session tells of it."""
+        self._config_report = report
+        if (notice := report.take_notice()) is not None:
+            self._on_notice(notice)  # goes out right after the session response
+
     # ------------------------------------------------------------ MCP and notices
 
     async def attach_mcp(self, specs: list[object]) -> None:
@@ -219,15 +240,16 @@ class Session:
         self.engine.tool_sources = [self.mcp]
 
     def _on_notice(self, notice: ev.Notice) -> None:
-        # Updates may only go out after the session response and, as turn
-        # content, inside a turn: notices from outside a turn wait for the next.
-        update = translate(notice)
-        if update is None:
+        # Updates may only go out after the session response. A `notice` may go
+        # at once then; its text form for a client without the opt-in is turn
+        # content, so from outside a turn it waits for the next one.
+        surfaced = surface(notice)
+        if surfaced is None:
             return
-        if self._in_turn and self._announced:
-            self._spawn(self.send(update))
+        if self._announced and (self._in_turn or self.ctx.client_caps.opt_ins.notices):
+            self._spawn(self.sink.surface(surfaced))
         else:
-            self._held_notices.append(update)
+            self._held_notices.append(surfaced)
 
     def hold_notice(self, text: str) -> None:
         """Show `text` as a notice at the start of the next turn."""
@@ -235,8 +257,8 @@ class Session:
 
     async def _flush_notices(self) -> None:
         held, self._held_notices = self._held_notices, []
-        for update in held:
-            await self.send(update)
+        for surfaced in held:
+            await self.sink.surface(surfaced)
 
     # ------------------------------------------------------------ options
 
@@ -279,7 +301,25 @@ class Session:
     # ------------------------------------------------------------ what commands see
 
     async def compact(self) -> bool:
-        return await self.engine.compact()
+        """`/compact`: its lifecycle goes out as it happens, in the form the
+        client accepts; every update of it before the command's reply."""
+        queue: asyncio.Queue[ev.Event] = asyncio.Queue()
+
+        async def forward() -> None:
+            while True:
+                event = await queue.get()
+                try:
+                    if (surfaced := surface(event)) is not None:
+                        await self.sink.surface(surfaced)
+                finally:
+                    queue.task_done()  # so the join below never waits on a failed send
+
+        forwarder = asyncio.get_running_loop().create_task(forward())
+        try:
+            return await self.engine.compact(queue.put_nowait)
+        finally:
+            await queue.join()
+            forwarder.cancel()
 
     def context_usage(self) -> tuple[int, int]:
         return self.engine.context_usage()
@@ -432,6 +472,7 @@ class Session:
     async def _run_prompt(self, request: acp.PromptRequest, epoch: int) -> dict[str, object]:
         from protocol import schema as acp  # loaded by the request's decoding already
 
+        self._config_report.check_prompt()  # a refused config.yaml, told once
         text = "".join(b.text for b in request.prompt if isinstance(b, acp.ContentBlockText))
         self.checkpoints.mark(prompt=text, history_len=len(self.messages), title=self.title)
         for block in request.prompt:  # stored for replay; the editor already shows them live
@@ -452,7 +493,7 @@ class Session:
         try:
             self.engine.check_ready()
         except ModelNotConfigured as error:
-            raise RpcError.auth_required(f"{error}. {error.hint}") from None
+            raise self._config_report.no_model(f"{error}. {error.hint}") from None
         parts: list[PromptPart] = await to_prompt_parts(request.prompt, self.host.files)
         if outcome is not None and outcome.run_prompt is not None:
             from agent.ports import TextPart

@@ -4,7 +4,9 @@
 - audits permission decisions, tool calls (with their duration) and failures;
 - records each model step's usage and saves the history after it, so a
   kill -9 mid-turn keeps every completed step;
-- translates it into a `session/update` and hands it to the sink.
+- translates it into a `session/update` and hands it to the sink (what is not
+  model output, a notice or a compaction, in the form the client accepts:
+  see acp_server/notices.py).
 
 When the turn ends, however it ends, every tool call still open is closed and
 the history is saved. The editor's session and `acp-server run` both drive
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from acp_server.notices import surface
 from acp_server.server.translate import translate
 from agent import events as ev
 from protocol import RpcError
@@ -139,6 +142,10 @@ class _Recorder:
             self._started[event.call_id] = (event.tool, dict(event.raw_input), time.monotonic())
         elif isinstance(event, ev.ToolCallFinished):
             self._audit_call(event)
+        surfaced = surface(event)  # retries, fallbacks, notices, compaction: gated forms
+        if surfaced is not None:
+            await self.sink.surface(surfaced)
+            return
         update = translate(event)
         if update is not None:
             await self.sink.send(update)

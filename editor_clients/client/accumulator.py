@@ -2,7 +2,12 @@
 
 Plugin authors get what an editor would render: message text, thoughts, tool
 calls with their content and status, the plan, commands, mode, config options,
-usage and title, plus the raw ordered updates.
+usage and title, notices, context compactions, plus the raw ordered updates.
+
+Compactions follow the schema's upsert rules: the first update or summary
+chunk of an id creates it (in progress), later updates patch it (`summary`
+and `error`: omitted keeps, `null` or `[]` clears, a value replaces), and
+summary chunks append.
 """
 
 from __future__ import annotations
@@ -24,6 +29,25 @@ class ToolCallView:
 
 
 @dataclass
+class NoticeView:
+    severity: str
+    title: str
+    description: str | None = None
+
+
+@dataclass
+class CompactionView:
+    id: str
+    status: str = "in_progress"
+    summary: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def summary_text(self) -> str:
+        return "".join(str(b.get("text", "")) for b in self.summary if b.get("type") == "text")
+
+
+@dataclass
 class SessionView:
     session_id: str
     message: str = ""
@@ -36,6 +60,8 @@ class SessionView:
     config_options: list[dict[str, Any]] = field(default_factory=list)
     usage: dict[str, Any] | None = None
     title: str | None = None
+    notices: list[NoticeView] = field(default_factory=list)
+    compactions: dict[str, CompactionView] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, update: dict[str, Any]) -> None:
@@ -96,6 +122,36 @@ def _info(view: SessionView, update: dict[str, Any]) -> None:
         view.title = update["title"]
 
 
+def _notice(view: SessionView, update: dict[str, Any]) -> None:
+    description = update.get("description")
+    view.notices.append(
+        NoticeView(
+            str(update.get("severity", "info")),
+            str(update.get("title", "")),
+            description if isinstance(description, str) else None,
+        )
+    )
+
+
+def _compaction(view: SessionView, update: dict[str, Any]) -> None:
+    compaction_id = str(update.get("compactionId"))
+    entry = view.compactions.setdefault(compaction_id, CompactionView(compaction_id))
+    if update.get("sessionUpdate") == "compaction_summary_chunk":
+        if isinstance(update.get("content"), dict):
+            entry.summary.append(update["content"])
+        return
+    if isinstance(update.get("status"), str):
+        entry.status = update["status"]
+    if "summary" in update:
+        summary = update["summary"]
+        entry.summary = (
+            [b for b in summary if isinstance(b, dict)] if isinstance(summary, list) else []
+        )
+    if "error" in update:
+        error = update["error"]
+        entry.error = error if isinstance(error, str) else None
+
+
 _HANDLERS: dict[str, Any] = {
     "agent_message_chunk": _append("message"),
     "agent_thought_chunk": _append("thoughts"),
@@ -108,4 +164,7 @@ _HANDLERS: dict[str, Any] = {
     "config_option_update": _set("config_options", "configOptions"),
     "usage_update": _usage,
     "session_info_update": _info,
+    "notice": _notice,
+    "compaction_update": _compaction,
+    "compaction_summary_chunk": _compaction,
 }

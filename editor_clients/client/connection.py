@@ -2,7 +2,9 @@
 
 It advertises exactly the capabilities it is given and serves only those
 methods: anything else the agent calls gets -32601 and is recorded as a
-violation in `unadvertised_calls`.
+violation in `unadvertised_calls`. Likewise a `notice` or compaction update
+for a client that did not opt in to it (`session.notices`,
+`session.compaction`) is recorded in `unadvertised_updates`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from protocol.endpoint import ByteReader, ByteWriter
 
 FrameCallback = Callable[[str, dict[str, Any]], None]  # ("client->agent" | "agent->client", frame)
 
+# session/update kind -> the `clientCapabilities.session` opt-in it needs
+GATED_UPDATES = {
+    "notice": "notices",
+    "compaction_update": "compaction",
+    "compaction_summary_chunk": "compaction",
+}
+
 
 @dataclass(frozen=True)
 class ClientCapabilities:
@@ -29,6 +38,8 @@ class ClientCapabilities:
     terminal: bool = True
     auth_terminal: bool = False
     elicitation: bool = False
+    notices: bool = False  # session.notices: `notice` updates are presented
+    compaction: bool = False  # session.compaction: compaction updates are presented
 
     def to_wire(self) -> dict[str, Any]:
         caps: dict[str, Any] = {
@@ -39,7 +50,19 @@ class ClientCapabilities:
             caps["auth"] = {"terminal": True}
         if self.elicitation:
             caps["elicitation"] = {"form": {}}
+        session: dict[str, object] = {name: {} for name in self.session_opt_ins()}
+        if session:
+            caps["session"] = session
         return caps
+
+    def session_opt_ins(self) -> list[str]:
+        """The `clientCapabilities.session` keys advertised."""
+        return [name for name in ("notices", "compaction") if getattr(self, name)]
+
+    def accepts_update(self, kind: object) -> bool:
+        """May the agent send an update of `kind` to this client?"""
+        needed = GATED_UPDATES.get(str(kind))
+        return needed is None or needed in self.session_opt_ins()
 
 
 @dataclass
@@ -53,6 +76,7 @@ class ClientConnection:
     process: SpawnedProcess | None = None
     sessions: dict[str, SessionView] = field(default_factory=dict)
     unadvertised_calls: list[str] = field(default_factory=list)
+    unadvertised_updates: list[str] = field(default_factory=list)  # "kind for session"
     frames: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
     on_update: Callable[[str, dict[str, Any]], None] | None = None
     _task: asyncio.Task[None] | None = None
@@ -162,7 +186,11 @@ class ClientConnection:
     async def _on_update(self, params: Any) -> None:
         session_id = str(params.get("sessionId"))
         view = self.sessions.setdefault(session_id, SessionView(session_id))
-        view.apply(params.get("update") or {})
+        update = params.get("update") or {}
+        kind = update.get("sessionUpdate") if isinstance(update, dict) else None
+        if not self.capabilities.accepts_update(kind):
+            self.unadvertised_updates.append(f"{kind} for session {session_id}")
+        view.apply(update)
         if self.on_update is not None:
             self.on_update(session_id, params.get("update") or {})
         self._updated.set()

@@ -3,7 +3,8 @@
 Whatever a requirement sends, what comes back is held to the rules that need
 no directive language: every turn update before the prompt response and none
 after, every tool call of a finished turn at `completed` or `failed`, no client
-method called that was not advertised, every created terminal released, every
+method called that was not advertised, no `notice` or compaction update for a
+client that did not opt in to it, every created terminal released, every
 frame valid against the vendored schema (the generated types in `protocol`,
 shipped in the package), no custom keys at the root of a spec type, and nothing
 but JSON-RPC frames on stdout.
@@ -39,7 +40,16 @@ GATED = {
     "elicitation/create": "elicitation",
 }
 KNOWN_UPDATES = {variant.__struct_config__.tag for variant in get_args(acp.SessionUpdate)}
-INVARIANTS = ("TURN-001", "TOOL-001", "CAP-001", "TERM-001", "SCHEMA-001", "EXT-002", "IO-001")
+INVARIANTS = (
+    "TURN-001",
+    "TOOL-001",
+    "CAP-001",
+    "CAP-002",
+    "TERM-001",
+    "SCHEMA-001",
+    "EXT-002",
+    "IO-001",
+)
 
 
 @dataclass
@@ -67,6 +77,7 @@ def _client_frames(client: ClientConnection, t0: float, found: Observations) -> 
     _hygiene(frames, t0, found)
     _turns(frames, t0, found)
     _unadvertised(client, found)
+    _opted_in_updates(client, t0, found)
     _terminals(client, frames, found)
     _schema(frames, found)
 
@@ -172,6 +183,23 @@ def _unadvertised(client: ClientConnection, found: Observations) -> None:
         found.saw("CAP-001")
     for method in client.unadvertised_calls:
         found.broke("CAP-001", f"{method} called although the client did not advertise it")
+
+
+def _opted_in_updates(client: ClientConnection, t0: float, found: Observations) -> None:
+    caps = client.capabilities
+    for t, direction, frame in client.frames:
+        if direction != "agent->client" or frame.get("method") != "session/update":
+            continue
+        params = frame.get("params") or {}
+        update = params.get("update") if isinstance(params, dict) else None
+        kind = update.get("sessionUpdate") if isinstance(update, dict) else None
+        found.saw("CAP-002")
+        if not caps.accepts_update(kind):
+            found.broke(
+                "CAP-002",
+                f"{kind} for session {params.get('sessionId')} at t={t - t0:.3f}, but the client "
+                f"opted in to {caps.session_opt_ins() or 'nothing'} under session",
+            )
 
 
 def _terminals(

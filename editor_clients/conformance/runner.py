@@ -204,6 +204,7 @@ NOTHING_SEEN = {
     "TURN-001": "no prompt turn was answered in any probe",
     "TOOL-001": "the agent made no tool call in any finished turn",
     "CAP-001": "no turn ran with a capability withheld",
+    "CAP-002": "no session update was received",
     "TERM-001": "the agent created no terminal in any probe",
     "SCHEMA-001": "no frame was received",
     "EXT-002": "no frame was received",

@@ -105,7 +105,11 @@ class Chat:
     async def connect(self, argv: list[str]) -> dict[str, Any]:
         ns = self.ns
         caps = ClientCapabilities(
-            fs_read=not ns.no_fs, fs_write=not ns.no_fs, terminal=not ns.no_terminal
+            fs_read=not ns.no_fs,
+            fs_write=not ns.no_fs,
+            terminal=not ns.no_terminal,
+            notices=True,  # shown as dim lines by TurnView
+            compaction=True,
         )
         client = await ClientConnection.spawn(
             argv,

@@ -3,7 +3,8 @@
 Text mode writes the answer to stdout as it streams, with each tool call's
 title, the output of commands run in our terminals (live, then the exit
 status), and the reason of a failed or denied call. Why a run ended early
-(the agent exited, or `--timeout` fired) goes to stderr.
+(the agent exited, or `--timeout` fired), notices and context compactions go
+to stderr, one line each.
 """
 
 from __future__ import annotations
@@ -17,8 +18,14 @@ import sys
 import time
 from typing import Any
 
-from editor_clients.client import ClientCapabilities, ClientConnection, PermissionPolicy
+from editor_clients.client import (
+    ClientCapabilities,
+    ClientConnection,
+    PermissionPolicy,
+    SessionView,
+)
 from editor_clients.terminal.commands_output import TerminalWatch, exit_text, failure_reason
+from editor_clients.terminal.notices_output import compaction_line, notice_line
 from protocol import RpcError
 
 EXIT = {"end_turn": 0, "max_tokens": 3, "max_turn_requests": 4, "refusal": 5, "cancelled": 130}
@@ -48,7 +55,11 @@ async def run_exec(ns: argparse.Namespace, agent: list[str]) -> int:
                 piped["open"] = False  # the reader went away (e.g. `| head`); keep the turn going
 
     caps = ClientCapabilities(
-        fs_read=not ns.no_fs, fs_write=not ns.no_fs, terminal=not ns.no_terminal
+        fs_read=not ns.no_fs,
+        fs_write=not ns.no_fs,
+        terminal=not ns.no_terminal,
+        notices=True,  # printed to stderr, apart from the answer
+        compaction=True,
     )
     policy = PermissionPolicy("approve" if ns.approve_all else "deny")
     try:
@@ -116,6 +127,14 @@ class TextPrinter:
 
     def __init__(self, watch: TerminalWatch) -> None:
         self.watch = watch
+        self.compactions = SessionView("")
+
+    @staticmethod
+    def _note(line: str | None) -> None:
+        """Notices and compactions go to stderr: stdout is the answer."""
+        if line:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
     def _write(self, text: str) -> None:
         try:
@@ -140,6 +159,12 @@ class TextPrinter:
             self._write((update.get("content") or {}).get("text", ""))
         elif kind == "tool_call":
             self._write(f"\n▶ {update.get('title')}\n")
+        elif kind == "notice":
+            self._note(notice_line(update))
+        elif kind in ("compaction_update", "compaction_summary_chunk"):
+            self.compactions.apply(update)
+            entry = self.compactions.compactions.get(str(update.get("compactionId")))
+            self._note(compaction_line(update, entry))
         if kind in ("tool_call", "tool_call_update"):
             self.watch.observe(update)
             if update.get("status") in ("completed", "failed"):

@@ -5,7 +5,8 @@ Two layers, so nothing is printed twice:
 - The scrollback gets each piece once, when it is final: answer text block by
   block (a paragraph or a whole fenced code block) as Markdown, thoughts
   collapsed to one dim line (all of them with `--verbose`), a tool call's
-  title, its diff once with the path, a command's output with its exit status.
+  title, its diff once with the path, a command's output with its exit status,
+  and each notice or finished context compaction as one dim line.
 - A transient live region at the bottom shows what is still moving: a spinner
   with the elapsed time, the last lines of a running command, the thought and
   the answer block being streamed. It is cut to fit the window, so it never
@@ -21,12 +22,14 @@ import os
 import time
 from typing import Any
 
+from editor_clients.client import SessionView
 from editor_clients.terminal.commands_output import (
     TerminalWatch,
     call_text,
     exit_text,
     failure_reason,
 )
+from editor_clients.terminal.notices_output import compaction_line, notice_line, notice_style
 
 TAIL_LINES = 6  # lines of a running command in the live region
 
@@ -75,11 +78,21 @@ class TurnView:
         self.diffs_shown: set[str] = set()
         self.commands: list[str] = []
         self.mode: str | None = None
+        self.compactions = SessionView("")  # merges compaction updates (summary chunks)
+        self.compacting = False
+        self.in_turn = False
+        # Notices that arrive between turns (an MCP server that failed at
+        # session start) would print over the input line: they wait for the turn.
+        self.pending_notices: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------ the turn
 
     def begin(self) -> None:
         self.started = time.monotonic()
+        self.in_turn = True
+        held, self.pending_notices = self.pending_notices, []
+        for update in held:
+            self._notice(update)
         self.resume()
 
     def resume(self) -> None:
@@ -104,6 +117,7 @@ class TurnView:
 
     def end(self) -> None:
         self.pause()
+        self.in_turn = False
 
     # -------------------------------------------------------- live region
 
@@ -124,7 +138,8 @@ class TurnView:
             wrapped = Text(self.block).wrap(self.console, width)
             parts.extend(list(wrapped)[-max(budget - len(parts), 1) :])
         elapsed = time.monotonic() - self.started
-        parts.append(Spinner("dots", Text(f"working… {elapsed:.1f}s", style="dim")))
+        doing = "compacting the context" if self.compacting else "working"
+        parts.append(Spinner("dots", Text(f"{doing}… {elapsed:.1f}s", style="dim")))
         return Group(*parts[-budget:])
 
     @staticmethod
@@ -187,6 +202,33 @@ class TurnView:
         elif kind in ("tool_call", "tool_call_update", "plan", "current_mode_update"):
             self.flush()
             getattr(self, "_" + str(kind))(update)
+        elif kind == "notice":
+            if self.in_turn:
+                self._notice(update)
+            else:
+                self.pending_notices.append(update)
+        elif kind in ("compaction_update", "compaction_summary_chunk"):
+            self._compaction(update)
+
+    def _notice(self, update: dict[str, Any]) -> None:
+        self.flush()
+        self.console.print(
+            notice_line(update, self.console.width), style=notice_style(update), markup=False
+        )
+
+    def _compaction(self, update: dict[str, Any]) -> None:
+        self.compactions.apply(update)
+        entry = self.compactions.compactions.get(str(update.get("compactionId")))
+        if update.get("sessionUpdate") != "compaction_update":
+            return
+        self.compacting = update.get("status") == "in_progress"
+        if self.compacting:
+            return  # the live region says so while it runs
+        self.flush()
+        width = 10**6 if self.verbose else self.console.width
+        line = compaction_line(update, entry, width)
+        if line:
+            self.console.print(line, style="dim", markup=False, highlight=False)
 
     def _tool_call(self, update: dict[str, Any]) -> None:
         self.console.print(

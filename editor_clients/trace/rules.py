@@ -4,6 +4,9 @@ Each check returns violations as (rule, detail). Rules:
 - invalid-json: a line that is not JSON;
 - schema: params or results that do not decode as the ACP v1 types;
 - unadvertised-client-call: fs/terminal/elicitation calls the client did not advertise;
+- unadvertised-update: a `notice` without the client's `session.notices`
+  opt-in, or a `compaction_update` / `compaction_summary_chunk` without
+  `session.compaction` (live or in a replay);
 - update-before-session-response: an update for a session before new/resume/fork answered;
 - update-after-prompt-response: turn content for a session with no prompt in flight;
 - tool-call-not-completed: a prompt answered while its tool calls are still open;
@@ -30,6 +33,12 @@ TURN_CONTENT = {
     "plan",
 }
 Violation = tuple[str, str]
+# session/update kind -> the `clientCapabilities.session` key that opts in to it
+OPT_IN_UPDATES = {
+    "notice": "notices",
+    "compaction_update": "compaction",
+    "compaction_summary_chunk": "compaction",
+}
 
 
 @dataclass
@@ -124,7 +133,7 @@ class TraceChecker:
         session = str(params.get("sessionId"))
         update = params.get("update") or {}
         kind = update.get("sessionUpdate")
-        found: list[Violation] = []
+        found = self._opted_in(session, kind)
         if session not in self.opened and session not in self.loading:
             found.append(
                 (
@@ -154,6 +163,21 @@ class TraceChecker:
             status = update.get("status") or calls.get(call_id, "pending")
             calls[call_id] = status
         return found
+
+    def _opted_in(self, session: str, kind: object) -> list[Violation]:
+        needed = OPT_IN_UPDATES.get(str(kind))
+        if needed is None:
+            return []
+        opted = self.caps.get("session") if isinstance(self.caps, dict) else None
+        # The schema: `{}` opts in; omitted, null or a malformed value does not.
+        if isinstance(opted, dict) and isinstance(opted.get(needed), dict):
+            return []
+        return [
+            (
+                "unadvertised-update",
+                f"{kind} for session {session} but the client did not opt in to session.{needed}",
+            )
+        ]
 
     # ------------------------------------------------------------ replies
 

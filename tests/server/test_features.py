@@ -120,6 +120,7 @@ def test_features_command_lists_every_flag_with_its_state_and_source(tmp_path: P
     assert rows == {
         "session_fork": ["off", "(ACP_SERVER_FEATURES)"],
         "session_title": ["on", "(ACP_SERVER_FEATURES)"],
+        "session_system_prompt": ["off", "(default)"],
         "prompt_usage": ["on", "(config.yaml)"],
     }
 

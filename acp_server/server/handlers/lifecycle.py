@@ -10,6 +10,7 @@ import os
 from typing import TYPE_CHECKING
 
 from acp_server import __version__
+from acp_server.opt_ins import session_opt_ins
 from acp_server.server.context import ClientCaps
 from protocol import AfterResponse, RpcError
 
@@ -43,6 +44,7 @@ def client_caps_from(params: object) -> ClientCaps:
         # schema through `auth.terminal`: either one counts.
         auth_terminal=part(part(caps, "auth"), "terminal") is True
         or part(part(caps, "_meta"), "terminal-auth") is True,
+        opt_ins=session_opt_ins(caps),
     )
 
 
@@ -97,6 +99,8 @@ def _flagged_session_capabilities(ctx: ServerContext) -> dict[str, object]:
         caps["fork"] = {}
     if flags.get("session_title"):
         caps["title"] = {}
+    if flags.get("session_system_prompt"):
+        caps["systemPrompt"] = {}  # append mode only: no `mode` entry
     return caps
 
 

@@ -43,6 +43,20 @@ def clip(text: str, limit: int = 80) -> str:
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
 
 
+def _system_prompt(ctx: ServerContext, value: acp.SystemPrompt | None) -> str | None:
+    """The text to append, checked before anything is created, loaded or forked."""
+    if value is None:
+        return None  # the usual case: no need for the generated types
+    from acp_server.system_prompt import FLAG, appended_text
+
+    return appended_text(value, bool(ctx.features.get(FLAG)))
+
+
+def _apply(session: Session, appended: str | None) -> None:
+    if appended is not None:
+        session.append_system_prompt(appended)
+
+
 def opened(session: Session, extra: dict[str, object] | None = None) -> AfterResponse:
     result = {"modes": session.modes(), "configOptions": session.options(), **(extra or {})}
     return AfterResponse(result, session.announce)
@@ -53,8 +67,10 @@ async def new_session(ctx: ServerContext, params: acp.NewSessionRequest) -> Afte
     from acp_server.turn_failure import require_model_sdk
 
     cwd = normalise_cwd(params.cwd)
+    appended = _system_prompt(ctx, params.system_prompt)
     session_id = ctx.next_session_id()
     session = ctx.open_session(session_id, cwd, params.additional_directories, None)
+    _apply(session, appended)
     try:  # a model that cannot work is refused now, not in the middle of a turn
         require_model_sdk(session.model, ctx.engine_config().providers)
     except RpcError:
@@ -73,9 +89,14 @@ async def new_session(ctx: ServerContext, params: acp.NewSessionRequest) -> Afte
 
 
 async def _restore(
-    ctx: ServerContext, session_id: str, cwd: str, extra: list[str] | None
+    ctx: ServerContext,
+    session_id: str,
+    cwd: str,
+    extra: list[str] | None,
+    system_prompt: acp.SystemPrompt | None,
 ) -> Session:
     cwd = normalise_cwd(cwd)  # before the active session is closed
+    appended = _system_prompt(ctx, system_prompt)
     record = ctx.store.get(session_id)
     if record is None:
         raise RpcError.resource_not_found(f"session {session_id}")
@@ -92,23 +113,29 @@ async def _restore(
     )
     session = ctx.open_session(session_id, cwd, extra if extra is not None else [], state)
     ctx.store.update_meta(session_id, cwd=session.cwd, additional_dirs=list(session.roots[1:]))
+    _apply(session, appended)
     return session
 
 
 async def load_session(ctx: ServerContext, params: acp.LoadSessionRequest) -> AfterResponse:
-    session = await _restore(ctx, params.session_id, params.cwd, params.additional_directories)
+    session = await _restore(
+        ctx, params.session_id, params.cwd, params.additional_directories, params.system_prompt
+    )
     await session.attach_mcp(list(ctx.mcp_specs(params.mcp_servers, session.cwd)))
     await session.replay()  # the whole history, before the response
     return opened(session)
 
 
 async def resume_session(ctx: ServerContext, params: acp.ResumeSessionRequest) -> AfterResponse:
-    session = await _restore(ctx, params.session_id, params.cwd, params.additional_directories)
+    session = await _restore(
+        ctx, params.session_id, params.cwd, params.additional_directories, params.system_prompt
+    )
     await session.attach_mcp(list(ctx.mcp_specs(params.mcp_servers, session.cwd)))
     return opened(session)
 
 
 async def fork_session(ctx: ServerContext, params: acp.ForkSessionRequest) -> AfterResponse:
+    appended = _system_prompt(ctx, params.system_prompt)
     source = ctx.store.get(params.session_id)
     if source is None:
         raise RpcError.resource_not_found(f"session {params.session_id}")
@@ -144,6 +171,7 @@ async def fork_session(ctx: ServerContext, params: acp.ForkSessionRequest) -> Af
         title=record.title,
     )
     session = ctx.open_session(new_id, cwd, params.additional_directories, state)
+    _apply(session, appended)
     await session.attach_mcp(list(ctx.mcp_specs(params.mcp_servers, cwd)))
     return opened(session, {"sessionId": new_id})
 

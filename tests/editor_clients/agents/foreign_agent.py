@@ -8,6 +8,7 @@ prompts, with at most one defect, chosen by the first argument:
   unadvertised-fs   reads a file through the client whatever it advertised
   echo-version      answers initialize with whatever version was asked
   needs-auth        refuses session/new with -32000 until authenticated
+  unadvertised-notice  sends a notice whether or not the client opted in
 
 It reads stdin on the main thread and runs each request on its own thread, so
 a cancel reaches a turn that is waiting on the client.
@@ -96,6 +97,42 @@ def can(*path):
     for part in path:
         node = node.get(part) if isinstance(node, dict) else None
     return bool(node)
+
+
+def opted_in(name):
+    """`clientCapabilities.session.<name>` is an object (`{}` opts in)."""
+    session = state["caps"].get("session") if isinstance(state["caps"], dict) else None
+    return isinstance(session, dict) and isinstance(session.get(name), dict)
+
+
+def notice(session):
+    """Behaving, only for a client that opted in to notices."""
+    if opted_in("notices") or DEFECT == "unadvertised-notice":
+        body = {"sessionUpdate": "notice", "severity": "info", "title": "Fixture notice"}
+        update(session, body, record=False)
+
+
+def compact(session):
+    """`/compact`: a compaction, reported only to a client that opted in."""
+    if not opted_in("compaction"):
+        return say(session, "compacted")
+    cid = "fixture-compaction"
+    update(
+        session,
+        {"sessionUpdate": "compaction_update", "compactionId": cid, "status": "in_progress"},
+        record=False,
+    )
+    chunk = {"type": "text", "text": "We talked about the fixture."}
+    update(
+        session,
+        {"sessionUpdate": "compaction_summary_chunk", "compactionId": cid, "content": chunk},
+        record=False,
+    )
+    update(
+        session,
+        {"sessionUpdate": "compaction_update", "compactionId": cid, "status": "completed"},
+        record=False,
+    )
 
 
 def write_file(session, cwd):
@@ -187,6 +224,7 @@ def prompt(mid, params):
         {"sessionUpdate": "user_message_chunk", "content": {"type": "text", "text": text}}
     )
     stop = "end_turn"
+    notice(session)
     if DEFECT == "unadvertised-fs":
         call("fs/read_text_file", {"sessionId": session, "path": os.path.join(cwds[session], "x")})
     if "conformance-check.txt" in text and can("fs", "writeTextFile"):
@@ -195,6 +233,8 @@ def prompt(mid, params):
         run_command(session)
     elif "MCP server" in text and session in mcp:
         mcp_echo(session)
+    elif text.strip() == "/compact":
+        compact(session)
     elif "essay" in text:
         say(session, "Version control began with ")
         if cancelled[session].wait(30):

@@ -61,6 +61,7 @@ def test_the_defect_free_foreign_fixture_is_conformant(tmp_path: Path) -> None:
         ("open-tool-call", "TOOL-001"),
         ("late-update", "TURN-001"),
         ("unadvertised-fs", "CAP-001"),
+        ("unadvertised-notice", "CAP-002"),
         ("echo-version", "INIT-002"),
     ],
 )
