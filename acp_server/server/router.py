@@ -5,14 +5,13 @@ whether its reply may overtake queued notifications, and the feature flag
 that gates it (answered -32601 while the flag is off, and not advertised by
 `initialize` either: both read the same resolved flags).
 
-Params are decoded into the type `protocol.methods.AGENT_METHODS` gives for
-the method, looked up on first use: the generated types cost start-up time
-editors feel. Two kinds of method read raw builtins instead: `initialize`,
-read leniently (a missing capability is "not supported"), and methods the
-schema does not define (`session/set_model`, legacy). `session/new` in its
-common shape (no MCP servers) is read by hand too, so the first session of a
-process never loads the generated types; every other shape, valid or not,
-goes through the generated type.
+Params are decoded into the type `protocol.methods` declares for the method,
+looked up on first use: the generated types cost start-up time editors feel,
+and `session/new`'s type lives in a small module of its own, so the first
+session of a process loads only that. Two kinds of method read raw builtins
+instead: `initialize`, read leniently (a missing capability is "not
+supported"), and methods the schema does not define (`session/set_model`,
+legacy).
 
 Every agent-side method of the vendored schema, stable or unstable, is either
 declared here or listed in `NOT_SUPPORTED`, which the endpoint answers with
@@ -117,41 +116,13 @@ def _typed_decoder(name: str) -> Callable[[object], object]:
 
     def decode(raw: object) -> object:
         nonlocal params_type
-        if name == "session/new" and (plain := PlainNewSession.read(raw)) is not None:
-            return plain
         if params_type is None:
-            from protocol.methods import AGENT_METHODS
+            from protocol.methods import params_type as declared
 
-            params_type = AGENT_METHODS[name][0]
+            params_type = declared(name)
         return convert(raw, params_type)
 
     return decode
-
-
-class PlainNewSession:
-    """session/new params without MCP servers or a system prompt, read without
-    the generated types."""
-
-    __slots__ = ("additional_directories", "cwd", "mcp_servers", "system_prompt")
-
-    def __init__(self, cwd: str, additional_directories: list[str] | None) -> None:
-        self.cwd = cwd
-        self.additional_directories = additional_directories
-        self.mcp_servers: list[object] = []
-        self.system_prompt: None = None
-
-    @classmethod
-    def read(cls, raw: object) -> PlainNewSession | None:
-        if not isinstance(raw, dict) or raw.get("mcpServers") != []:
-            return None
-        if raw.get("systemPrompt") is not None:
-            return None  # decoded and checked in full
-        cwd, extra = raw.get("cwd"), raw.get("additionalDirectories")
-        if not isinstance(cwd, str):
-            return None
-        if extra is None or (isinstance(extra, list) and all(isinstance(d, str) for d in extra)):
-            return cls(cwd, extra)
-        return None
 
 
 __all__ = ["METHODS", "NOT_SUPPORTED", "Method", "build_routes"]
