@@ -27,12 +27,18 @@ from acp_server.cli.common import console, fail, say
 def add_parsers(sub: Any) -> None:
     """Register both subcommands on `acp-server sessions`' subparsers."""
     listing = sub.add_parser(
-        "checkpoints", help="list a session's turns and the files each changed"
+        "checkpoints",
+        help="list a session's turns and the files each changed",
+        epilog="example: acp-server sessions checkpoints sess_1bc1",
     )
     listing.add_argument("id", help="session id or a unique prefix")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     rewind = sub.add_parser(
-        "rewind", help="restore files and the conversation to before turn N of a session"
+        "rewind",
+        help="restore files and the conversation to before turn N of a session",
+        epilog="examples:\n  acp-server sessions rewind sess_1bc1 3\n"
+        "  acp-server sessions rewind sess_1bc1 3 --yes --conflicts skip",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rewind.add_argument("id", help="session id or a unique prefix")
     rewind.add_argument("turn", type=int, help="the turn to undo, with every turn after it")

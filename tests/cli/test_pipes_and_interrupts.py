@@ -43,6 +43,8 @@ PIPED: list[list[str]] = [
     ["acp-server", "sessions", "show", "{session}"],
     ["acp-server", "sessions", "export", "{session}"],
     ["acp-server", "sessions", "export", "{session}", "--format", "json"],
+    ["acp-server", "sessions", "checkpoints", "{session}"],
+    ["acp-server", "sessions", "rewind", "{session}", "1", "--yes"],
     ["acp-server", "sessions", "delete", "{session}"],
     ["acp-server", "sessions", "prune", "--older-than", "0.0000001", "--dry-run"],
     ["acp-server", "sessions", "prune", "--older-than", "0.0000001", "--yes"],
