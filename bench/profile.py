@@ -12,7 +12,7 @@ Scenarios (each repeated enough for a few thousand samples):
 
 Idle samples (the event loop waiting in epoll) are not recorded, so the shares
 are of the time the server was busy. Collapsed stacks go to
-bench/results/profile-<scenario>.txt.
+bench/results/profile-<scenario>.collapsed (not kept in git).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ async def main() -> int:
     client = await Client.started(argv, env)
     if model is not None:  # the SDK import is paid once per process, not profiled
         await first_chunk(client, await client.new_session(tmp), "hello")
-    out = ROOT / "bench" / "results" / f"profile-{args.scenario}.txt"
+    out = ROOT / "bench" / "results" / f"profile-{args.scenario}.collapsed"
     spy = await asyncio.create_subprocess_exec(
         str(BIN / "py-spy"),
         "record",
