@@ -45,7 +45,7 @@ class JsonLines(logging.Formatter):
             "message": redact(record.getMessage()),
             **_ids.get(),
         }
-        from agent.runner import current_tool_call
+        from agent.tools.runner import current_tool_call
         from protocol import current_request_id
 
         if (request_id := current_request_id.get()) is not None:

@@ -8,12 +8,12 @@ load on first use too: a host that only needs `agent.events` or `agent.ports`
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.ask import ask
     from agent.config import EngineConfig
-    from agent.engine import Engine, ToolInfo
+    from agent.engine import Engine
     from agent.policy import MODES, Decision, decide
     from agent.providers import (
         ModelInfo,
@@ -23,13 +23,14 @@ if TYPE_CHECKING:
         known_models,
         model_info,
     )
+    from agent.tools.info import ToolInfo
     from agent.turn_failure import TurnFailedError
 
 _HOME = {
     "ask": "agent.ask",
     "EngineConfig": "agent.config",
     "Engine": "agent.engine",
-    "ToolInfo": "agent.engine",
+    "ToolInfo": "agent.tools.info",
     "MODES": "agent.policy",
     "Decision": "agent.policy",
     "decide": "agent.policy",
@@ -43,7 +44,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'agent' has no attribute {name!r}")

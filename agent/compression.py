@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import msgspec
 
 from agent.events import Compacted
-from agent.providers import Message
+from agent.messages import Message, UserMessage
 from agent.providers.scripted import SUMMARY_REQUEST_MARKER
 
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
@@ -33,7 +33,7 @@ def split_point(messages: Sequence[Message], protect_last_n: int, keep_from: int
     if keep_from is not None:
         split = min(split, keep_from)
     # Tool results belong to the assistant message before them: keep the pair together.
-    while 0 < split < len(messages) and messages[split].get("role") == "tool":
+    while 0 < split < len(messages) and messages[split]["role"] == "tool":
         split -= 1
     return split
 
@@ -49,24 +49,22 @@ async def compact_history(
     older, kept = list(messages[:split]), list(messages[split:])
     if len(older) < 2:
         return None
-    request = [
-        *older,
-        {
-            "role": "user",
-            "content": [
-                {
-                    "type": "text",
-                    "text": SUMMARY_REQUEST_MARKER
-                    + " Summarise the conversation above: goals, decisions, files touched, and open work.",
-                }
-            ],
-        },
-    ]
+    ask: UserMessage = {
+        "role": "user",
+        "content": [
+            {
+                "type": "text",
+                "text": SUMMARY_REQUEST_MARKER
+                + " Summarise the conversation above: goals, decisions, files touched, and open work.",
+            }
+        ],
+    }
+    request: list[Message] = [*older, ask]
     summary = (await summarise(request)).strip() or "(no summary)"
     head: list[Message] = [
         {"role": "user", "content": [{"type": "text", "text": SUMMARY_PREFIX + summary}]}
     ]
-    if kept and kept[0].get("role") == "user":
+    if kept and kept[0]["role"] == "user":
         head.append({"role": "assistant", "content": "Noted."})  # keep user/assistant alternation
     result = head + kept
     event = Compacted(

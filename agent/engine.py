@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import msgspec
 
@@ -27,11 +27,6 @@ from agent.config import EngineConfig
 from agent.context import system_prompt
 from agent.events import (
     Event,
-    FallbackNotice,
-    ModelRouted,
-    PlanEntry,
-    PlanUpdated,
-    RetryNotice,
     StopReason,
     TextDelta,
     ThoughtDelta,
@@ -40,19 +35,14 @@ from agent.events import (
     UsageUpdated,
 )
 from agent.history import Step, TurnTotals, assistant_message, repair_history, user_message
-from agent.ports import Host, PromptPart, TextPart
+from agent.ports import Host, PromptPart
 from agent.providers import (
     BreakerBoard,
     Message,
     ModelClient,
     ModelRequest,
     RetryPolicy,
-    StreamEnd,
-    StreamPlan,
     StreamText,
-    StreamThought,
-    StreamToolCall,
-    StreamUsage,
     ToolSchema,
     check_model,
     cost_usd,
@@ -60,10 +50,12 @@ from agent.providers import (
     open_model,
 )
 from agent.relay import EventRelay
-from agent.runner import ToolRunner
-from agent.toolinfo import ToolInfo, describe_tools
-from agent.tooling import Tool, ToolSource
-from agent.tools import builtin_tools
+from agent.routing import fit_context, route_prompt
+from agent.step import stream_step
+from agent.tools.api import Tool, ToolSource
+from agent.tools.builtin import builtin_tools
+from agent.tools.info import ToolInfo, describe_tools
+from agent.tools.runner import ToolRunner, ToolSettings
 from agent.turn_failure import describe_failure
 
 log = logging.getLogger("agent")
@@ -89,7 +81,17 @@ class Engine:
         self.host = host
         self.cwd = cwd
         self.roots = tuple(roots) or (cwd,)
-        self.mode = mode
+        # Shared with each turn's runner: a mode change applies to the next decision.
+        self.tool_settings = ToolSettings(
+            cwd,
+            self.roots,
+            mode,
+            allow=config.allow,
+            deny=config.deny,
+            concurrency=config.tool_concurrency,
+            command_timeout=config.command_timeout,
+            max_edit_bytes=config.max_edit_bytes,
+        )
         self.model = model or config.model
         self.thought_level = config.thought_level
         self.messages: list[Message] = list(messages or [])
@@ -108,12 +110,23 @@ class Engine:
 
     # ------------------------------------------------------------ state
 
+    @property
+    def mode(self) -> str:
+        return self.tool_settings.mode
+
+    @mode.setter
+    def mode(self, mode: str) -> None:
+        self.tool_settings.mode = mode
+
     def tools(self) -> list[Tool]:
         seen: dict[str, Tool] = {t.spec.name: t for t in self._builtin}
         for source in self.tool_sources:
             for tool in source.tools():
                 seen.setdefault(tool.spec.name, tool)
         return list(seen.values())
+
+    def _lookup(self, name: str) -> Tool | None:
+        return next((t for t in self.tools() if t.spec.name == name), None)
 
     def check_ready(self) -> None:
         """Raise ModelNotConfigured (with a hint) when no provider can serve the model."""
@@ -233,7 +246,7 @@ class Engine:
 
     async def _turn(self, prompt: Sequence[PromptPart], emit: Emit) -> None:
         usage = TurnTotals()
-        runner = ToolRunner(self, emit)
+        runner = ToolRunner(self.tool_settings, self._lookup, self.host, emit)
         prompt_message = user_message(prompt)
         self.messages.append(prompt_message)
         stop: StopReason = "end_turn"
@@ -295,43 +308,11 @@ class Engine:
         )
 
     def _route(self, prompt: Sequence[PromptPart], emit: Emit) -> str | None:
-        cheap = self.config.cheap_model
-        if not (self.config.smart_routing and cheap and cheap != self.model):
-            return self.model
-        text = "".join(p.text for p in prompt if isinstance(p, TextPart))
-        if len(text) > self.config.smart_routing_max_chars or any(
-            not isinstance(p, TextPart) for p in prompt
-        ):
-            return self.model
-        emit(ModelRouted(self.model or "", cheap, f"short prompt ({len(text)} characters)"))
-        return cheap
+        return route_prompt(prompt, self.model, self.config, emit)
 
     def _fit_context(self, model: str, emit: Emit) -> str:
-        """`model`, or `long_context_model` when the history (already compacted
-        as far as it goes) would not fit `model`'s window; raises ContextTooLong
-        when neither fits, rather than sending a request rejected for length."""
         needed = estimate_tokens(self.messages)
-        window = self.context_window(model)
-        if needed < window:
-            return model
-        larger = self.config.long_context_model
-        if larger and larger != model and needed < self.context_window(larger):
-            reason = f"history of about {needed:,} tokens exceeds the {window:,}-token window"
-            emit(ModelRouted(model, larger, reason))
-            return larger
-        from agent.providers.base import ContextTooLong
-
-        error = ContextTooLong(
-            f"the history (about {needed:,} tokens) exceeds the {window:,}-token window "
-            f"of {model}" + (f" and of {larger}" if larger and larger != model else ""),
-            provider=model.partition(":")[0],
-        )
-        error.model = model
-        error.fix = (
-            "start a new session or run /compact; set routing.long_context_model "
-            "to a model with a larger window to switch to it for such requests"
-        )
-        raise error
+        return fit_context(model, needed, self.context_window, self.config, emit)
 
     def _client(self, model: str) -> ModelClient:
         client = self._clients.get(model)
@@ -374,41 +355,7 @@ class Engine:
             tools,
             system_prompt(self.cwd, self.roots, self.mode, tools, self.instructions),
         )
-        step = Step()
-        async for event in client.stream(request):
-            if isinstance(event, StreamText):
-                step.text.append(event.text)
-                emit(TextDelta(event.text))
-            elif isinstance(event, StreamThought):
-                if event.signature:
-                    step.signature = event.signature  # Anthropic needs it back with the thinking
-                if event.text:
-                    step.thinking.append(event.text)
-                    emit(ThoughtDelta(event.text))
-            elif isinstance(event, StreamToolCall):
-                step.calls.append(event)
-            elif isinstance(event, StreamUsage):
-                step.input_tokens += event.input_tokens
-                step.output_tokens += event.output_tokens
-                step.cached_tokens += event.cached_input_tokens
-                step.thought_tokens += event.thought_tokens
-            elif isinstance(event, StreamEnd):
-                step.finish = event.reason
-            elif isinstance(event, StreamPlan):
-                emit(
-                    PlanUpdated(
-                        tuple(
-                            PlanEntry(e, "in_progress" if i == 0 else "pending")
-                            for i, e in enumerate(event.entries)
-                        )
-                    )
-                )
-            elif isinstance(event, (RetryNotice, FallbackNotice)):
-                # The attempt that failed is void, even after output: what it
-                # streamed stays on screen, but the history gets only the
-                # attempt that completes (see docs/engine.md, "Retries").
-                step = Step()
-                emit(event)
+        step = await stream_step(client, request, emit)
         self.messages.append(assistant_message(step))
         self._calling = None
         return step, client.model_id
@@ -456,7 +403,7 @@ class Engine:
         emit(result.event)
         return True
 
-    def _summariser(self) -> Callable[[Sequence[Message]], object]:
+    def _summariser(self) -> Callable[[Sequence[Message]], Awaitable[str]]:
         async def summarise(messages: Sequence[Message]) -> str:
             client = self._client(self.model or "")
             request = self._request(

@@ -1,4 +1,4 @@
-"""Turn bookkeeping and the JSON-able history format (see providers/base.py).
+"""Turn bookkeeping and the builders of history entries (see agent/messages.py).
 
 `user_message` and `assistant_message` build history entries; `repair_history`
 keeps it valid after a cancel (every tool call answered), so the next model
@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import msgspec
 
 from agent.events import TurnUsage
+from agent.messages import AssistantMessage, ContentBlock, Message, ToolMessage, UserMessage
 from agent.ports import ImagePart, PromptPart, ResourcePart, TextPart
-from agent.providers import Message, StreamToolCall
+from agent.providers import StreamToolCall
 
 
 class Step(msgspec.Struct):
@@ -45,8 +46,8 @@ class TurnTotals:
         return TurnUsage(self.input, self.output, self.cached, self.thought, self.cost)
 
 
-def user_message(prompt: Sequence[PromptPart]) -> Message:
-    content: list[dict[str, object]] = []
+def user_message(prompt: Sequence[PromptPart]) -> UserMessage:
+    content: list[ContentBlock] = []
     for part in prompt:
         if isinstance(part, TextPart):
             content.append({"type": "text", "text": part.text})
@@ -67,8 +68,8 @@ def user_message(prompt: Sequence[PromptPart]) -> Message:
     return {"role": "user", "content": content}
 
 
-def assistant_message(step: Step) -> Message:
-    message: Message = {"role": "assistant", "content": "".join(step.text)}
+def assistant_message(step: Step) -> AssistantMessage:
+    message: AssistantMessage = {"role": "assistant", "content": "".join(step.text)}
     if step.thinking:
         message["thinking"] = "".join(step.thinking)
     if step.signature:
@@ -89,23 +90,21 @@ def assistant_message(step: Step) -> Message:
 
 def repair_history(messages: list[Message]) -> None:
     """Every tool call in history needs a result, or the next model call is rejected."""
-    answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
+    answered = {m["tool_call_id"] for m in messages if m["role"] == "tool"}
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
-        if message.get("role") != "assistant" or not message.get("tool_calls"):
+        if message["role"] != "assistant" or not message.get("tool_calls"):
             continue
-        missing = [c for c in message["tool_calls"] if c["id"] not in answered]  # type: ignore[union-attr, index]
+        missing = [c for c in message.get("tool_calls", []) if c["id"] not in answered]
         for position, call in enumerate(missing):
-            messages.insert(
-                index + 1 + position,
-                {
-                    "role": "tool",
-                    "tool_call_id": call["id"],
-                    "name": call["name"],
-                    "content": "Cancelled before it finished.",
-                    "is_error": True,
-                },
-            )
+            cancelled: ToolMessage = {
+                "role": "tool",
+                "tool_call_id": call["id"],
+                "name": call["name"],
+                "content": "Cancelled before it finished.",
+                "is_error": True,
+            }
+            messages.insert(index + 1 + position, cancelled)
         break
 
 

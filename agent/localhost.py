@@ -94,7 +94,8 @@ def _sweep_orphans(directory: str) -> None:
 
 def _read_lines(path: str, line: int | None, limit: int | None, max_bytes: int) -> str:
     """Lines `line`.. of a regular file, however far in, at most `max_bytes` of them."""
-    start, kept, out = max((line or 1) - 1, 0), 0, []
+    start, kept = max((line or 1) - 1, 0), 0
+    out: list[bytes] = []
     with os.fdopen(open_regular(path), "rb") as handle:
         for number, raw in enumerate(handle):
             if number < start:

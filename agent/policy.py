@@ -16,12 +16,54 @@ from typing import Literal
 
 import msgspec
 
-from agent.tooling import Access
+from agent.tools.api import Access
 from agent.tools.paths import is_sensitive, within_roots
 
 Mode = Literal["ask", "accept-edits", "read-only", "yolo"]
-MODES: tuple[Mode, ...] = ("ask", "accept-edits", "read-only", "yolo")
 Action = Literal["allow", "ask", "deny"]
+
+
+class ModeInfo(msgspec.Struct, frozen=True):
+    id: Mode
+    name: str  # shown in the editor's mode picker
+    description: str  # for the user: what the mode does
+    prompt: str  # for the model: what the mode means for its work
+
+
+# The one list of modes: config validation, flags, the editor's picker, the
+# slash command and the system prompt all read it.
+MODE_INFO: tuple[ModeInfo, ...] = (
+    ModeInfo(
+        "ask",
+        "Ask",
+        "Ask before edits and commands",
+        "The user approves each edit and command before it runs.",
+    ),
+    ModeInfo(
+        "accept-edits",
+        "Accept edits",
+        "Edits inside the project run without asking; commands ask",
+        "Edits inside the session directories run without asking; commands need approval.",
+    ),
+    ModeInfo(
+        "read-only",
+        "Read-only",
+        "Plan only: edits and commands are refused",
+        "Read-only planning mode: edits and commands are refused. Investigate and propose a plan.",
+    ),
+    ModeInfo(
+        "yolo",
+        "Yolo",
+        "Never ask, not even for sensitive paths",
+        "Every tool call runs without asking. Be careful.",
+    ),
+)
+MODES: tuple[Mode, ...] = tuple(info.id for info in MODE_INFO)
+
+
+def mode_info(mode: str) -> ModeInfo | None:
+    """The mode named `mode`, or None for a name that is no mode."""
+    return next((info for info in MODE_INFO if info.id == mode), None)
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -80,3 +122,6 @@ def decide(
         f"{mode} mode asks before {'edits' if access.kind == 'write' else 'commands' if access.kind == 'execute' else 'external tools'}",
         f"mode:{mode}",
     )
+
+
+__all__ = ["MODES", "MODE_INFO", "Action", "Decision", "Mode", "ModeInfo", "decide", "mode_info"]

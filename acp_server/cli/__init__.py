@@ -44,7 +44,7 @@ def _apply_profile(args: list[str]) -> list[str]:
     return args[:index] + args[index + 2 :]
 
 
-TERMINAL_HINT = (
+_TERMINAL_HINT = (
     "acp-server: this is an ACP agent for editors; it speaks JSON-RPC on stdin/stdout.\n"
     "  try `acp-client chat -- acp-server` to chat, `acp-server run PROMPT` for one turn,\n"
     "  or `acp-server help`. Still serving stdio; Ctrl-D or Ctrl-C ends it.\n"
@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     if answered is not None:
         return answered
     if sys.stdin.isatty():  # someone typed `acp-server`; an editor gives a pipe
-        sys.stderr.write(TERMINAL_HINT)
+        sys.stderr.write(_TERMINAL_HINT)
     from acp_server.server import run_stdio
 
     return run_stdio(args)
+
+
+__all__ = ["SUBCOMMANDS", "main"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 import time
@@ -130,35 +129,6 @@ def emacs_snippet(command: str, home: str | None, args: list[str] | None = None)
 """
 
 
-def strip_jsonc(text: str) -> str:
-    """Remove // and /* */ comments (outside strings) and trailing commas."""
-    out, i, in_string = [], 0, False
-    while i < len(text):
-        char = text[i]
-        if in_string:
-            out.append(char)
-            if char == "\\":
-                out.append(text[i + 1 : i + 2])
-                i += 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-            out.append(char)
-        elif text.startswith("//", i):
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = len(text) if end < 0 else end + 2
-            continue
-        else:
-            out.append(char)
-        i += 1
-    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
-
-
 def merged(editor: str, current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
     data = dict(current)
     if editor == "vscode":
@@ -222,7 +192,7 @@ def _load_hint(editor: str, target: Path) -> str:
 
 
 def _write_json(target: Path, editor: str, value: dict[str, Any], preview: dict[str, Any]) -> int:
-    from acp_server.cli.jsonc import set_entry
+    from acp_server.cli.jsonc import set_entry, strip_jsonc
 
     section = "acp.agents" if editor == "vscode" else "agent_servers"
     wanted = preview[section]["acp-server"]

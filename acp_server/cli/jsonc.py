@@ -12,6 +12,7 @@ never counts.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 
@@ -113,9 +114,36 @@ def set_entry(text: str, section: str, name: str, value: Any) -> str:
 
 
 def _equal(raw: str, value: Any) -> bool:
-    from acp_server.cli.editors import strip_jsonc
-
     try:
         return bool(json.loads(strip_jsonc(raw)) == value)
     except ValueError:
         return False
+
+
+def strip_jsonc(text: str) -> str:
+    """Remove // and /* */ comments (outside strings) and trailing commas."""
+    out, i, in_string = [], 0, False
+    while i < len(text):
+        char = text[i]
+        if in_string:
+            out.append(char)
+            if char == "\\":
+                out.append(text[i + 1 : i + 2])
+                i += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif text.startswith("//", i):
+            while i < len(text) and text[i] != "\n":
+                i += 1
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+            continue
+        else:
+            out.append(char)
+        i += 1
+    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))

@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from acp_server.cli import run_events
 from acp_server.cli.common import fail, home, version_action
 from acp_server.cli.run_events import REFUSED_EXIT, RunGate
+from agent import events as ev
+from agent.policy import MODES
+
+if TYPE_CHECKING:
+    from acp_server.server.app import AgentServer
 
 EXIT_CODES = {
     "end_turn": 0,
@@ -55,7 +60,7 @@ exit codes: 0 end_turn, 2 no model or bad usage, 3 max_tokens, 4 max_turn_reques
         "--cwd", help="session directory (default: here, or the stored one with --session)"
     )
     parser.add_argument("--model", help="model id (default: config)")
-    parser.add_argument("--mode", choices=["ask", "accept-edits", "read-only", "yolo"])
+    parser.add_argument("--mode", choices=MODES, help="permission mode (default: config)")
     parser.add_argument("--json", action="store_true", help="print engine events as NDJSON")
     parser.add_argument("--session", help="continue a stored session (an id or a unique prefix)")
     parser.add_argument(
@@ -82,15 +87,8 @@ def main(argv: list[str]) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from acp_server.cli import run_events
     from acp_server.config import ConfigError, load_config
     from acp_server.server.app import AgentServer
-    from acp_server.server.translate import ToolLedger, translate
-    from acp_server.store import SessionRecord
-    from agent import Engine, ModelNotConfigured
-    from agent import events as ev
-    from agent.localhost import LocalCommandRunner, LocalFileSystem
-    from agent.ports import Host, TextPart
 
     profile = home()
     try:
@@ -100,17 +98,33 @@ async def _run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         return fail(str(error), 2)
     server = AgentServer(config, profile)
-    store = server.store
+    try:
+        return await _run_turn(args, server)
+    finally:
+        await server.shutdown()
+
+
+async def _run_turn(args: argparse.Namespace, server: AgentServer) -> int:
+    """One turn through the editor's own turn driver and update sink: stored
+    like an editor's session, with the engine's events printed as they come."""
+    from acp_server.server.ids import session_id_source
+    from acp_server.server.outbound import NullLink, UpdateSink
+    from acp_server.server.turn import run_turn
+    from acp_server.store import SessionRecord
+    from agent import Engine, ModelNotConfigured
+    from agent.localhost import LocalCommandRunner, LocalFileSystem
+    from agent.ports import Host, TextPart
+
+    config, store = server.config, server.store
     try:
         record = _stored_session(store, args)
     except LookupError as error:
         return fail(str(error), 2)
     cwd = os.path.abspath(args.cwd or (record.cwd if record else os.getcwd()))
     gate = RunGate(approve=args.yes, interactive=sys.stdin.isatty() and not args.json)
-    host = Host(gate, LocalFileSystem(), LocalCommandRunner())
     engine = Engine(
         server.engine_config(),
-        host,
+        Host(gate, LocalFileSystem(), LocalCommandRunner()),
         cwd=cwd,
         mode=config.permissions.default_mode,
         model=config.model if args.model or not record else record.model,
@@ -121,44 +135,35 @@ async def _run(args: argparse.Namespace) -> int:
         engine.check_ready()
     except ModelNotConfigured as error:
         return fail(f"{error}. {error.hint}", 2)
-    session_id = record.id if record else f"sess_{os.urandom(16).hex()}"
+    session_id = record.id if record else session_id_source()()
     if record is None:
         title = args.prompt.strip().splitlines()[0][:60] if args.prompt.strip() else None
         store.create(
             SessionRecord(session_id, cwd, title=title, model=engine.model, mode=engine.mode)
         )
-    store.append_update(
-        session_id,
-        json.dumps(
-            {
-                "sessionUpdate": "user_message_chunk",
-                "content": {"type": "text", "text": args.prompt},
-            }
-        ).encode(),
+    # Nobody watches over the wire: the sink journals and keeps the ledger,
+    # and the events are printed by `output` instead.
+    sink = UpdateSink(session_id, NullLink(), store)
+    sink.record(
+        {"sessionUpdate": "user_message_chunk", "content": {"type": "text", "text": args.prompt}}
     )
-    ledger = ToolLedger()
-    stop = "end_turn"
-    failure: ev.TurnFailure | None = None
-    out = sys.stdout
-    output = run_events.RunOutput(args.json, out, session_id, gate, _human)
-    output.started(engine.model, engine.mode, cwd, bool(record))
-    usage = ev.TurnUsage()
-    async for raw_event in engine.submit([TextPart(args.prompt)]):
-        event = _explain_refusal(raw_event, gate)
-        update = translate(event)
-        if update is not None:
-            ledger.observe(update)
-            store.append_update(session_id, json.dumps(update).encode())
-        output.event(event)
-        if isinstance(event, ev.TurnFinished):
-            stop, usage, failure = event.stop_reason, event.usage, event.failure
-    for update in ledger.close_all("The run ended before this call finished."):
-        store.append_update(session_id, json.dumps(update).encode())
+    output = run_events.RunOutput(args.json, sys.stdout, session_id, gate, _human)
+    output.started(engine.model or "", engine.mode, cwd, bool(record))
+    result = await run_turn(
+        engine,
+        [TextPart(args.prompt)],
+        sink,
+        store,
+        server.audit,
+        closing_reason="The run ended before this call finished.",
+        rewrite=lambda event: _explain_refusal(event, gate),
+        observe=output.event,
+    )
+    stop, failure = result.stop_reason, result.failure
     if stop == "failed" and failure is not None:
-        _report_failure(failure, session_id, store)
-    store.update_meta(session_id, messages=engine.messages)
-    output.finished(stop, usage)
-    store.close()
+        fix = f"\nfix: {failure.fix}" if failure.fix else ""
+        print(f"\nerror: {failure.message}{fix}", file=sys.stderr)
+    output.finished(stop, result.usage or ev.TurnUsage())
     if failure is not None and stop == "failed":
         return FAILURE_EXIT_CODES.get(failure.kind, 1)
     return _exit_code(stop, gate)
@@ -197,16 +202,7 @@ def _explain_refusal(event: Any, gate: RunGate) -> Any:
     return event
 
 
-def _report_failure(failure: Any, session_id: str, store: Any) -> None:
-    """Stored as a failure (as an editor's session stores it), said on stderr."""
-    from acp_server.turn_failure import failure_update
-
-    store.append_update(session_id, json.dumps(failure_update(failure)).encode())
-    fix = f"\nfix: {failure.fix}" if failure.fix else ""
-    print(f"\nerror: {failure.message}{fix}", file=sys.stderr)
-
-
-def _human(event: Any, out: Any) -> None:
+def _human(event: object, out: TextIO) -> None:
     from agent import events as ev
 
     if isinstance(event, ev.TextDelta):

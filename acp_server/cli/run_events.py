@@ -16,8 +16,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from agent.events import TurnUsage
+    from agent.ports import PermissionOutcome, PermissionRequest
 
 SCHEMA_VERSION = 1
 REFUSED_EXIT = 6
@@ -84,7 +89,7 @@ def event_line(event: object, session_id: str, refused: int) -> str:
     return line(EVENT_NAMES.get(name, "other"), **data)
 
 
-def summary(stop: str, usage: Any, session_id: str, refused: int) -> str:
+def summary(stop: str, usage: TurnUsage, session_id: str, refused: int) -> str:
     """The one line text mode ends with, on stderr."""
     cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
     parts = [
@@ -106,7 +111,7 @@ class RunGate:
     interactive: bool
     refused: set[str] = field(default_factory=set)
 
-    async def request(self, request: Any) -> str:
+    async def request(self, request: PermissionRequest) -> PermissionOutcome:
         if self.approve:
             return "allow_once"
         if self.interactive:
@@ -117,7 +122,7 @@ class RunGate:
         return "reject_once"
 
 
-def _ask(request: Any) -> str | None:
+def _ask(request: PermissionRequest) -> PermissionOutcome | None:
     """y / a(lways) / n at the keyboard, asked again after anything else."""
     print(f"\nPermission: {request.title}", file=sys.stderr)
     if request.reason:
@@ -141,7 +146,14 @@ class RunOutput:
     TurnFinished is held back so that `turn_finished` is the last line even
     when a usage event follows it."""
 
-    def __init__(self, as_json: bool, out: Any, session_id: str, gate: RunGate, human: Any) -> None:
+    def __init__(
+        self,
+        as_json: bool,
+        out: TextIO,
+        session_id: str,
+        gate: RunGate,
+        human: Callable[[object, TextIO], None],
+    ) -> None:
         self.as_json, self.out, self.session_id = as_json, out, session_id
         self.gate, self.human = gate, human
         self.held: object | None = None
@@ -159,7 +171,7 @@ class RunOutput:
             self.out.write(event_line(event, self.session_id, len(self.gate.refused)) + "\n")
         self.out.flush()
 
-    def finished(self, stop: str, usage: Any) -> None:
+    def finished(self, stop: str, usage: TurnUsage) -> None:
         refused = len(self.gate.refused)
         if self.as_json and self.held is not None:
             self.out.write(event_line(self.held, self.session_id, refused) + "\n")

@@ -140,7 +140,7 @@ def _models(argv: list[str]) -> int:
 
     cells = [
         [
-            row["id"],
+            str(row["id"]),
             f"{row['context_window']:,}",
             str(row["input_usd_per_mtok"]),
             str(row["output_usd_per_mtok"]),

@@ -7,6 +7,8 @@ are described in `MAPPING_SETTINGS`.
 
 from __future__ import annotations
 
+from agent.policy import MODES
+
 DEFAULT_CONFIG: dict[str, tuple[object, str]] = {
     "model": (None, "Default model id, `provider:model` (e.g. openai:gpt-4.1), or `scripted`"),
     "fallback_providers": ((), "Model ids tried in order when the primary fails after its retries"),
@@ -40,7 +42,7 @@ DEFAULT_CONFIG: dict[str, tuple[object, str]] = {
     "compression.protect_last_n": (20, "Most recent messages always kept verbatim"),
     "permissions.default_mode": (
         "ask",
-        "Mode for new sessions: ask, accept-edits, read-only or yolo",
+        f"Mode for new sessions: {', '.join(MODES[:-1])} or {MODES[-1]}",
     ),
     "permissions.allow": (
         (),

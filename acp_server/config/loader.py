@@ -23,8 +23,7 @@ import msgspec
 
 from acp_server.config.defaults import DEFAULT_CONFIG, SECRET_ENV_VARS
 from acp_server.config.schema import Config, McpServerSettings, ProviderSettings
-
-MODES = ("ask", "accept-edits", "read-only", "yolo")
+from agent.policy import MODES
 
 
 class ConfigError(Exception):

@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-Mode = Literal["ask", "accept-edits", "read-only", "yolo"]
+from agent.policy import Mode as Mode  # the config names the policy's modes
 
 
 class ProviderSettings(msgspec.Struct, frozen=True):

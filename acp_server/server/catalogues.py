@@ -10,6 +10,7 @@ configured base URL. State is per process: every session sees the newest list.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,8 +34,10 @@ def catalogues() -> dict[str, Catalogue]:
 
 def listed_providers(config: Config) -> list[tuple[str, str, str | None]]:
     """(provider, base URL, key) for each provider whose catalogue we fetch."""
+    from acp_server.config.engine import provider_configs
     from agent.providers import BUILTIN_PROVIDERS, ModelNotConfigured, resolve
 
+    providers = provider_configs(config)
     named = {m.partition(":")[0] for m in (config.model, *config.fallback_providers) if m}
     wanted = []
     for provider in sorted(set(BUILTIN_PROVIDERS) | set(config.providers)):
@@ -44,7 +47,7 @@ def listed_providers(config: Config) -> list[tuple[str, str, str | None]]:
         if provider in LOCAL and provider not in named and provider not in config.providers:
             continue  # never probe a local port the user has not mentioned
         try:
-            resolved = resolve(f"{provider}:probe", config.providers)
+            resolved = resolve(f"{provider}:probe", providers)
         except ModelNotConfigured:
             continue  # no key: nothing the user could run there
         if resolved.base_url is None and provider == "openai":
@@ -74,3 +77,15 @@ async def refresh_offered(config: Config, home: Path | None) -> bool:
     for catalogue in results:
         _LIVE[catalogue.provider] = catalogue
     return live_models() != before
+
+
+async def refresh_offered_safely(config: Config, home: Path | None) -> bool:
+    """`refresh_offered`, False when it fails: a catalogue is a convenience,
+    never a session's failure."""
+    try:
+        return await refresh_offered(config, home)
+    except Exception:
+        logging.getLogger("acp_server.session").warning(
+            "model catalogue refresh failed", exc_info=True
+        )
+        return False

@@ -153,7 +153,7 @@ def _inotify_watch(directory: str) -> int:
         errno = ctypes.get_errno()
         os.close(fd)
         raise OSError(errno, f"inotify_add_watch failed for {directory}")
-    return fd
+    return int(fd)
 
 
 __all__ = ["NAMES", "ConfigFiles"]

@@ -12,14 +12,16 @@ import contextlib
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from acp_server import __version__
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from acp_server.config import Config
     from acp_server.server.config_files import ConfigFiles
+    from protocol.endpoint import ByteReader, ByteWriter
 
 _VALUE_FLAGS = {
     "--model": "model",
@@ -27,6 +29,8 @@ _VALUE_FLAGS = {
     "--log-level": "log_level",
     "--max-line-bytes": "max_line_bytes",
 }
+# Spelled out rather than read from agent/policy.py, which would load the
+# permission policy before the initialize reply; a test holds the two equal.
 _MODES = ("ask", "accept-edits", "read-only", "yolo")
 
 
@@ -76,68 +80,75 @@ acp-server {__version__}: an Agent Client Protocol agent on stdio, launched by y
 """
 
 
-async def serve(args: ServerArgs) -> int:
-    from acp_server.server.app import AgentServer
-    from protocol import DEFAULT_MAX_LINE_BYTES, Endpoint, open_stdio
+class ConfigSetup:
+    """Home, logging and config, set up when the first session needs them
+    (after `initialize` has been answered) and re-read for each new session
+    when a file they come from changed (see config_files.py)."""
 
-    reader, writer = await open_stdio()
-    flags = {
-        "model": args.model,
-        "logging.level": args.log_level,
-        "permissions.default_mode": args.mode,
-    }
+    def __init__(self, args: ServerArgs) -> None:
+        self.args = args
+        self.flags: dict[str, object] = {
+            "model": args.model,
+            "logging.level": args.log_level,
+            "permissions.default_mode": args.mode,
+        }
+        # The last full setup: where the home came from, what it read, and
+        # what it produced.
+        self._cached: tuple[tuple[str | None, str | None], ConfigFiles, Config, Path] | None = None
 
-    # The last full setup: where the home came from, what it read, and what it
-    # produced.
-    cached: tuple[tuple[object, ...], ConfigFiles, object, object] | None = None
-
-    def setup() -> tuple[object, object]:
-        # Home, logging and config are set up when the first session needs
-        # them, after `initialize` has been answered, and re-read for each new
-        # session when a file they come from changed (see config_files.py).
-        nonlocal cached
+    def __call__(self) -> tuple[Config, Path | None]:
         where = (os.environ.get("ACP_SERVER_HOME"), os.environ.get("HOME"))
+        cached = self._cached
         if cached is not None and cached[0] == where and not cached[1].changed():
             return cached[2], cached[3]
-        if cached is not None:
-            cached[1].close()
-        cached = None
+        self.close()
         from acp_server.config import Config, ConfigError, load_config
         from acp_server.server.config_files import ConfigFiles
 
+        args = self.args
         level = args.log_level or os.environ.get("ACP_SERVER_LOG_LEVEL")
         home = _usable_home(level, args.log_level)
         marks = ConfigFiles(str(home))  # before reading: an edit made meanwhile shows next time
         try:
-            config = load_config(home, flags=flags)
+            config = load_config(home, flags=self.flags)
         except ConfigError as error:
             _configure_logging(home, level, args.log_level)
             logging.getLogger("acp_server").error("configuration error, using defaults: %s", error)
             return Config(), home
         _configure_logging(home, level or config.logging.level, args.log_level)
-        cached = (where, marks, config, home)
+        self._cached = (where, marks, config, home)
         # From the next turn of the loop on, after this reply has gone out.
         asyncio.get_running_loop().call_soon(marks.watch)
         return config, home
 
-    from acp_server.correlation import bind_ids
+    def close(self) -> None:
+        if self._cached is not None:
+            self._cached[1].close()
+        self._cached = None
 
+
+async def serve(args: ServerArgs) -> int:
+    from acp_server.correlation import bind_ids
+    from acp_server.server.app import AgentServer
+    from acp_server.server.signals import GracefulStop
+    from protocol import DEFAULT_MAX_LINE_BYTES, Endpoint, open_stdio
+
+    reader, writer = await open_stdio()
+    setup = ConfigSetup(args)
     bind_ids(connection=f"{os.getpid()}-{os.urandom(3).hex()}")  # inherited by every handler task
-    server = AgentServer(None, None, setup=setup)  # type: ignore[arg-type]
+    server = AgentServer(None, None, setup=setup)
     requests, notifications = server.routes()
     endpoint = Endpoint(
-        reader,
-        writer,
+        cast("ByteReader", reader),
+        cast("ByteWriter", writer),
         requests=requests,
-        notifications=notifications,  # type: ignore[arg-type]
+        notifications=notifications,
         max_line_bytes=args.max_line_bytes or DEFAULT_MAX_LINE_BYTES,
         name="acp",
     )
     server.endpoint = endpoint
-    from acp_server.server.signals import GracefulStop
-
     serving = asyncio.ensure_future(endpoint.run())
-    stop = GracefulStop(server, reader, serving)  # type: ignore[arg-type]
+    stop = GracefulStop(server, reader, serving)
     stop.install()
     try:
         await serving
@@ -146,8 +157,7 @@ async def serve(args: ServerArgs) -> int:
             raise
     finally:
         await server.shutdown()
-        if cached is not None:
-            cached[1].close()
+        setup.close()
     return 0
 
 
@@ -182,10 +192,10 @@ def _usable_home(level: str | None, stderr_level: str | None) -> Path:
 _home_problem_told: str | None = None
 
 
-def _configure_logging(home: object, level: str | None, stderr_level: str | None) -> None:
+def _configure_logging(home: Path | None, level: str | None, stderr_level: str | None) -> None:
     from acp_server.logs import configure_logging
 
-    configure_logging(home, level, stderr_level=stderr_level)  # type: ignore[arg-type]
+    configure_logging(home, level, stderr_level=stderr_level)
 
 
 def run_stdio(argv: list[str]) -> int:

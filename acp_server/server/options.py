@@ -10,21 +10,12 @@ import os
 
 from acp_server.config import Config
 from agent import known_models
+from agent.policy import MODE_INFO
 from agent.providers import BUILTIN_PROVIDERS
 
+# The editor's mode picker, from the one list of modes (agent/policy.py).
 MODES: list[dict[str, str]] = [
-    {"id": "ask", "name": "Ask", "description": "Ask before edits and commands"},
-    {
-        "id": "accept-edits",
-        "name": "Accept edits",
-        "description": "Edits inside the project run without asking; commands ask",
-    },
-    {
-        "id": "read-only",
-        "name": "Read-only",
-        "description": "Plan only: edits and commands are refused",
-    },
-    {"id": "yolo", "name": "Yolo", "description": "Never ask, not even for sensitive paths"},
+    {"id": m.id, "name": m.name, "description": m.description} for m in MODE_INFO
 ]
 THOUGHT_LEVELS = ("off", "low", "medium", "high")
 # Sent in every session/new reply and option change; encoded, never changed.
@@ -118,3 +109,21 @@ def _model_options(models: list[str]) -> list[dict[str, object]]:
 
 def mode_state(current: str) -> dict[str, object]:
     return {"currentModeId": current, "availableModes": MODES}
+
+
+def checked_option(config_id: str, value: object) -> str:
+    """`value` as the setting of option `config_id`, or -32602 naming what is wrong."""
+    from protocol import RpcError
+
+    if config_id == "mode":
+        if value not in [m["id"] for m in MODES]:
+            raise RpcError.invalid_params(f"unknown mode {value!r}")
+    elif config_id == "model":
+        if not isinstance(value, str) or not value:
+            raise RpcError.invalid_params("model must be a model id")
+    elif config_id == "thought_level":
+        if value not in THOUGHT_LEVELS:
+            raise RpcError.invalid_params(f"unknown thought level {value!r}")
+    else:
+        raise RpcError.invalid_params(f"unknown config option {config_id!r}")
+    return str(value)

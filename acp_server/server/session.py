@@ -1,40 +1,48 @@
 """One ACP session: its engine, options, persistence and prompt turns.
 
+A session is given a `SessionContext` (see context.py), never the server.
+Every update and every request to the client leaves through its
+`UpdateSink` (outbound.py), which persists before it sends and orders the
+proxies' requests after the engine's events; a turn is driven by `run_turn`
+(turn.py).
+
 Turn rules this module keeps:
-- every update is persisted, then sent; all of a turn's updates go out before
-  the `session/prompt` response and nothing of the turn after it;
+- all of a turn's updates go out before the `session/prompt` response and
+  nothing of the turn after it;
 - a second prompt while a turn runs waits for it (a queue of one lock);
 - cancel ends the running turn (and prompts queued before the cancel) with
   `cancelled`, never an error, and leaves the session usable;
-- every tool call gets a final status: the ledger closes any left open;
-- causal order: every request to the client goes out after the engine's events
-  so far, so a `tool_call` precedes any request made for it;
 - what is stored for replay names no terminal: its final output stands in.
+
+It also satisfies `CommandHost`, the face the slash commands see.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from acp_server import commands
-from acp_server.server.options import config_options, mode_state, model_choices
-from acp_server.server.translate import ToolLedger, for_replay, text_chunk, translate
+from acp_server.server import commands
+from acp_server.server.options import checked_option, config_options, mode_state, model_choices
+from acp_server.server.outbound import UpdateSink
+from acp_server.server.translate import text_chunk, translate
 from agent import events as ev
 from protocol import RpcError
 
 if TYPE_CHECKING:
-    from acp_server.server.app import AgentServer
-    from agent import Engine
+    from acp_server.server.context import SessionContext, SessionState
+    from acp_server.store import Refresh
+    from agent import Engine, ToolInfo
+    from agent.mcp import McpAttachment
+    from agent.messages import Message
+    from agent.ports import Host, PromptPart
     from protocol import schema as acp
 
-log = logging.getLogger("acp_server.session")
 TITLE_CHARS = 60
-TERMINAL_GONE = "(the output of this command was not kept)"
 
 
 def title_from(text: str) -> str | None:
@@ -44,83 +52,61 @@ def title_from(text: str) -> str | None:
     return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-class _EngineStart(NamedTuple):
-    """What a session's engine starts from, kept until the engine is built."""
-
-    model: str | None
-    mode: str
-    thought_level: str | None
-    messages: list[dict[str, object]] | None
-    cost_usd: float
-
-
 class Session:
     def __init__(
         self,
-        server: AgentServer,
+        ctx: SessionContext,
         session_id: str,
         cwd: str,
         roots: tuple[str, ...],
-        *,
-        model: str | None,
-        mode: str,
-        thought_level: str | None,
-        messages: list[dict[str, object]] | None = None,
-        grants: list[str] | None = None,
-        title: str | None = None,
-        cost_usd: float = 0.0,
+        state: SessionState,
     ) -> None:
-        self.server = server
+        self.ctx = ctx
         self.id = session_id
         self.cwd = cwd
         self.roots = roots
-        self.title = title
-        self.grants: set[str] = set(grants or [])
+        self.title = state.title
+        self.grants: set[str] = set(state.grants or [])
         # What the engine starts from. A session/new reply needs only these, so
         # the engine, its host and the skills are built on first use (a prompt,
         # an option change, the command list sent after the reply).
-        self._start = _EngineStart(model, mode, thought_level, messages, cost_usd)
+        self._start = state
         self._engine: Engine | None = None
-        self._host: Any = None
+        self._host: Host | None = None
         self._skills: list[commands.Skill] | None = None
-        self.ledger = ToolLedger()
-        # The params of every session/update frame: this prefix, the update, "}".
-        self._params_prefix = b'{"sessionId":' + msgspec.json.encode(session_id) + b',"update":'
+        self.sink = UpdateSink(session_id, ctx.link, ctx.store)
 
         self._turn_lock = asyncio.Lock()
         self._cancel_epoch = 0
-        self._turn = 0
         self._closed = False
         self._announced = False
         self._in_turn = False
         self._held_notices: list[dict[str, object]] = []
         self._background: set[asyncio.Task[None]] = set()
-        self._started: dict[str, tuple[str, dict[str, object], float]] = {}
-        self._terminal_output: dict[str, str] = {}  # terminal id -> final output, for replay
-        self.mcp: Any = None
+        self.mcp: McpAttachment | None = None
 
     @property
     def in_turn(self) -> bool:
         return self._in_turn
 
     @property
-    def host(self) -> Any:
+    def host(self) -> Host:
         """The editor's fs and terminal, or local ones, as the engine's ports."""
         if self._host is None:
-            from acp_server.proxies import select_host
+            from acp_server.server.proxies import select_host
 
-            caps = self.server.client_caps
+            caps = self.ctx.client_caps
             self._host = select_host(
-                self._call_client,
+                self.sink.request,
                 self.id,
                 fs_read=caps.fs_read,
                 fs_write=caps.fs_write,
                 terminal=caps.terminal,
-                client_timeout=self.server.config.timeouts.client_request,
+                client_timeout=self.ctx.config.timeouts.client_request,
                 grants=self.grants,
                 on_grants_change=self._persist_grants,
-                audit=self.server.audit,
-                on_terminal_output=self._terminal_output.__setitem__,
+                audit=self.ctx.audit,
+                on_terminal_output=self.sink.terminal_output.__setitem__,
             )
         return self._host
 
@@ -131,7 +117,7 @@ class Session:
 
             start = self._start
             engine = Engine(
-                self.server.engine_config(),
+                self.ctx.engine_config(),
                 self.host,
                 cwd=self.cwd,
                 roots=self.roots,
@@ -143,6 +129,8 @@ class Session:
             )
             if start.thought_level:
                 engine.thought_level = start.thought_level
+            # The proxies' requests wait for what the engine emitted so far.
+            self.sink.order_after(engine.delivered)
             self._engine = engine
         return self._engine
 
@@ -161,7 +149,7 @@ class Session:
         return self._start.thought_level
 
     @property
-    def messages(self) -> list[dict[str, object]]:
+    def messages(self) -> list[Message]:
         if self._engine is not None:
             return self._engine.messages
         return list(self._start.messages or [])
@@ -170,59 +158,20 @@ class Session:
     def skills(self) -> list[commands.Skill]:
         # Looked up when the command list is sent, after the session's reply.
         if self._skills is None:
-            self._skills = commands.discover_skills(self.server.home, self.cwd)
+            self._skills = commands.discover_skills(self.ctx.home, self.cwd)
         return self._skills
 
-    # ------------------------------------------------------------ wire helpers
-
-    async def _call_client(self, method: str, params: object, *, timeout: float | None) -> Any:
-        """Every request this session makes to the client (permission, fs,
-        terminal) goes through here, after what the engine has emitted so far
-        is on its way: a tool call's `tool_call` (and its preview) precedes
-        any request made for it, whichever proxy makes it."""
-        if self._engine is not None:
-            await self._engine.delivered()
-        from agent.runner import current_tool_call
-
-        call_id = current_tool_call.get()
-        if call_id is not None and isinstance(params, dict) and "_meta" not in params:
-            # Names the call the request is made for, so the editor (and a
-            # transcript check) can tie a file read or a terminal to it.
-            params = {**params, "_meta": {"toolCallId": call_id}}
-        return await self.server.endpoint.request(method, params, timeout=timeout)
+    # ------------------------------------------------------------ updates
 
     async def send(self, update: dict[str, object], *, persist: bool = True) -> None:
-        payload = msgspec.json.encode(update)
-        self.ledger.observe(update)
-        if persist:
-            stored = payload
-            if b'"terminal"' in payload:  # a terminal id must not outlive this connection
-                stored = msgspec.json.encode(for_replay(update, self._terminal_output))
-            self.server.store.append_update(self.id, stored, self._turn)
-        # Framed by concatenation, as a replay is: the update is encoded once.
-        await self.server.endpoint.notify_encoded(
-            "session/update", [self._params_prefix + payload + b"}"]
-        )
+        await self.sink.send(update, persist=persist)
 
     async def replay(self) -> None:
         """Re-send the stored history; close any tool call a crash left open."""
-        prefix = self._params_prefix
-        batch: list[bytes] = []
-        for payload in self.server.store.updates(self.id):
-            if b'"tool_call' in payload:
-                update = msgspec.json.decode(payload)
-                self.ledger.observe(update)
-                if b'"terminal"' in payload:  # kept by an older version: the id is dead
-                    payload = msgspec.json.encode(for_replay(update, {}, TERMINAL_GONE))
-            batch.append(prefix + payload + b"}")
-            if len(batch) == 512:
-                await self.server.endpoint.notify_encoded("session/update", batch)
-                batch = []
-        await self.server.endpoint.notify_encoded("session/update", batch)
-        for update in self.ledger.close_all(
+        await self.sink.replay(self.ctx.store.updates(self.id))
+        await self.sink.close_open_calls(
             "Interrupted: the agent stopped before this call finished."
-        ):
-            await self.send(update)
+        )
 
     async def announce(self) -> None:
         """What follows a new/load/resume/fork response: the command list."""
@@ -234,34 +183,30 @@ class Session:
             persist=False,
         )
         self._announced = True
-        self._start_catalogue_refresh()
+        self._spawn(self._refresh_catalogue())
 
-    def _start_catalogue_refresh(self) -> None:
-        """Fetch live model catalogues after the reply; offer them when they change."""
-        task = asyncio.get_running_loop().create_task(self._refresh_catalogue())
+    def _spawn(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def _refresh_catalogue(self) -> None:
-        from acp_server.server.catalogues import refresh_offered
+        """Fetch live model catalogues after the reply; offer them when they change."""
+        from acp_server.server.catalogues import refresh_offered_safely
 
-        try:
-            changed = await refresh_offered(self.server.config, self.server.home)
-        except Exception:  # a catalogue is a convenience: never a session's failure
-            log.warning("model catalogue refresh failed", exc_info=True)
-            return
+        changed = await refresh_offered_safely(self.ctx.config, self.ctx.home)
         if changed and not self._closed:
             await self.send(
                 {"sessionUpdate": "config_option_update", "configOptions": self.options()},
                 persist=False,
             )
 
-    # ------------------------------------------------------------ MCP
+    # ------------------------------------------------------------ MCP and notices
 
-    async def attach_mcp(self, specs: list[Any]) -> None:
+    async def attach_mcp(self, specs: list[object]) -> None:
         if not specs:
             return
-        self.mcp = await self.server.mcp_hub().attach(specs, on_notice=self._on_notice)
+        self.mcp = await self.ctx.mcp_hub().attach(specs, on_notice=self._on_notice)  # type: ignore[arg-type]
         self.engine.tool_sources = [self.mcp]
 
     def _on_notice(self, notice: ev.Notice) -> None:
@@ -271,11 +216,13 @@ class Session:
         if update is None:
             return
         if self._in_turn and self._announced:
-            task = asyncio.get_running_loop().create_task(self.send(update))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(self.send(update))
         else:
             self._held_notices.append(update)
+
+    def hold_notice(self, text: str) -> None:
+        """Show `text` as a notice at the start of the next turn."""
+        self._on_notice(ev.Notice("warning", text))
 
     async def _flush_notices(self) -> None:
         held, self._held_notices = self._held_notices, []
@@ -285,7 +232,7 @@ class Session:
     # ------------------------------------------------------------ options
 
     def model_choices(self) -> list[str]:
-        return model_choices(self.model, self.server.config)
+        return model_choices(self.model, self.ctx.config)
 
     def options(self) -> list[dict[str, object]]:
         return config_options(self.model, self.mode, self.thought_level, self.model_choices())
@@ -294,21 +241,14 @@ class Session:
         return mode_state(self.mode)
 
     async def set_option(self, config_id: str, value: object) -> list[dict[str, object]]:
+        setting = checked_option(config_id, value)
         if config_id == "mode":
-            if value not in ("ask", "accept-edits", "read-only", "yolo"):
-                raise RpcError.invalid_params(f"unknown mode {value!r}")
-            self.engine.mode = str(value)
+            self.engine.mode = setting
         elif config_id == "model":
-            if not isinstance(value, str) or not value:
-                raise RpcError.invalid_params("model must be a model id")
-            self.engine.model = value
-        elif config_id == "thought_level":
-            if value not in ("off", "low", "medium", "high"):
-                raise RpcError.invalid_params(f"unknown thought level {value!r}")
-            self.engine.thought_level = str(value)
+            self.engine.model = setting
         else:
-            raise RpcError.invalid_params(f"unknown config option {config_id!r}")
-        self.server.store.update_meta(
+            self.engine.thought_level = setting
+        self.ctx.store.update_meta(
             self.id,
             model=self.engine.model,
             mode=self.engine.mode,
@@ -327,57 +267,50 @@ class Session:
             persist=False,
         )
 
+    # ------------------------------------------------------------ what commands see
+
+    async def compact(self) -> bool:
+        return await self.engine.compact()
+
+    def context_usage(self) -> tuple[int, int]:
+        return self.engine.context_usage()
+
+    def message_count(self) -> int:
+        return len(self.messages)
+
+    def costs(self) -> tuple[float, float | None]:
+        return self.engine.session_cost_usd, self.engine.last_turn_cost_usd
+
+    def tool_infos(self) -> list[ToolInfo]:
+        return self.engine.tool_infos()
+
+    def clear_history(self) -> None:
+        self.engine.clear()
+        self.persist_history()
+
     def mcp_status(self) -> list[dict[str, object]]:
-        if self.mcp is None:
-            return []
-        return [
-            {
-                "name": st.name,
-                "transport": st.transport,
-                "state": st.state,
-                "error": st.error,
-                "tools": st.tool_count,
-            }
-            for st in self.mcp.status()
-        ]
+        from acp_server.server.mcp_specs import status_rows
+
+        return status_rows(self.mcp)
 
     # ------------------------------------------------------------ persistence
 
     def _persist_grants(self) -> None:
-        self.server.store.update_meta(self.id, grants=sorted(self.grants))
+        self.ctx.store.update_meta(self.id, grants=sorted(self.grants))
 
     def persist_history(self) -> None:
         # Only what is new since the last step is written (see store/history.py).
-        self.server.store.save_history(self.id, self.engine.messages)
+        self.ctx.store.save_history(self.id, self.engine.messages)
 
-    def hold_notice(self, text: str) -> None:
-        """Show `text` as a notice at the start of the next turn."""
-        self._on_notice(ev.Notice("warning", text))
-
-    def _claim_turn(self) -> Any:
-        """Take the session's turn across processes (see store/turnlock.py);
-        what another process wrote since, if anything."""
-        from acp_server.store import SessionBusy, SessionGone
-
-        try:
-            return self.server.store.begin_turn(self.id)
-        except SessionBusy:
-            raise RpcError.invalid_request(
-                f"session {self.id} is running a turn in another acp-server process; "
-                "try again when it has finished"
-            ) from None
-        except SessionGone:
-            raise RpcError.resource_not_found(
-                f"session {self.id} was deleted; start a new session"
-            ) from None
-
-    async def _catch_up(self, refresh: Any) -> None:
+    async def _catch_up(self, refresh: Refresh) -> None:
         """Continue from another process's turns: its model history, and its
         updates shown to this editor (they are stored already)."""
+        from acp_server.server.context import stored_messages
+
         if self._engine is not None:
-            self._engine.messages[:] = refresh.messages
+            self._engine.messages[:] = stored_messages(refresh.messages)
         else:
-            self._start = self._start._replace(messages=refresh.messages)
+            self._start = self._start._replace(messages=stored_messages(refresh.messages))
         for payload in refresh.missed:
             await self.send(msgspec.json.decode(payload), persist=False)
 
@@ -395,12 +328,14 @@ class Session:
                 raise RpcError.invalid_params(f"session {self.id} is closed")
             if epoch != self._cancel_epoch:
                 return {"stopReason": "cancelled"}
-            refresh = self._claim_turn()
-            self._turn += 1
+            from acp_server.server.turn import claim_turn
+
+            refresh = claim_turn(self.ctx.store, self.id)
+            self.sink.turn += 1
             self._in_turn = True
             from acp_server.correlation import bind_ids
 
-            bind_ids(session=self.id, turn=self._turn)  # this request's task only
+            bind_ids(session=self.id, turn=self.sink.turn)  # this request's task only
             try:
                 if refresh is not None:
                     await self._catch_up(refresh)
@@ -408,21 +343,17 @@ class Session:
                 return await self._run_prompt(request, epoch)
             finally:
                 self._in_turn = False
-                self.server.store.end_turn(self.id)
+                self.ctx.store.end_turn(self.id)
 
     async def _run_prompt(self, request: acp.PromptRequest, epoch: int) -> dict[str, object]:
         from protocol import schema as acp  # loaded by the request's decoding already
 
         text = "".join(b.text for b in request.prompt if isinstance(b, acp.ContentBlockText))
         for block in request.prompt:  # stored for replay; the editor already shows them live
-            self.server.store.append_update(
-                self.id,
-                msgspec.json.encode({"sessionUpdate": "user_message_chunk", "content": block}),
-                self._turn,
-            )
+            self.sink.record({"sessionUpdate": "user_message_chunk", "content": block})
         if self.title is None and (title := title_from(text)):
             self.title = title
-            self.server.store.update_meta(self.id, title=title)
+            self.ctx.store.update_meta(self.id, title=title)
             await self.send(
                 {"sessionUpdate": "session_info_update", "title": title, "updatedAt": _now_iso()}
             )
@@ -437,7 +368,7 @@ class Session:
             self.engine.check_ready()
         except ModelNotConfigured as error:
             raise RpcError.auth_required(f"{error}. {error.hint}") from None
-        parts = await to_prompt_parts(request.prompt, self.host.files)
+        parts: list[PromptPart] = await to_prompt_parts(request.prompt, self.host.files)
         if outcome is not None and outcome.run_prompt is not None:
             from agent.ports import TextPart
 
@@ -448,91 +379,25 @@ class Session:
             return {"stopReason": "cancelled"}
         return await self._drive(parts)
 
-    async def _drive(self, parts: list[Any]) -> dict[str, object]:
-        stop = "end_turn"
-        usage: ev.TurnUsage | None = None
-        failure: ev.TurnFailure | None = None
+    async def _drive(self, parts: list[PromptPart]) -> dict[str, object]:
+        from acp_server.server.turn import run_turn, usage_fields
+
         try:
-            handled = 0
-            async for event in self.engine.submit(parts):
-                await self._on_event(event)
-                if isinstance(event, ev.TurnFinished):
-                    stop, usage, failure = event.stop_reason, event.usage, event.failure
-                handled += 1
-                if handled % 32 == 0:
-                    # Queues that never run empty never suspend: yield now and then so
-                    # other sessions' requests are read and answered during a long stream.
-                    await asyncio.sleep(0)
+            result = await run_turn(self.engine, parts, self.sink, self.ctx.store, self.ctx.audit)
         finally:
-            for update in self.ledger.close_all("The turn ended before this call finished."):
-                await self.send(update)
-            self.persist_history()
-            if not self.server.turn_running(besides=self):
+            if not self.ctx.turn_running_elsewhere(self.id):
                 # The last turn running ends: its updates (and any other session's)
                 # become readable by other processes. Not earlier, so an ingest
                 # never shares the CPU with a stream; no need to wait for it.
-                self.server.store.flush(wait=False)
-        if stop == "failed" and failure is not None:
+                self.ctx.store.flush(wait=False)
+        if result.stop_reason == "failed" and result.failure is not None:
             from acp_server.turn_failure import prompt_error
 
-            raise prompt_error(failure)  # after every update of the turn
-        response: dict[str, object] = {"stopReason": stop}
-        if usage is not None and self.server.features.get("prompt_usage"):
-            response["usage"] = {
-                "inputTokens": usage.input_tokens,
-                "outputTokens": usage.output_tokens,
-                "totalTokens": usage.input_tokens + usage.output_tokens,
-                "thoughtTokens": usage.thought_tokens,
-                "cachedReadTokens": usage.cached_input_tokens,
-            }
+            raise prompt_error(result.failure)  # after every update of the turn
+        response: dict[str, object] = {"stopReason": result.stop_reason}
+        if result.usage is not None and self.ctx.features.get("prompt_usage"):
+            response["usage"] = usage_fields(result.usage)
         return response
-
-    async def _on_event(self, event: ev.Event) -> None:
-        if isinstance(event, ev.UsageUpdated):
-            from agent.providers import cost_usd, model_info
-
-            cost = cost_usd(
-                model_info(event.model, self.engine.config.prices),
-                event.input_tokens,
-                event.output_tokens,
-            )
-            self.server.store.record_usage(
-                self.id, self._turn, event.model, event.input_tokens, event.output_tokens, cost
-            )
-            self.persist_history()  # a kill -9 mid-turn keeps every completed model step
-        elif isinstance(event, ev.PermissionDecided):
-            self.server.audit(
-                "permission",
-                session=self.id,
-                call_id=event.call_id,
-                tool=event.tool,
-                allowed=event.allowed,
-                by=event.by,
-                reason=event.reason,
-            )
-            return
-        elif isinstance(event, ev.TurnFinished) and event.failure and event.stop_reason == "failed":
-            from acp_server.turn_failure import audit_fields, failure_update
-
-            self.server.audit("turn_failed", session=self.id, **audit_fields(event.failure))
-            await self.send(failure_update(event.failure))  # stored as a failure, not as text
-            return
-        elif isinstance(event, ev.ToolCallStarted):
-            self._started[event.call_id] = (event.tool, dict(event.raw_input), time.monotonic())
-        elif isinstance(event, ev.ToolCallFinished):
-            tool, arguments, began = self._started.pop(event.call_id, ("?", {}, time.monotonic()))
-            self.server.audit(
-                "tool_call",
-                session=self.id,
-                call_id=event.call_id,
-                tool=tool,
-                arguments=arguments,  # redacted by the audit log
-                status=event.status,
-                duration_ms=round((time.monotonic() - began) * 1000, 1),
-            )
-        update = translate(event)
-        if update is not None:
-            await self.send(update)
 
     async def close(self) -> None:
         self._closed = True

@@ -26,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 GRACE_SECONDS = 1.0
@@ -43,7 +43,7 @@ class _Session(Protocol):
 
 class _Server(Protocol):
     @property
-    def sessions(self) -> dict[str, _Session]: ...
+    def sessions(self) -> Mapping[str, _Session]: ...
 
     def turn_running(self) -> bool: ...
 

@@ -97,7 +97,7 @@ class ToolLedger:
 
     def close_all(self, reason: str) -> list[Update]:
         """Final updates for every call left open (a crash, or a bug upstream)."""
-        closing = [
+        closing: list[Update] = [
             {
                 "sessionUpdate": "tool_call_update",
                 "toolCallId": call_id,

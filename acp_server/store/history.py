@@ -14,13 +14,13 @@ equality: comparing values would itself cost time that grows with history.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
 from acp_server.store.schema import INSERT_HISTORY
 
-Message = dict[str, object]
+Message = dict[str, object]  # as read back; any JSON object can be written
 
 
 class Stored:
@@ -28,12 +28,12 @@ class Stored:
 
     __slots__ = ("count", "first", "last")
 
-    def __init__(self, messages: Sequence[Message]) -> None:
+    def __init__(self, messages: Sequence[Mapping[str, object]]) -> None:
         self.count = len(messages)
         self.first = messages[0] if messages else None
         self.last = messages[-1] if messages else None
 
-    def extended_by(self, messages: Sequence[Message]) -> bool:
+    def extended_by(self, messages: Sequence[Mapping[str, object]]) -> bool:
         """Whether `messages` is what was stored plus messages after it."""
         count = self.count
         if count == 0:
@@ -54,7 +54,10 @@ def load(db: sqlite3.Connection, session_id: str) -> list[Message]:
 
 
 def write(
-    db: sqlite3.Connection, session_id: str, messages: Sequence[Message], stored: Stored | None
+    db: sqlite3.Connection,
+    session_id: str,
+    messages: Sequence[Mapping[str, object]],
+    stored: Stored | None,
 ) -> int:
     """Bring the stored history to `messages` inside the caller's transaction;
     how many messages were encoded and written."""

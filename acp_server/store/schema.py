@@ -107,8 +107,8 @@ META_FIELDS = set(_NAMES) - {"id", "created_at"}
 def record(row: sqlite3.Row | tuple[object, ...]) -> SessionRecord:
     values = dict(zip(_NAMES, row, strict=True))
     for name in JSON_FIELDS:
-        values[name] = msgspec.json.decode(values[name])  # type: ignore[arg-type]
-    return SessionRecord(**values)  # type: ignore[arg-type]
+        values[name] = msgspec.json.decode(values[name])
+    return SessionRecord(**values)
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -33,11 +33,12 @@ API (also used by `acp-server sessions ...`):
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
@@ -246,7 +247,8 @@ class SessionStore(JournalBuffer):
         not depend on how long the sessions are. `cursor` is an offset; the
         next one is None on the last page."""
         self._settle()
-        where, args = ["deleted = 0"], []
+        where: builtins.list[str] = ["deleted = 0"]
+        args: builtins.list[object] = []
         if cwd is not None:
             where.append("cwd = ?")
             args.append(cwd)
@@ -262,7 +264,7 @@ class SessionStore(JournalBuffer):
 
     # ------------------------------------------------------------ history and turns
 
-    def save_history(self, session_id: str, messages: Sequence[dict[str, object]]) -> None:
+    def save_history(self, session_id: str, messages: Sequence[Mapping[str, object]]) -> None:
         """Store the engine's history: the new messages only, when it grew."""
         self._settle(session_id)
         db = self._db
@@ -373,7 +375,7 @@ class SessionStore(JournalBuffer):
         ).fetchone()
         return int(row[0] or 0)
 
-    def updates(self, session_id: str) -> list[bytes]:
+    def updates(self, session_id: str) -> builtins.list[bytes]:
         self.flush()
         rows = self._db.execute(
             "SELECT payload FROM updates WHERE session_id = ? ORDER BY seq", (session_id,)
@@ -421,7 +423,7 @@ class SessionStore(JournalBuffer):
                 (cost_usd, session_id),
             )
 
-    def usage(self, session_id: str) -> list[dict[str, object]]:
+    def usage(self, session_id: str) -> builtins.list[dict[str, object]]:
         rows = self._db.execute(
             "SELECT turn, model, SUM(input_tokens), SUM(output_tokens), SUM(cost_usd) FROM usage "
             "WHERE session_id = ? GROUP BY turn, model ORDER BY turn",
@@ -430,7 +432,7 @@ class SessionStore(JournalBuffer):
         keys = ("turn", "model", "input_tokens", "output_tokens", "cost_usd")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def usage_by_day(self) -> list[dict[str, object]]:
+    def usage_by_day(self) -> builtins.list[dict[str, object]]:
         rows = self._db.execute(
             "SELECT day, SUM(input_tokens), SUM(output_tokens), SUM(cost_usd) FROM usage GROUP BY day ORDER BY day"
         )

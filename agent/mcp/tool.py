@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
-from agent.events import ImageContent, TextContent, ToolContent
-from agent.tooling import Access, ToolContext, ToolDescription, ToolOutput, ToolSpec
+from agent.events import ImageContent, TextContent, ToolContent, ToolKind
+from agent.mcp.connection import Connection, ToolDef
+from agent.tools.api import Access, ToolContext, ToolDescription, ToolOutput, ToolSpec
 from agent.tools.base import cap
-
-if TYPE_CHECKING:
-    from agent.mcp.hub import Connection, ToolDef
 
 
 class McpTool:
     def __init__(self, prefix: str, connection: Connection, definition: ToolDef) -> None:
         self.connection = connection
         self.definition = definition
-        kind = "read" if definition.read_only else "other"
+        kind: ToolKind = "read" if definition.read_only else "other"
         self.spec = ToolSpec(
             f"mcp__{prefix}__{definition.name}",
             definition.description or f"{definition.name} from MCP server {prefix}",
             definition.input_schema,
             kind,
-        )  # type: ignore[arg-type]
+        )
 
     def describe(self, args: Mapping[str, object], cwd: str) -> ToolDescription:
         return ToolDescription(
@@ -54,7 +51,7 @@ class McpTool:
         return to_output(result)
 
 
-def to_output(result: Any) -> ToolOutput:
+def to_output(result: object) -> ToolOutput:
     texts: list[str] = []
     content: list[ToolContent] = []
     for block in getattr(result, "content", None) or []:
@@ -63,7 +60,9 @@ def to_output(result: Any) -> ToolOutput:
             texts.append(block.text)
             content.append(TextContent(block.text))
         elif kind == "image":
-            mime = getattr(block, "mime_type", None) or getattr(block, "mimeType", "image/png")
+            mime = str(
+                getattr(block, "mime_type", None) or getattr(block, "mimeType", None) or "image/png"
+            )
             content.append(ImageContent(block.data, mime))
             texts.append(f"[image {mime}]")
         elif kind == "resource":

@@ -44,11 +44,10 @@ def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
             out.append({"role": role, "content": blocks})
 
     for message in messages:
-        role = message.get("role")
-        if role == "user":
-            blocks = []
-            for part in message.get("content") or []:  # type: ignore[union-attr]
-                if part.get("type") == "image":
+        if message["role"] == "user":
+            blocks: list[dict[str, Any]] = []
+            for part in message["content"]:
+                if part["type"] == "image":
                     blocks.append(
                         {
                             "type": "image",
@@ -62,19 +61,19 @@ def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
                 else:
                     blocks.append({"type": "text", "text": part.get("text", "") or " "})
             add("user", blocks)
-        elif role == "assistant":
+        elif message["role"] == "assistant":
             blocks = []
             if message.get("thinking") and message.get("thinking_signature"):
                 blocks.append(
                     {
                         "type": "thinking",
-                        "thinking": message["thinking"],
-                        "signature": message["thinking_signature"],
+                        "thinking": message.get("thinking"),
+                        "signature": message.get("thinking_signature"),
                     }
                 )
             if message.get("content"):
                 blocks.append({"type": "text", "text": message["content"]})
-            for call in message.get("tool_calls") or []:  # type: ignore[union-attr]
+            for call in message.get("tool_calls") or []:
                 blocks.append(
                     {
                         "type": "tool_use",
@@ -84,7 +83,7 @@ def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
                     }
                 )
             add("assistant", blocks or [{"type": "text", "text": "(no output)"}])
-        elif role == "tool":
+        elif message["role"] == "tool":
             add(
                 "user",
                 [

@@ -1,14 +1,6 @@
 """The seam between the engine and a model: one streaming call, provider-neutral.
 
-History messages are plain JSON-able dicts so a session can be persisted and
-continued after a restart, or on another provider after a model switch:
-
-    {"role": "user", "content": [{"type": "text", "text": ...},
-                                 {"type": "image", "data": <base64>, "mime_type": ...}]}
-    {"role": "assistant", "content": "text", "thinking": "..." (optional),
-     "thinking_signature": "..." (optional, Anthropic),
-     "tool_calls": [{"id": ..., "name": ..., "arguments": {...}}]}
-    {"role": "tool", "tool_call_id": ..., "name": ..., "content": "text", "is_error": bool}
+History messages are the typed, JSON-able union of `agent.messages`.
 
 The system prompt is passed separately in `ModelRequest.system`.
 """
@@ -20,7 +12,8 @@ from typing import Literal, Protocol
 
 import msgspec
 
-Message = dict[str, object]
+from agent.messages import Message as Message  # re-exported: the history type providers take
+
 FinishReason = Literal["end_turn", "tool_use", "max_tokens", "refusal"]
 
 

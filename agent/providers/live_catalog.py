@@ -79,7 +79,8 @@ def parse_listing(provider: str, payload: Any) -> list[CatalogueEntry]:
         if not isinstance(name, str) or not name:
             continue
         window = item.get("context_length")
-        pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+        listed = item.get("pricing")
+        pricing = listed if isinstance(listed, dict) else {}
         entries.append(
             CatalogueEntry(
                 f"{provider}:{name}",
@@ -172,9 +173,9 @@ def _http_client_module() -> Any:
 
         return httpx2
     except ImportError:
-        import httpx
+        import importlib
 
-        return httpx
+        return importlib.import_module("httpx")
 
 
 def _remember(catalogue: Catalogue) -> None:

@@ -38,14 +38,13 @@ FINISH = {
 def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     for message in messages:
-        role = message.get("role")
-        if role == "user":
-            parts = message.get("content") or []
-            blocks = []
+        if message["role"] == "user":
+            parts = message["content"]
+            blocks: list[dict[str, str | dict[str, str]]] = []
             for part in (
                 parts if isinstance(parts, list) else [{"type": "text", "text": str(parts)}]
             ):
-                if part.get("type") == "image":
+                if part["type"] == "image":
                     blocks.append(
                         {
                             "type": "image_url",
@@ -58,10 +57,10 @@ def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[st
             out.append(
                 {
                     "role": "user",
-                    "content": "\n".join(b["text"] for b in blocks) if simple else blocks,
+                    "content": "\n".join(str(b["text"]) for b in blocks) if simple else blocks,
                 }
             )
-        elif role == "assistant":
+        elif message["role"] == "assistant":
             entry: dict[str, Any] = {"role": "assistant", "content": message.get("content") or None}
             calls = message.get("tool_calls") or []
             if calls:
@@ -71,10 +70,10 @@ def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[st
                         "type": "function",
                         "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
                     }
-                    for c in calls  # type: ignore[union-attr]
+                    for c in calls
                 ]
             out.append(entry)
-        elif role == "tool":
+        elif message["role"] == "tool":
             out.append(
                 {
                     "role": "tool",

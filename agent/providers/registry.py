@@ -321,6 +321,8 @@ async def _with_inactivity(
         f"{provider}: no data for {seconds:g} s", retryable=True, provider=provider
     )
 
+    watchdog: asyncio.TimerHandle  # set below, before the loop can run this
+
     def check_silence() -> None:
         nonlocal watchdog
         due = last_activity + seconds

@@ -75,7 +75,7 @@ def _latest_prompt(messages: Sequence[Message]) -> tuple[str, int, int]:
             continue
         content = message.get("content")
         texts = (
-            [c["text"] for c in content if isinstance(c, dict) and c.get("type") == "text"]
+            [c["text"] for c in content if isinstance(c, dict) and c["type"] == "text"]
             if isinstance(content, list)
             else [str(content)]
         )

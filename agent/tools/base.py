@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 
 from agent.events import ToolContent
-from agent.tooling import ToolContext, ToolInputError
+from agent.tools.api import ToolContext, ToolInputError
 
 MAX_MODEL_TEXT = 100_000  # characters of one tool result sent back to the model
 MAX_SHOWN_TEXT = 20_000  # characters of a file read shown in the tool call (and stored)

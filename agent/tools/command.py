@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from agent.events import PlanEntry, PlanUpdated, TerminalContent, TextContent
-from agent.tooling import Access, ToolContext, ToolDescription, ToolInputError, ToolOutput, ToolSpec
+from agent.tools.api import (
+    Access,
+    ToolContext,
+    ToolDescription,
+    ToolInputError,
+    ToolOutput,
+    ToolSpec,
+)
 from agent.tools.base import NoPreview, arg_str, cap
 
 

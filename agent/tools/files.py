@@ -19,7 +19,14 @@ from collections.abc import Mapping
 from agent.events import DiffContent, Location, TextContent, ToolContent
 from agent.fileio import fs_call, open_regular, printable
 from agent.ports import FileAccessError, NotEditable
-from agent.tooling import Access, ToolContext, ToolDescription, ToolInputError, ToolOutput, ToolSpec
+from agent.tools.api import (
+    Access,
+    ToolContext,
+    ToolDescription,
+    ToolInputError,
+    ToolOutput,
+    ToolSpec,
+)
 from agent.tools.base import NoPreview, arg_int, arg_str, cap, fenced
 from agent.tools.paths import display, resolve_path
 
@@ -327,7 +334,8 @@ class Grep(NoPreview):
     async def run(self, args: Mapping[str, object], ctx: ToolContext) -> ToolOutput:
         root = resolve_path(args.get("path", "."), ctx.cwd)
         pattern = arg_str(args, "pattern")
-        file_glob = args.get("glob") if isinstance(args.get("glob"), str) else None
+        glob = args.get("glob")
+        file_glob = glob if isinstance(glob, str) else None
         try:
             regex = re.compile(pattern)
         except re.error as error:

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Sequence
 
-from agent.tooling import ToolInputError
+from agent.tools.api import ToolInputError
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
 

@@ -17,6 +17,7 @@ from typing import Any
 from editor_clients.client.accumulator import SessionView
 from editor_clients.client.handlers import LocalFiles, LocalTerminals, PermissionPolicy
 from protocol import Endpoint, Route, RpcError, SpawnedProcess, memory_pipe, spawn_process
+from protocol.endpoint import ByteReader, ByteWriter
 
 FrameCallback = Callable[[str, dict[str, Any]], None]  # ("client->agent" | "agent->client", frame)
 
@@ -81,8 +82,8 @@ class ClientConnection:
     @classmethod
     def over(
         cls,
-        reader: Any,
-        writer: Any,
+        reader: ByteReader,
+        writer: ByteWriter,
         *,
         cwd: str,
         capabilities: ClientCapabilities | None = None,
@@ -94,8 +95,8 @@ class ClientConnection:
     @classmethod
     def _build(
         cls,
-        reader: Any,
-        writer: Any,
+        reader: ByteReader,
+        writer: ByteWriter,
         cwd: str,
         capabilities: ClientCapabilities | None,
         permissions: PermissionPolicy | None,

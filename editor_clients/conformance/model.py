@@ -32,23 +32,6 @@ STATUSES = ("pass", "fail", "skip", "not-tested")
 GATES = {"init": "INIT-001", "session": "SESS-001", "prompt": "PROMPT-001"}
 
 
-class Skip(Exception):
-    """Not applicable to this agent (a capability it does not advertise)."""
-
-
-class NotTested(Exception):
-    """Applicable, but the kit could not judge it (the reason says why)."""
-
-
-class Fail(AssertionError):
-    """The agent broke the requirement."""
-
-
-def check(condition: bool, detail: str) -> None:
-    if not condition:
-        raise Fail(detail)
-
-
 Run = Callable[["Probe"], Awaitable[str]]
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from editor_clients.client import ClientCapabilities, ClientConnection, PermissionPolicy
-from editor_clients.conformance.model import Fail, NotTested
+from editor_clients.conformance.outcomes import Fail, NotTested
 from editor_clients.conformance.prompts import PromptPack
 from protocol import RpcError
 

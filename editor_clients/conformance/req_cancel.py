@@ -14,7 +14,8 @@ from typing import Any
 
 from editor_clients.client import ClientConnection, PermissionPolicy
 from editor_clients.conformance.invariants import TURN_KINDS
-from editor_clients.conformance.model import Fail, NotTested, check, requirement
+from editor_clients.conformance.model import requirement
+from editor_clients.conformance.outcomes import Fail, NotTested, check
 from editor_clients.conformance.probe import FULL, Probe
 from editor_clients.conformance.req_turn import not_acting, turn
 from protocol import RpcError

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from editor_clients.client import ClientConnection
-from editor_clients.conformance.model import Fail, NotTested, Skip, advertised, check, requirement
+from editor_clients.conformance.model import advertised, requirement
+from editor_clients.conformance.outcomes import Fail, NotTested, Skip, check
 from editor_clients.conformance.probe import Probe
 from protocol import RpcError
 

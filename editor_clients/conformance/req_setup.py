@@ -8,7 +8,8 @@ import json
 import os
 
 from editor_clients.client import ClientCapabilities
-from editor_clients.conformance.model import Fail, NotTested, Skip, check, requirement
+from editor_clients.conformance.model import requirement
+from editor_clients.conformance.outcomes import Fail, NotTested, Skip, check
 from editor_clients.conformance.probe import NOTHING, AgentSpec, Probe
 from editor_clients.conformance.raw import SENTINEL_ID, raw_exchange
 from protocol import RpcError

@@ -17,7 +17,8 @@ from typing import Any
 
 from editor_clients.client import ClientConnection
 from editor_clients.conformance.mcp_http_stub import McpHttpStub
-from editor_clients.conformance.model import Fail, NotTested, check, requirement
+from editor_clients.conformance.model import requirement
+from editor_clients.conformance.outcomes import Fail, NotTested, check
 from editor_clients.conformance.probe import FULL, NOTHING, Probe
 
 STOP_REASONS = {"end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled"}

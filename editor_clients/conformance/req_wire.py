@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from editor_clients.conformance.model import Fail, check, requirement
+from editor_clients.conformance.model import requirement
+from editor_clients.conformance.outcomes import Fail, check
 from editor_clients.conformance.probe import Probe
 from editor_clients.conformance.raw import SENTINEL_ID, raw_exchange
 from protocol import RpcError

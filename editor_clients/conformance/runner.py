@@ -22,15 +22,13 @@ from editor_clients.conformance.invariants import INVARIANTS, Observations, obse
 from editor_clients.conformance.model import (
     GATES,
     REQUIREMENTS,
-    Fail,
-    NotTested,
     Outcome,
     Requirement,
-    Skip,
     advertised,
     outcome_for,
     verdict,
 )
+from editor_clients.conformance.outcomes import Fail, NotTested, Skip
 from editor_clients.conformance.probe import (
     AUTH_REQUIRED,
     AgentDidNotStart,

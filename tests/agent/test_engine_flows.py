@@ -275,19 +275,19 @@ class RemoteTool:
     """Stands in for a tool served by an external MCP server."""
 
     def __init__(self, name: str, *, read_only: bool) -> None:
-        from agent.tooling import ToolSpec
+        from agent.tools.api import ToolSpec
 
         self.spec = ToolSpec(f"mcp__remote__{name}", f"remote {name}", {"type": "object"})
         self.read_only = read_only
         self.calls: list[dict[str, object]] = []
 
     def describe(self, args: dict[str, object], cwd: str) -> object:
-        from agent.tooling import ToolDescription
+        from agent.tools.api import ToolDescription
 
         return ToolDescription(f"remote {self.spec.name}", "other")
 
     def access(self, args: dict[str, object], cwd: str) -> object:
-        from agent.tooling import Access
+        from agent.tools.api import Access
 
         return Access("external", read_only_hint=self.read_only)
 
@@ -295,7 +295,7 @@ class RemoteTool:
         return ()
 
     async def run(self, args: dict[str, object], ctx: object) -> object:
-        from agent.tooling import ToolOutput
+        from agent.tools.api import ToolOutput
 
         self.calls.append(dict(args))
         return ToolOutput("remote ok", (ev.TextContent("remote ok"),))

@@ -15,8 +15,8 @@ import pytest
 from agent.fileio import off_loop
 from agent.localhost import AutoPermissionGate, LocalCommandRunner, LocalFileSystem
 from agent.ports import FileAccessError, Host, NotEditable
-from agent.tooling import ToolContext
 from agent.tools import EditFile, Glob, Grep, ListDir, ReadFile, WriteFile
+from agent.tools.api import ToolContext
 
 WAIT = 10.0
 

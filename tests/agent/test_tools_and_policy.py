@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from agent.localhost import AutoPermissionGate, LocalCommandRunner, LocalFileSystem, atomic_write
 from agent.policy import decide
 from agent.ports import FileAccessError, Host
-from agent.tooling import Access, ToolContext, ToolInputError
 from agent.tools import Glob, Grep, ListDir, ReadFile, resolve_path, within_roots
+from agent.tools.api import Access, ToolContext, ToolInputError
 
 
 def ctx(tmp_path: Path) -> ToolContext:

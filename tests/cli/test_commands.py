@@ -202,7 +202,7 @@ def test_setup_write_merges_into_existing_config_after_a_backup(
     target.write_text('{\n  // keep me\n  "theme": "dark",\n}\n')
     done = run(tmp_path / "home", "setup", editor, "--write", "--file", str(target))
     assert done.returncode == 0, done.stderr
-    from acp_server.cli.editors import strip_jsonc
+    from acp_server.cli.jsonc import strip_jsonc
 
     assert "// keep me" in target.read_text()  # edited in place: comments stay
     data = json.loads(strip_jsonc(target.read_text()))

@@ -11,7 +11,7 @@ import pytest
 
 from acp_server.correlation import bind_ids
 from acp_server.logs import configure_logging
-from agent.runner import current_tool_call
+from agent.tools.runner import current_tool_call
 
 
 def test_log_lines_carry_correlation_ids_and_redact_secrets(tmp_path: Path) -> None:

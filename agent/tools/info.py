@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 import msgspec
 
 from agent.policy import decide
-from agent.tooling import Access, Tool
+from agent.tools.api import Access, Tool
 
 
 class ToolInfo(msgspec.Struct, frozen=True):

@@ -5,6 +5,10 @@ YAML front matter has `name` and `description`. They are found in
 `$ACP_SERVER_HOME/skills/` and `<cwd>/.agents/skills/` (the project wins on a
 name clash), and each becomes `/NAME`, which injects the skill body into the
 turn. Unknown `/words` are not commands: they go to the model as text.
+
+A command sees the session only through `CommandHost`, the few things a
+command may read or change; the session satisfies it, and nothing here
+imports the session.
 """
 
 from __future__ import annotations
@@ -14,14 +18,16 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
-if TYPE_CHECKING:
-    from acp_server.server.session import Session
+from agent.policy import MODES
 
-log = logging.getLogger("acp_server.commands")
+if TYPE_CHECKING:
+    from agent.tools.info import ToolInfo
+
+log = logging.getLogger("acp_server.server.commands")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
 
 
@@ -105,35 +111,71 @@ def discover_skills(home: Path | None, cwd: str) -> list[Skill]:
     return sorted(found.values(), key=lambda s: s.name)
 
 
-Handler = Callable[["Session", str], Awaitable[CommandOutcome]]
+class CommandHost(Protocol):
+    """What a slash command may use of its session."""
+
+    @property
+    def model(self) -> str | None: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def skills(self) -> list[Skill]: ...
+
+    @property
+    def grants(self) -> set[str]: ...
+
+    async def set_option(self, config_id: str, value: object) -> list[dict[str, object]]: ...
+
+    def model_choices(self) -> list[str]: ...
+
+    async def compact(self) -> bool: ...
+
+    def context_usage(self) -> tuple[int, int]: ...
+
+    def message_count(self) -> int: ...
+
+    def costs(self) -> tuple[float, float | None]:
+        """The session's cost so far and the last turn's (None: unknown), in USD."""
+        ...
+
+    def tool_infos(self) -> list[ToolInfo]: ...
+
+    def mcp_status(self) -> list[dict[str, object]]: ...
+
+    def clear_history(self) -> None:
+        """A fresh model history, persisted."""
+        ...
 
 
-async def _help(session: Session, _args: str) -> CommandOutcome:
+Handler = Callable[[CommandHost, str], Awaitable[CommandOutcome]]
+
+
+async def _help(session: CommandHost, _args: str) -> CommandOutcome:
     lines = ["**Commands**", ""]
     lines += [f"- `/{c['name']}`: {c['description']}" for c in available_commands(session.skills)]
     return CommandOutcome("\n".join(lines))
 
 
-async def _model(session: Session, args: str) -> CommandOutcome:
+async def _model(session: CommandHost, args: str) -> CommandOutcome:
     if args:
         await session.set_option("model", args.strip())
-        return CommandOutcome(f"Model set to `{session.engine.model}`.")
+        return CommandOutcome(f"Model set to `{session.model}`.")
     choices = ", ".join(f"`{m}`" for m in session.model_choices())
-    return CommandOutcome(f"Current model: `{session.engine.model}`. Available: {choices}")
+    return CommandOutcome(f"Current model: `{session.model}`. Available: {choices}")
 
 
-async def _mode(session: Session, args: str) -> CommandOutcome:
+async def _mode(session: CommandHost, args: str) -> CommandOutcome:
     if args:
         await session.set_option("mode", args.strip())
-        return CommandOutcome(f"Mode set to `{session.engine.mode}`.")
-    return CommandOutcome(
-        f"Current mode: `{session.engine.mode}` (ask, accept-edits, read-only, yolo)."
-    )
+        return CommandOutcome(f"Mode set to `{session.mode}`.")
+    return CommandOutcome(f"Current mode: `{session.mode}` ({', '.join(MODES)}).")
 
 
-async def _compact(session: Session, _args: str) -> CommandOutcome:
-    done = await session.engine.compact()
-    used, window = session.engine.context_usage()
+async def _compact(session: CommandHost, _args: str) -> CommandOutcome:
+    done = await session.compact()
+    used, window = session.context_usage()
     return CommandOutcome(
         f"Compacted: the context now holds about {used:,} of {window:,} tokens."
         if done
@@ -141,30 +183,28 @@ async def _compact(session: Session, _args: str) -> CommandOutcome:
     )
 
 
-async def _context(session: Session, _args: str) -> CommandOutcome:
-    used, window = session.engine.context_usage()
+async def _context(session: CommandHost, _args: str) -> CommandOutcome:
+    used, window = session.context_usage()
     share = 100 * used / window if window else 0
     return CommandOutcome(
-        f"Context: about {used:,} of {window:,} tokens ({share:.1f}%), {len(session.engine.messages)} messages."
+        f"Context: about {used:,} of {window:,} tokens ({share:.1f}%), {session.message_count()} messages."
     )
 
 
-async def _cost(session: Session, _args: str) -> CommandOutcome:
-    last = session.engine.last_turn_cost_usd
+async def _cost(session: CommandHost, _args: str) -> CommandOutcome:
+    total, last = session.costs()
     last_text = "unknown" if last is None else f"${last:.4f}"
-    return CommandOutcome(
-        f"Session cost: ${session.engine.session_cost_usd:.4f}. Last turn: {last_text}."
-    )
+    return CommandOutcome(f"Session cost: ${total:.4f}. Last turn: {last_text}.")
 
 
-async def _tools(session: Session, _args: str) -> CommandOutcome:
+async def _tools(session: CommandHost, _args: str) -> CommandOutcome:
     lines = [
-        f"**Tools** (mode `{session.engine.mode}`)",
+        f"**Tools** (mode `{session.mode}`)",
         "",
         "| tool | source | permission |",
         "|---|---|---|",
     ]
-    lines += [f"| `{t.name}` | {t.source} | {t.permission} |" for t in session.engine.tool_infos()]
+    lines += [f"| `{t.name}` | {t.source} | {t.permission} |" for t in session.tool_infos()]
     # Answers of "always" given in this session: they change what asks.
     rules = sorted(session.grants)
     if rules:
@@ -176,7 +216,7 @@ async def _tools(session: Session, _args: str) -> CommandOutcome:
     return CommandOutcome("\n".join(lines))
 
 
-async def _mcp(session: Session, _args: str) -> CommandOutcome:
+async def _mcp(session: CommandHost, _args: str) -> CommandOutcome:
     statuses = session.mcp_status()
     if not statuses:
         return CommandOutcome("No MCP servers in this session.")
@@ -188,16 +228,15 @@ async def _mcp(session: Session, _args: str) -> CommandOutcome:
     return CommandOutcome("\n".join(lines))
 
 
-async def _clear(session: Session, _args: str) -> CommandOutcome:
-    session.engine.clear()
-    session.persist_history()
+async def _clear(session: CommandHost, _args: str) -> CommandOutcome:
+    session.clear_history()
     return CommandOutcome("Started a fresh conversation in this session.")
 
 
 BUILTINS: dict[str, tuple[str, str | None, Handler]] = {
     "help": ("List the commands", None, _help),
     "model": ("Show or switch the model", "model id", _model),
-    "mode": ("Show or switch the permission mode", "ask | accept-edits | read-only | yolo", _mode),
+    "mode": ("Show or switch the permission mode", " | ".join(MODES), _mode),
     "compact": ("Summarise older history now", None, _compact),
     "context": ("Tokens used and the context window", None, _context),
     "cost": ("Session and last-turn cost", None, _cost),
@@ -222,7 +261,7 @@ def available_commands(skills: list[Skill]) -> list[dict[str, object]]:
     return commands
 
 
-async def dispatch(text: str, session: Session) -> CommandOutcome | None:
+async def dispatch(text: str, session: CommandHost) -> CommandOutcome | None:
     """None when `text` is not one of our commands (it then goes to the model)."""
     stripped = text.strip()
     if not stripped.startswith("/"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from acp_server.server.translate import tool_content, wire_locations
@@ -35,7 +35,9 @@ from protocol import RpcError
 
 
 class ClientCall(Protocol):
-    def __call__(self, method: str, params: object, *, timeout: float | None) -> Awaitable[Any]: ...
+    def __call__(
+        self, method: str, params: object, *, timeout: float | None
+    ) -> Awaitable[object]: ...
 
 
 AuditSink = Callable[..., None]
@@ -45,6 +47,12 @@ OPTIONS = [
     {"optionId": "reject_once", "name": "Reject", "kind": "reject_once"},
     {"optionId": "reject_always", "name": "Always reject", "kind": "reject_always"},
 ]
+_CHOICES: dict[str, PermissionOutcome] = {
+    "allow_once": "allow_once",
+    "allow_always": "allow_always",
+    "reject_once": "reject_once",
+    "reject_always": "reject_always",
+}
 MAX_EDITOR_READ_CHARS = 2 * 1024 * 1024
 RELEASE_GRACE = 3.0
 
@@ -102,13 +110,13 @@ class PermissionBroker:
         outcome = result.get("outcome") if isinstance(result, dict) else None
         if not isinstance(outcome, dict) or outcome.get("outcome") == "cancelled":
             return "cancelled" if isinstance(outcome, dict) else "reject_once"
-        choice = outcome.get("optionId")
-        if choice not in ("allow_once", "allow_always", "reject_once", "reject_always"):
+        choice = _CHOICES.get(str(outcome.get("optionId")))
+        if choice is None:
             return "reject_once"
         if choice in ("allow_always", "reject_always"):
             self.grants.add(("allow:" if choice == "allow_always" else "reject:") + key)
             self.on_change()
-        return choice  # type: ignore[return-value]
+        return choice
 
 
 def _sha256(data: bytes | None) -> str | None:
@@ -267,7 +275,7 @@ class EditorCommandRunner:
             },
         )
         terminal_id = str(created["terminalId"])
-        ids = {"sessionId": self.session_id, "terminalId": terminal_id}
+        ids: dict[str, object] = {"sessionId": self.session_id, "terminalId": terminal_id}
         try:
             if on_terminal is not None:
                 on_terminal(terminal_id)
@@ -319,7 +327,7 @@ class EditorCommandRunner:
             raise FileAccessError(f"{method} failed: {error.message}") from None
 
 
-def terminal_text(output: dict[str, Any]) -> str:
+def terminal_text(output: Mapping[str, object]) -> str:
     """A terminal's final output as the text kept in place of the terminal."""
     text = str(output.get("output", ""))
     note = "\n[output truncated to its tail]" if output.get("truncated") else ""

@@ -2,6 +2,10 @@
 
 Every call that was announced with ToolCallStarted is finished exactly once,
 here or by `close_open_calls` when the turn ends early.
+
+The runner knows no engine: it gets the session's `ToolSettings` (shared, so a
+mode switched while a turn runs applies to the calls decided after it), a
+lookup from tool name to tool, the host ports, and where events go.
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Literal
+
+import msgspec
 
 from agent.events import (
     Event,
+    Location,
     PermissionDecided,
     TextContent,
     ToolCallFinished,
@@ -21,13 +28,18 @@ from agent.events import (
     ToolCallStarted,
     ToolContent,
 )
+from agent.messages import Message, ToolMessage
 from agent.policy import decide
-from agent.ports import FileAccessError, PermissionRequest
-from agent.providers import Message, StreamToolCall
-from agent.tooling import Tool, ToolContext, ToolInputError, ToolOutput
-
-if TYPE_CHECKING:
-    from agent.engine import Engine
+from agent.ports import MAX_EDIT_BYTES, FileAccessError, Host, PermissionRequest
+from agent.providers import StreamToolCall
+from agent.tools.api import (
+    Access,
+    Tool,
+    ToolContext,
+    ToolDescription,
+    ToolInputError,
+    ToolOutput,
+)
 
 log = logging.getLogger("agent.tools")
 
@@ -38,14 +50,39 @@ current_tool_call: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _CLEANUP_GRACE = 3.0  # seconds a cancelled tool gets to release what it holds
 
 
+class ToolSettings(msgspec.Struct):
+    """What the runner needs of a session. Mutable on purpose: the engine
+    owns one and changes `mode` in place when the session's mode changes."""
+
+    cwd: str
+    roots: tuple[str, ...]  # cwd first, then additional directories
+    mode: str = "ask"
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    concurrency: int = 4
+    command_timeout: float = 120.0
+    max_edit_bytes: int = MAX_EDIT_BYTES
+
+
+ToolLookup = Callable[[str], "Tool | None"]
+
+
 class ToolRunner:
-    def __init__(self, engine: Engine, emit: Callable[[Event], None]) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        settings: ToolSettings,
+        lookup: ToolLookup,
+        host: Host,
+        emit: Callable[[Event], None],
+    ) -> None:
+        self.settings = settings
+        self.lookup = lookup
+        self.host = host
         self.emit = emit
         self.open_calls: dict[str, str] = {}
 
     async def run_all(self, calls: Sequence[StreamToolCall]) -> list[Message]:
-        limit = asyncio.Semaphore(max(1, self.engine.config.tool_concurrency))
+        limit = asyncio.Semaphore(max(1, self.settings.concurrency))
         tasks = [asyncio.create_task(self._run_one(call, limit)) for call in calls]
         try:
             return list(await asyncio.gather(*tasks))
@@ -63,14 +100,14 @@ class ToolRunner:
     def _finish(
         self,
         call_id: str,
-        status: str,
+        status: Literal["completed", "failed"],
         content: tuple[ToolContent, ...],
         raw_output: object,
-        locations: object = None,
+        locations: tuple[Location, ...] | None = None,
     ) -> None:
         if self.open_calls.pop(call_id, None) is None:
             return
-        self.emit(ToolCallFinished(call_id, status, content, raw_output, locations))  # type: ignore[arg-type]
+        self.emit(ToolCallFinished(call_id, status, content, raw_output, locations))
 
     def _reject_early(self, call: StreamToolCall, message: str) -> Message:
         self.emit(
@@ -88,8 +125,8 @@ class ToolRunner:
 
     async def _run_one(self, call: StreamToolCall, limit: asyncio.Semaphore) -> Message:
         current_tool_call.set(call.id)  # each call runs in its own task
-        engine = self.engine
-        tool = {t.spec.name: t for t in engine.tools()}.get(call.name)
+        settings = self.settings
+        tool = self.lookup(call.name)
         if tool is None:
             return self._reject_early(call, f"Unknown tool {call.name!r}.")
         if call.arguments is None:
@@ -99,8 +136,8 @@ class ToolRunner:
             )
         args = call.arguments
         try:
-            description = tool.describe(args, engine.cwd)
-            access = tool.access(args, engine.cwd)
+            description = tool.describe(args, settings.cwd)
+            access = tool.access(args, settings.cwd)
         except ToolInputError as error:
             return self._reject_early(call, str(error))
         except Exception as error:  # a bug in one tool fails its call, never the turn
@@ -119,16 +156,7 @@ class ToolRunner:
         self.open_calls[call.id] = call.name
         ctx = self._context(call.id)
         try:
-            allowed, reason = await self._permit(
-                call,
-                tool,
-                args,
-                access,
-                description.title,
-                description.kind,
-                description.locations,
-                ctx,
-            )
+            allowed, reason = await self._permit(call, tool, args, access, description, ctx)
         except Exception as error:  # fail closed: a broken check never allows
             log.exception("%s: the permission check failed", call.name)
             allowed, reason = False, f"the permission check failed ({error})"
@@ -152,33 +180,39 @@ class ToolRunner:
         return tool_result(call, output.model_text, is_error=output.is_error)
 
     def _context(self, call_id: str) -> ToolContext:
-        engine = self.engine
+        settings = self.settings
 
         def report(content: tuple[ToolContent, ...]) -> None:
             self.emit(ToolCallProgress(call_id, content=content))
 
         return ToolContext(
             call_id,
-            engine.cwd,
-            engine.roots,
-            engine.host,
-            engine.config.command_timeout,
+            settings.cwd,
+            settings.roots,
+            self.host,
+            settings.command_timeout,
             report=report,
-            emit_event=self.emit,  # type: ignore[arg-type]
-            max_edit_bytes=engine.config.max_edit_bytes,
+            emit_event=self.emit,
+            max_edit_bytes=settings.max_edit_bytes,
         )
 
     async def _permit(
-        self, call, tool: Tool, args: Mapping[str, object], access, title, kind, locations, ctx
-    ) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
-        engine = self.engine
+        self,
+        call: StreamToolCall,
+        tool: Tool,
+        args: Mapping[str, object],
+        access: Access,
+        description: ToolDescription,
+        ctx: ToolContext,
+    ) -> tuple[bool, str]:
+        settings = self.settings
         decision = decide(
             call.name,
             access,
-            mode=engine.mode,
-            roots=engine.roots,
-            allow=engine.config.allow,
-            deny=engine.config.deny,
+            mode=settings.mode,
+            roots=settings.roots,
+            allow=settings.allow,
+            deny=settings.deny,
         )
         if decision.action != "ask":
             allowed = decision.action == "allow"
@@ -191,9 +225,16 @@ class ToolRunner:
         if preview:
             self.emit(ToolCallProgress(call.id, status="pending", content=preview))
         request = PermissionRequest(
-            call.id, call.name, title, kind, dict(args), preview, locations, decision.reason
+            call.id,
+            call.name,
+            description.title,
+            description.kind,
+            dict(args),
+            preview,
+            description.locations,
+            decision.reason,
         )
-        outcome = await engine.host.permissions.request(request)
+        outcome = await self.host.permissions.request(request)
         allowed = outcome in ("allow_once", "allow_always")
         self.emit(
             PermissionDecided(call.id, call.name, allowed, f"user:{outcome}", decision.reason)
@@ -215,7 +256,7 @@ class ToolRunner:
             return ToolOutput(message, (TextContent(message),), is_error=True)
 
 
-def tool_result(call: StreamToolCall, text: str, *, is_error: bool) -> Message:
+def tool_result(call: StreamToolCall, text: str, *, is_error: bool) -> ToolMessage:
     return {
         "role": "tool",
         "tool_call_id": call.id,

@@ -12,7 +12,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
 
-from agent.events import Location, ToolContent, ToolKind
+from agent.events import Event, Location, ToolContent, ToolKind
 from agent.ports import MAX_EDIT_BYTES, Host
 
 AccessKind = Literal["read", "write", "execute", "external", "none"]
@@ -57,7 +57,7 @@ class ToolContext(msgspec.Struct):
     # Show live content in the tool call (e.g. an editor terminal) while it runs.
     report: Callable[[tuple[ToolContent, ...]], None] = msgspec.field(default=lambda _content: None)
     # Emit an engine event directly (the plan tool publishes PlanUpdated this way).
-    emit_event: Callable[[object], None] = msgspec.field(default=lambda _event: None)
+    emit_event: Callable[[Event], None] = msgspec.field(default=lambda _event: None)
     # Largest file an edit reads whole and changes; larger ones are refused, never cut.
     max_edit_bytes: int = MAX_EDIT_BYTES
 
