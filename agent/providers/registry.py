@@ -309,7 +309,13 @@ async def _with_inactivity(
         try:
             async for event in stream:
                 last_activity = loop.time()
+                waited_for = queue.empty()
                 await queue.put(event)
+                if waited_for:
+                    # The reader may be waiting for it: let it have it before
+                    # pulling the next, or a burst (a whole answer in one read)
+                    # is parsed to its end before its first delta is shown.
+                    await asyncio.sleep(0)
             await queue.put(finished)
         except asyncio.CancelledError:
             raise
