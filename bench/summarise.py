@@ -212,13 +212,36 @@ def table(runs: list[Data], agent: str) -> str:
     return "\n".join(lines)
 
 
+def compare(before: list[Data], after: list[Data], agent: str, before_agent: str) -> str:
+    """One row per figure: its range over the `before` runs and over the `after` runs."""
+    lines = ["| figure | before | after | target |", "|---|---|---|---|"]
+    for label, value, fmt, _ok, target in FIGURES:
+        ranges = []
+        for runs, who in ((before, before_agent), (after, agent)):
+            known = [v for run in runs if (v := value(run, who)) is not None]
+            ranges.append(
+                f"{fmt.format(min(known))} – {fmt.format(max(known))} ({len(known)} runs)"
+                if known
+                else "–"
+            )
+        if ranges != ["–", "–"]:
+            lines.append(f"| {label} | {ranges[0]} | {ranges[1]} | {target} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("files", nargs="+")
     parser.add_argument("--agent", default="acp-server")
+    parser.add_argument("--before", nargs="*", default=None, help="runs to compare against")
+    parser.add_argument("--before-agent", default="acp-server")
     args = parser.parse_args()
     runs = [json.loads(Path(f).read_text())["results"] for f in args.files]
-    print(table(runs, args.agent))
+    if args.before is None:
+        print(table(runs, args.agent))
+        return
+    before = [json.loads(Path(f).read_text())["results"] for f in args.before]
+    print(compare(before, runs, args.agent, args.before_agent))
 
 
 if __name__ == "__main__":
