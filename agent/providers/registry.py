@@ -307,14 +307,16 @@ async def _with_inactivity(
     async def pump() -> None:
         nonlocal last_activity
         try:
+            first = True
             async for event in stream:
                 last_activity = loop.time()
-                waited_for = queue.empty()
                 await queue.put(event)
-                if waited_for:
-                    # The reader may be waiting for it: let it have it before
-                    # pulling the next, or a burst (a whole answer in one read)
-                    # is parsed to its end before its first delta is shown.
+                if first:
+                    # Let the reader have the first event before pulling the next,
+                    # or a burst (a whole answer in one read) is parsed to its end
+                    # before the first delta is shown. Only the first: a yield per
+                    # event tripled the relay's CPU per delta.
+                    first = False
                     await asyncio.sleep(0)
             await queue.put(finished)
         except asyncio.CancelledError:
