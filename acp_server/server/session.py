@@ -34,7 +34,7 @@ from acp_server.server.options import checked_option, config_options, mode_state
 from acp_server.server.outbound import UpdateSink
 from acp_server.server.translate import text_chunk
 from agent import events as ev
-from protocol import RpcError
+from protocol import AfterResponse, RpcError
 
 if TYPE_CHECKING:
     from acp_server.checkpoints.live import ConflictChoice, Outcome
@@ -445,7 +445,7 @@ class Session:
         if self._engine is not None:  # no engine: no turn ever ran, the epoch says it all
             self._engine.cancel()
 
-    async def prompt(self, request: acp.PromptRequest) -> dict[str, object]:
+    async def prompt(self, request: acp.PromptRequest) -> dict[str, object] | AfterResponse:
         epoch = self._cancel_epoch
         async with self._turn_lock:
             if self._closed:
@@ -464,10 +464,25 @@ class Session:
                 if refresh is not None:
                     await self._catch_up(refresh)
                 await self._flush_notices()
-                return await self._run_prompt(request, epoch)
-            finally:
-                self._in_turn = False
-                self.ctx.store.end_turn(self.id)
+                result = await self._run_prompt(request, epoch)
+            except BaseException:
+                self._end_turn()
+                await self._ingest_if_idle()  # an error reply has no follow-up to do it
+                raise
+            self._end_turn()
+        return AfterResponse(result, self._ingest_if_idle)
+
+    def _end_turn(self) -> None:
+        self._in_turn = False
+        self.ctx.store.end_turn(self.id)  # before the reply: another process may go next
+
+    async def _ingest_if_idle(self) -> None:
+        """After the reply: when no turn runs any more, move the journal into
+        SQLite, where other processes' listings read it. Started before the
+        reply, the ingest thread took the GIL while the reply waited (a cancel
+        took ~5 ms to answer for ~1 ms of work); no need to wait for it."""
+        if not self._in_turn and not self.ctx.turn_running_elsewhere(self.id):
+            self.ctx.store.flush(wait=False)
 
     async def _run_prompt(self, request: acp.PromptRequest, epoch: int) -> dict[str, object]:
         from protocol import schema as acp  # loaded by the request's decoding already
@@ -513,6 +528,8 @@ class Session:
         from acp_server.server.turn import run_turn, usage_fields
         from agent.fileio import off_loop
 
+        # The journal is moved into SQLite once the reply is out and no turn
+        # runs (`_ingest_if_idle`): never during a stream, whose CPU it shared.
         try:
             result = await run_turn(
                 self.engine,
@@ -524,11 +541,6 @@ class Session:
             )
         finally:
             await off_loop(self.checkpoints.end, list(self.engine.messages))
-            if not self.ctx.turn_running_elsewhere(self.id):
-                # The last turn running ends: its updates (and any other session's)
-                # become readable by other processes. Not earlier, so an ingest
-                # never shares the CPU with a stream; no need to wait for it.
-                self.ctx.store.flush(wait=False)
         if result.stop_reason == "failed" and result.failure is not None:
             from acp_server.turn_failure import prompt_error
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.providers.base import (
     Message,
@@ -20,7 +20,11 @@ from agent.providers.base import (
     StreamToolCall,
     StreamUsage,
 )
+from agent.providers.clients import shared_client, ssl_context
 from agent.providers.errors import map_error
+
+if TYPE_CHECKING:
+    import openai
 
 FINISH = {
     "stop": "end_turn",
@@ -82,12 +86,12 @@ def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[st
 
 class OpenAICompatProvider:
     def __init__(self, name: str, api_key: str | None, base_url: str | None) -> None:
-        import openai
-
         self.name = name
         self._api_key = api_key  # masked in error messages
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key or "not-needed", base_url=base_url, max_retries=0, timeout=None
+        # Shared by every session with the same endpoint and key (see clients.py):
+        # a client of its own cost each session ~40 ms and a new connection.
+        self._client = shared_client(
+            ("openai", base_url, api_key), lambda: _build(api_key, base_url)
         )
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
@@ -146,6 +150,22 @@ class OpenAICompatProvider:
         for index in sorted(calls):
             yield _tool_call(calls[index], index)
         yield StreamEnd(FINISH.get(finish, "end_turn"))  # type: ignore[arg-type]
+
+
+def _build(api_key: str | None, base_url: str | None) -> openai.AsyncOpenAI:
+    import openai
+
+    # The SDK's own HTTP client, with its defaults (limits, redirects), except
+    # that it verifies with the process's shared SSL context instead of
+    # building one.
+    http_client = openai.DefaultAsyncHttpxClient(verify=ssl_context())
+    return openai.AsyncOpenAI(
+        api_key=api_key or "not-needed",
+        base_url=base_url,
+        max_retries=0,
+        timeout=None,
+        http_client=http_client,
+    )
 
 
 def _tool_call(slot: dict[str, str], index: int) -> StreamToolCall:

@@ -26,7 +26,9 @@ def active(ctx: ServerContext, session_id: str) -> Session:
     return session
 
 
-async def prompt(ctx: ServerContext, params: acp.PromptRequest) -> dict[str, object]:
+async def prompt(
+    ctx: ServerContext, params: acp.PromptRequest
+) -> dict[str, object] | AfterResponse:
     return await active(ctx, params.session_id).prompt(params)
 
 
