@@ -20,7 +20,7 @@ so the rewind code never holds the session itself.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from agent import events as ev
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from acp_server.checkpoints.live import Outcome
     from acp_server.checkpoints.restore import TextWriter
     from acp_server.config.schema import CheckpointSettings
+    from acp_server.server.context import SessionContext
+    from acp_server.server.outbound import UpdateSink
     from acp_server.store import SessionStore
     from agent.ports import Host
 
@@ -144,6 +146,41 @@ class Lent:
         return await self._ask(tool_call, options)
 
 
+class LiveHistory(Protocol):
+    """What a rewind needs of a session's engine side (`SessionEngine`)."""
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def messages(self) -> Sequence[Mapping[str, object]]: ...
+
+    @property
+    def editor_write(self) -> TextWriter | None: ...
+
+    def replace_history(self, messages: Sequence[Mapping[str, object]]) -> None: ...
+
+
+def lend(ctx: SessionContext, live: LiveHistory, sink: UpdateSink, roots: Sequence[str]) -> Lent:
+    """What one rewind may use of a session: its history and the editor's
+    writer through `live`, its updates and permission prompt through `sink`."""
+    from functools import partial
+
+    permissions = ctx.config.permissions
+    return Lent(
+        session_id=sink.session_id,
+        store=ctx.store,
+        mode=live.mode,
+        roots=roots,
+        rules=(permissions.allow, permissions.deny),
+        history=live.messages,
+        replace_history=live.replace_history,
+        writer=live.editor_write,
+        send=sink.send,
+        ask=partial(ask_client, sink.request, sink.session_id, ctx.config.timeouts.client_request),
+    )
+
+
 async def ask_client(
     request: Callable[..., Awaitable[object]],
     session_id: str,
@@ -227,10 +264,12 @@ def fork_before(
 
 __all__ = [
     "Lent",
+    "LiveHistory",
     "SessionCheckpoints",
     "ask_client",
     "fork_before",
     "last_turn",
+    "lend",
     "listing_reply",
     "rewind_reply",
 ]

@@ -14,48 +14,39 @@ Turn rules this module keeps:
   `cancelled`, never an error, and leaves the session usable;
 - what is stored for replay names no terminal: its final output stands in.
 
-It also satisfies `CommandHost`, the face the slash commands see.
+It also satisfies `CommandHost`, the face the slash commands see. The
+engine and host, built on first use, are its `SessionEngine`
+(session_engine.py); notices wait in its `NoticeDesk` (session_notices.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from acp_server.config_report import ConfigReport
-from acp_server.notices import Surfaced, surface
 from acp_server.server import commands
 from acp_server.server.checkpointing import SessionCheckpoints
-from acp_server.server.options import checked_option, config_options, mode_state, model_choices
 from acp_server.server.outbound import UpdateSink
+from acp_server.server.session_engine import SessionEngine
+from acp_server.server.session_notices import NoticeDesk, surfacing
+from acp_server.server.titles import title_from, title_update
 from acp_server.server.translate import text_chunk
 from agent import events as ev
 from protocol import AfterResponse, RpcError
 
 if TYPE_CHECKING:
     from acp_server.checkpoints.live import ConflictChoice, Outcome
-    from acp_server.checkpoints.restore import TextWriter
     from acp_server.server.checkpointing import Lent
     from acp_server.server.context import SessionContext, SessionState
-    from acp_server.store import Refresh
     from agent import Engine, ToolInfo
     from agent.mcp import McpAttachment
     from agent.messages import Message
     from agent.ports import Host, PromptPart
     from protocol import schema as acp
-
-TITLE_CHARS = 60
-
-
-def title_from(text: str) -> str | None:
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if not first:
-        return None
-    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 class Session:
@@ -73,27 +64,29 @@ class Session:
         self.roots = roots
         self.title = state.title
         self.grants: set[str] = set(state.grants or [])
-        # What the engine starts from. A session/new reply needs only these, so
-        # the engine, its host and the skills are built on first use (a prompt,
-        # an option change, the command list sent after the reply).
-        self._start = state
-        self._engine: Engine | None = None
-        self._host: Host | None = None
-        self._editor_write: TextWriter | None = None
-        self._skills: list[commands.Skill] | None = None
         self.sink = UpdateSink(session_id, ctx.link, ctx.store, ctx.client_caps.opt_ins)
         self.checkpoints = SessionCheckpoints(ctx.store, session_id, ctx.config.checkpoints)
+        # The engine, its host and the skills are built on first use (a prompt,
+        # an option change, the command list sent after the reply).
+        self.live = SessionEngine(
+            ctx,
+            self.sink,
+            self.checkpoints,
+            cwd=cwd,
+            roots=roots,
+            state=state,
+            grants=self.grants,
+            on_grants_change=self._persist_grants,
+        )
+        self._skills: list[commands.Skill] | None = None
 
         self._turn_lock = asyncio.Lock()
         self._cancel_epoch = 0
         self._closed = False
-        self._announced = False
         self._in_turn = False
-        self._held_notices: list[Surfaced] = []
         self._background: set[asyncio.Task[None]] = set()
+        self.notices = NoticeDesk(self.sink, self._spawn, lambda: self._in_turn)
         self.mcp: McpAttachment | None = None
-        # The client's `systemPrompt` (append mode): after our prompt and AGENTS.md.
-        self._instructions: str | None = None
         self._config_report = ConfigReport()
 
     @property
@@ -102,72 +95,23 @@ class Session:
 
     @property
     def host(self) -> Host:
-        """The editor's fs and terminal, or local ones, as the engine's ports."""
-        if self._host is None:
-            from acp_server.server.proxies import select_host
-
-            caps = self.ctx.client_caps
-            host = select_host(
-                self.sink.request,
-                self.id,
-                fs_read=caps.fs_read,
-                fs_write=caps.fs_write,
-                terminal=caps.terminal,
-                client_timeout=self.ctx.config.timeouts.client_request,
-                grants=self.grants,
-                on_grants_change=self._persist_grants,
-                audit=self.ctx.audit,
-                on_terminal_output=self.sink.terminal_output.__setitem__,
-            )
-            # Rewinds write back through the editor too, but are not captured.
-            self._editor_write = host.files.write_text if caps.fs_write else None
-            self._host = self.checkpoints.wrap(host)
-        return self._host
+        return self.live.host
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            from agent import Engine
-
-            start = self._start
-            engine = Engine(
-                self.ctx.engine_config(),
-                self.host,
-                cwd=self.cwd,
-                roots=self.roots,
-                mode=start.mode,
-                model=start.model,
-                messages=start.messages,
-                tool_sources=(),
-                session_cost_usd=start.cost_usd,
-                instructions=self._instructions,
-            )
-            if start.thought_level:
-                engine.thought_level = start.thought_level
-            # The proxies' requests wait for what the engine emitted so far.
-            self.sink.order_after(engine.delivered)
-            self._engine = engine
-        return self._engine
+        return self.live.engine
 
     @property
     def mode(self) -> str:
-        return self._engine.mode if self._engine is not None else self._start.mode
+        return self.live.mode
 
     @property
     def model(self) -> str | None:
-        return self._engine.model if self._engine is not None else self._start.model
-
-    @property
-    def thought_level(self) -> str | None:
-        if self._engine is not None:
-            return self._engine.thought_level
-        return self._start.thought_level
+        return self.live.model
 
     @property
     def messages(self) -> list[Message]:
-        if self._engine is not None:
-            return self._engine.messages
-        return list(self._start.messages or [])
+        return self.live.messages
 
     @property
     def skills(self) -> list[commands.Skill]:
@@ -197,9 +141,9 @@ class Session:
             },
             persist=False,
         )
-        self._announced = True
+        self.notices.announced = True
         if self.ctx.client_caps.opt_ins.notices:
-            await self._flush_notices()  # a `notice` need not wait for a turn
+            await self.notices.flush()  # a `notice` need not wait for a turn
         self._spawn(self._refresh_catalogue())
 
     def _spawn(self, work: Coroutine[object, object, None]) -> None:
@@ -213,113 +157,63 @@ class Session:
 
         changed = await refresh_offered_safely(self.ctx.config, self.ctx.home)
         if changed and not self._closed:
-            await self.send(
-                {"sessionUpdate": "config_option_update", "configOptions": self.options()},
-                persist=False,
-            )
+            await self.send(self._options_update(), persist=False)
 
     def append_system_prompt(self, text: str) -> None:
         """Append the client's `systemPrompt` to the model's system prompt
         from the next model request on (see acp_server/system_prompt.py)."""
-        self._instructions = text
-        if self._engine is not None:
-            self._engine.instructions = text
+        self.live.append_instructions(text)
 
     def report_config(self, report: ConfigReport) -> None:
         """A configuration the server refused: what this session tells of it."""
         self._config_report = report
         if (notice := report.take_notice()) is not None:
-            self._on_notice(notice)  # goes out right after the session response
+            self.notices.offer(notice)  # goes out right after the session response
 
     # ------------------------------------------------------------ MCP and notices
 
     async def attach_mcp(self, specs: list[object]) -> None:
         if not specs:
             return
-        self.mcp = await self.ctx.mcp_hub().attach(specs, on_notice=self._on_notice)  # type: ignore[arg-type]
+        self.mcp = await self.ctx.mcp_hub().attach(specs, on_notice=self.notices.offer)  # type: ignore[arg-type]
         self.engine.tool_sources = [self.mcp]
-
-    def _on_notice(self, notice: ev.Notice) -> None:
-        # Updates may only go out after the session response. A `notice` may go
-        # at once then; its text form for a client without the opt-in is turn
-        # content, so from outside a turn it waits for the next one.
-        surfaced = surface(notice)
-        if surfaced is None:
-            return
-        if self._announced and (self._in_turn or self.ctx.client_caps.opt_ins.notices):
-            self._spawn(self.sink.surface(surfaced))
-        else:
-            self._held_notices.append(surfaced)
 
     def hold_notice(self, text: str) -> None:
         """Show `text` as a notice at the start of the next turn."""
-        self._on_notice(ev.Notice("warning", text))
-
-    async def _flush_notices(self) -> None:
-        held, self._held_notices = self._held_notices, []
-        for surfaced in held:
-            await self.sink.surface(surfaced)
+        self.notices.offer(ev.Notice("warning", text))
 
     # ------------------------------------------------------------ options
 
     def model_choices(self) -> list[str]:
-        return model_choices(self.model, self.ctx.config)
+        return self.live.model_choices()
 
     def options(self) -> list[dict[str, object]]:
-        return config_options(self.model, self.mode, self.thought_level, self.model_choices())
+        return self.live.options()
 
     def modes(self) -> dict[str, object]:
-        return mode_state(self.mode)
+        return self.live.modes()
 
     async def set_option(self, config_id: str, value: object) -> list[dict[str, object]]:
-        setting = checked_option(config_id, value)
-        if config_id == "mode":
-            self.engine.mode = setting
-        elif config_id == "model":
-            self.engine.model = setting
-        else:
-            self.engine.thought_level = setting
-        self.ctx.store.update_meta(
-            self.id,
-            model=self.engine.model,
-            mode=self.engine.mode,
-            thought_level=self.engine.thought_level,
-        )
-        return self.options()
+        return self.live.set_option(config_id, value)
 
     async def announce_option_change(self, config_id: str) -> None:
         if config_id == "mode":
-            await self.send(
-                {"sessionUpdate": "current_mode_update", "currentModeId": self.engine.mode},
-                persist=False,
-            )
-        await self.send(
-            {"sessionUpdate": "config_option_update", "configOptions": self.options()},
-            persist=False,
-        )
+            mode: dict[str, object] = {
+                "sessionUpdate": "current_mode_update",
+                "currentModeId": self.mode,
+            }
+            await self.send(mode, persist=False)
+        await self.send(self._options_update(), persist=False)
+
+    def _options_update(self) -> dict[str, object]:
+        return {"sessionUpdate": "config_option_update", "configOptions": self.options()}
 
     # ------------------------------------------------------------ what commands see
 
     async def compact(self) -> bool:
         """`/compact`: its lifecycle goes out as it happens, in the form the
         client accepts; every update of it before the command's reply."""
-        queue: asyncio.Queue[ev.Event] = asyncio.Queue()
-
-        async def forward() -> None:
-            while True:
-                event = await queue.get()
-                try:
-                    if (surfaced := surface(event)) is not None:
-                        await self.sink.surface(surfaced)
-                finally:
-                    queue.task_done()  # so the join below never waits on a failed send
-
-        forwarder = asyncio.get_running_loop().create_task(forward())
-        try:
-            return await self.engine.compact(queue.put_nowait)
-        finally:
-            await queue.join()
-            forwarder.cancel()
+        return await surfacing(self.sink, self.engine.compact)
 
     def context_usage(self) -> tuple[int, int]:
         return self.engine.context_usage()
@@ -361,14 +255,8 @@ class Session:
         from acp_server.checkpoints.live import rewind
 
         async with self._turn_lock:
-            if self._closed:
-                raise RpcError.invalid_params(f"session {self.id} is closed")
-            from acp_server.server.turn import claim_turn
-
-            refresh = claim_turn(self.ctx.store, self.id)
+            await self._take_turn()
             try:
-                if refresh is not None:
-                    await self._catch_up(refresh)
                 outcome = await rewind(self._lend(), turn, conflicts=conflicts)
                 if not outcome.cancelled:
                     self._rewound(outcome)
@@ -377,40 +265,13 @@ class Session:
                 self.ctx.store.end_turn(self.id)
 
     def _lend(self) -> Lent:
-        from functools import partial
+        from acp_server.server.checkpointing import lend
 
-        from acp_server.server.checkpointing import Lent, ask_client
-
-        _ = self.host  # built now if no prompt needed it yet: the editor's writer is known
-        permissions = self.ctx.config.permissions
-        return Lent(
-            session_id=self.id,
-            store=self.ctx.store,
-            mode=self.mode,
-            roots=self.roots,
-            rules=(permissions.allow, permissions.deny),
-            history=self.messages,
-            replace_history=self._replace_history,
-            writer=self._editor_write,
-            send=self.send,
-            ask=partial(
-                ask_client, self.sink.request, self.id, self.ctx.config.timeouts.client_request
-            ),
-        )
-
-    def _replace_history(self, messages: Sequence[Mapping[str, object]]) -> None:
-        # The entries are the engine's own, cut: the same objects, the same type.
-        kept: list[Any] = list(messages)
-        if self._engine is not None:
-            self._engine.clear()  # also forgets the context size of the longer history
-            self._engine.messages.extend(kept)
-        else:
-            self._start = self._start._replace(messages=kept)
+        return lend(self.ctx, self.live, self.sink, self.roots)
 
     def _rewound(self, outcome: Outcome) -> None:
-        self.title = outcome.title
-        if self._engine is not None:
-            self._engine.session_cost_usd = self.ctx.store.cost_usd(self.id)
+        self.title = outcome.title  # the title the session had before that turn
+        self.live.reload_cost()
 
     def mcp_status(self) -> list[dict[str, object]]:
         from acp_server.server.mcp_specs import status_rows
@@ -426,44 +287,45 @@ class Session:
         # Only what is new since the last step is written (see store/history.py).
         self.ctx.store.save_history(self.id, self.engine.messages)
 
-    async def _catch_up(self, refresh: Refresh) -> None:
-        """Continue from another process's turns: its model history, and its
-        updates shown to this editor (they are stored already)."""
+    async def _take_turn(self) -> None:
+        """Under the turn lock: the session's turn across processes, caught up
+        with another process's turns since (its model history, and its updates
+        shown to this editor: they are stored already). `end_turn` returns it."""
         from acp_server.server.context import stored_messages
+        from acp_server.server.turn import claim_turn
 
-        if self._engine is not None:
-            self._engine.messages[:] = stored_messages(refresh.messages)
-        else:
-            self._start = self._start._replace(messages=stored_messages(refresh.messages))
-        for payload in refresh.missed:
-            await self.send(msgspec.json.decode(payload), persist=False)
+        if self._closed:
+            raise RpcError.invalid_params(f"session {self.id} is closed")
+        refresh = claim_turn(self.ctx.store, self.id)
+        if refresh is None:
+            return
+        try:
+            self.live.adopt_history(stored_messages(refresh.messages))
+            for payload in refresh.missed:
+                await self.send(msgspec.json.decode(payload), persist=False)
+        except BaseException:
+            self.ctx.store.end_turn(self.id)
+            raise
 
     # ------------------------------------------------------------ turns
 
     def cancel(self) -> None:
         self._cancel_epoch += 1
-        if self._engine is not None:  # no engine: no turn ever ran, the epoch says it all
-            self._engine.cancel()
+        self.live.cancel()  # no engine: no turn ever ran, the epoch says it all
 
     async def prompt(self, request: acp.PromptRequest) -> dict[str, object] | AfterResponse:
         epoch = self._cancel_epoch
         async with self._turn_lock:
-            if self._closed:
-                raise RpcError.invalid_params(f"session {self.id} is closed")
-            if epoch != self._cancel_epoch:
+            if epoch != self._cancel_epoch and not self._closed:
                 return {"stopReason": "cancelled"}
-            from acp_server.server.turn import claim_turn
-
-            refresh = claim_turn(self.ctx.store, self.id)
+            await self._take_turn()
             self.sink.turn += 1
             self._in_turn = True
             from acp_server.correlation import bind_ids
 
             bind_ids(session=self.id, turn=self.sink.turn)  # this request's task only
             try:
-                if refresh is not None:
-                    await self._catch_up(refresh)
-                await self._flush_notices()
+                await self.notices.flush()
                 result = await self._run_prompt(request, epoch)
             except BaseException:
                 self._end_turn()
@@ -495,9 +357,7 @@ class Session:
         if self.title is None and (title := title_from(text)):
             self.title = title
             self.ctx.store.update_meta(self.id, title=title)
-            await self.send(
-                {"sessionUpdate": "session_info_update", "title": title, "updatedAt": _now_iso()}
-            )
+            await self.send(title_update(title))
         outcome = await commands.dispatch(text, self) if text.lstrip().startswith("/") else None
         if outcome is not None and outcome.reply is not None:
             await self.send(text_chunk(outcome.reply))
@@ -525,7 +385,7 @@ class Session:
         return await self._drive(parts)
 
     async def _drive(self, parts: list[PromptPart]) -> dict[str, object]:
-        from acp_server.server.turn import run_turn, usage_fields
+        from acp_server.server.turn import prompt_response, run_turn
         from agent.fileio import off_loop
 
         # The journal is moved into SQLite once the reply is out and no turn
@@ -541,14 +401,7 @@ class Session:
             )
         finally:
             await off_loop(self.checkpoints.end, list(self.engine.messages))
-        if result.stop_reason == "failed" and result.failure is not None:
-            from acp_server.turn_failure import prompt_error
-
-            raise prompt_error(result.failure)  # after every update of the turn
-        response: dict[str, object] = {"stopReason": result.stop_reason}
-        if result.usage is not None and self.ctx.features.get("prompt_usage"):
-            response["usage"] = usage_fields(result.usage)
-        return response
+        return prompt_response(result, with_usage=self.ctx.features.get("prompt_usage", False))
 
     async def close(self) -> None:
         self._closed = True
@@ -560,8 +413,4 @@ class Session:
             await self.mcp.close()
 
 
-def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-__all__ = ["Session", "title_from"]
+__all__ = ["Session"]

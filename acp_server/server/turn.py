@@ -78,6 +78,19 @@ async def run_turn(
     return TurnResult(stop, usage, failure)
 
 
+def prompt_response(result: TurnResult, *, with_usage: bool) -> dict[str, object]:
+    """The `session/prompt` result for a turn, or its failure as the error to
+    answer with (raised only once every update of the turn has gone out)."""
+    if result.stop_reason == "failed" and result.failure is not None:
+        from acp_server.turn_failure import prompt_error
+
+        raise prompt_error(result.failure)
+    response: dict[str, object] = {"stopReason": result.stop_reason}
+    if result.usage is not None and with_usage:
+        response["usage"] = usage_fields(result.usage)
+    return response
+
+
 def usage_fields(usage: ev.TurnUsage) -> dict[str, object]:
     """A turn's usage as the prompt response's `usage` (unstable upstream)."""
     return {
@@ -181,4 +194,4 @@ class _Recorder:
         )
 
 
-__all__ = ["TurnResult", "claim_turn", "run_turn", "usage_fields"]
+__all__ = ["TurnResult", "claim_turn", "prompt_response", "run_turn", "usage_fields"]
