@@ -57,6 +57,8 @@ async def set_config_option(
 ) -> AfterResponse:
     session = active(ctx, params.session_id)
     require_offered(session.options(), params.config_id, params.value)
+    if params.config_id == "model":
+        require_sdk(ctx, params.value)
     options = await session.set_option(params.config_id, params.value)
     changed = ("mode",) if params.config_id == "mode" else ()
     return _announcing(session, {"configOptions": options}, *changed)
@@ -71,6 +73,7 @@ async def set_model(ctx: ServerContext, params: object) -> AfterResponse:
         raise RpcError.invalid_params("session/set_model needs string sessionId and modelId")
     session = active(ctx, session_id)
     require_offered(session.options(), "model", model_id)
+    require_sdk(ctx, model_id)
     await session.set_option("model", model_id)
     return _announcing(session, {}, "model")
 
@@ -88,6 +91,15 @@ async def set_title(ctx: ServerContext, params: acp.SetSessionTitleRequest) -> d
         session.title = title
     ctx.store.update_meta(params.session_id, title=title)
     return {"title": title}
+
+
+def require_sdk(ctx: ServerContext, model: object) -> None:
+    """A model whose provider's SDK is missing is refused when it is chosen
+    (-32000 with the install command), as at session/new, not at the next prompt."""
+    from acp_server.turn_failure import require_model_sdk
+
+    if isinstance(model, str):
+        require_model_sdk(model, ctx.engine_config().providers)
 
 
 def require_offered(options: list[dict[str, object]], config_id: str, value: object) -> None:
@@ -124,6 +136,7 @@ __all__ = [
     "cancel",
     "prompt",
     "require_offered",
+    "require_sdk",
     "select_values",
     "set_config_option",
     "set_mode",
