@@ -7,8 +7,9 @@
 - `mark(...)` notes where a prompt starts (next update seq, history length,
   title) before anything of it is stored; `begin()` opens the turn's row
   when the prompt reaches the model, so slash commands answered locally get
-  no turn; `observe(event)` notes commands and MCP tools; `end(messages)`
-  seals the turn once the history holds its first message.
+  no turn; `observe(event)` notes commands and MCP tools; `finish(messages)`
+  ends the capture, and `settle()`, after the reply, seals the turn once the
+  history holds its first message.
 
 Writes outside a model turn (none are made today) pass through uncaptured.
 With `checkpoints.enabled: false` nothing is wrapped or recorded.
@@ -19,10 +20,15 @@ so the rewind code never holds the session itself.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from agent import events as ev
+
+log = logging.getLogger("acp_server.checkpoints")
 
 if TYPE_CHECKING:
     from acp_server.checkpoints import TurnCapture
@@ -43,6 +49,8 @@ class SessionCheckpoints:
         self.capture: TurnCapture | None = None
         self._mark: tuple[str, int, int, str | None] | None = None
         self._noted: set[str] = set()
+        self._unsealed: tuple[TurnCapture, list[Mapping[str, object]]] | None = None
+        self._sealing: asyncio.Task[None] | None = None
 
     def wrap(self, host: Host) -> Host:
         if not self.settings.enabled:
@@ -97,15 +105,40 @@ class SessionCheckpoints:
             self._noted.add(effect)
             self.capture.note_effects(commands=effect == "commands", mcp=effect == "mcp")
 
-    def end(self, messages: Sequence[Mapping[str, object]]) -> None:
+    def finish(self, messages: Sequence[Mapping[str, object]]) -> None:
+        """The turn is over: nothing more is captured. Its seal (the mark of its
+        first message, one fsynced SQLite write: ~1 ms with its thread hops)
+        waits for `settle`, which runs after the prompt's reply. The mark only
+        serves a later rewind after a compaction moved that message, and the
+        next turn, a rewind and `close` settle first."""
         if self.capture is not None:
-            self.capture.seal(messages)
+            self._unsealed = (self.capture, list(messages))
         self.capture = None
         self._mark = None
+
+    async def settle(self) -> None:
+        """Seal the last finished turn, once; every caller waits for it."""
+        if self._unsealed is not None:
+            capture, messages = self._unsealed
+            self._unsealed = None
+            self._sealing = asyncio.get_running_loop().create_task(_seal(capture, messages))
+        if self._sealing is not None:
+            await asyncio.shield(self._sealing)
 
     async def before_write(self, path: str, content: str) -> None:
         if self.capture is not None:
             await self.capture.before_write(path, content)
+
+
+async def _seal(capture: TurnCapture, messages: list[Mapping[str, object]]) -> None:
+    from agent.fileio import off_loop
+
+    try:
+        await off_loop(capture.seal, messages)
+    except (OSError, sqlite3.Error) as error:
+        # Unsealed, the turn is found by its position: right unless a later
+        # compaction moved it, and then a rewind to it is refused, not wrong.
+        log.warning("could not seal the checkpoint of turn %s: %s", capture.turn, error)
 
 
 class Lent:

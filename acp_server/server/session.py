@@ -296,6 +296,7 @@ class Session:
 
         if self._closed:
             raise RpcError.invalid_params(f"session {self.id} is closed")
+        await self.checkpoints.settle()  # the last turn's seal, if its reply was quicker
         refresh = claim_turn(self.ctx.store, self.id)
         if refresh is None:
             return
@@ -329,20 +330,21 @@ class Session:
                 result = await self._run_prompt(request, epoch)
             except BaseException:
                 self._end_turn()
-                await self._ingest_if_idle()  # an error reply has no follow-up to do it
+                await self._after_reply()  # an error reply has no follow-up to do it
                 raise
             self._end_turn()
-        return AfterResponse(result, self._ingest_if_idle)
+        return AfterResponse(result, self._after_reply)
 
     def _end_turn(self) -> None:
         self._in_turn = False
         self.ctx.store.end_turn(self.id)  # before the reply: another process may go next
 
-    async def _ingest_if_idle(self) -> None:
-        """After the reply: when no turn runs any more, move the journal into
-        SQLite, where other processes' listings read it. Started before the
-        reply, the ingest thread took the GIL while the reply waited (a cancel
-        took ~5 ms to answer for ~1 ms of work); no need to wait for it."""
+    async def _after_reply(self) -> None:
+        """What a reply need not wait for: the turn's checkpoint seal, then,
+        when no turn runs any more, the journal's move into SQLite (where other
+        processes' listings read it). Before the reply, their threads took the
+        GIL while it waited (a cancel took ~5 ms to answer for ~1 ms of work)."""
+        await self.checkpoints.settle()
         if not self._in_turn and not self.ctx.turn_running_elsewhere(self.id):
             self.ctx.store.flush(wait=False)
 
@@ -386,10 +388,9 @@ class Session:
 
     async def _drive(self, parts: list[PromptPart]) -> dict[str, object]:
         from acp_server.server.turn import prompt_response, run_turn
-        from agent.fileio import off_loop
 
         # The journal is moved into SQLite once the reply is out and no turn
-        # runs (`_ingest_if_idle`): never during a stream, whose CPU it shared.
+        # runs (`_after_reply`): never during a stream, whose CPU it shared.
         try:
             result = await run_turn(
                 self.engine,
@@ -400,7 +401,7 @@ class Session:
                 observe=self.checkpoints.observe,
             )
         finally:
-            await off_loop(self.checkpoints.end, list(self.engine.messages))
+            self.checkpoints.finish(self.engine.messages)  # sealed after the reply
         return prompt_response(result, with_usage=self.ctx.features.get("prompt_usage", False))
 
     async def close(self) -> None:
@@ -409,6 +410,7 @@ class Session:
         # Wait for the running turn to flush and answer before freeing resources.
         async with self._turn_lock:
             pass
+        await self.checkpoints.settle()
         if self.mcp is not None:
             await self.mcp.close()
 
