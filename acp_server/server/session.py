@@ -376,14 +376,11 @@ class Session:
             from agent.ports import TextPart
 
             parts = [TextPart(outcome.run_prompt)]
-        from agent.fileio import off_loop
-
-        await off_loop(self.checkpoints.begin)  # the turn's row, durable before any write
         if epoch != self._cancel_epoch:
             # Cancelled while attachments were read: the engine never started,
-            # so engine.cancel() could not see it.
-            await off_loop(self.checkpoints.abandon)
+            # so engine.cancel() could not see it; no turn is numbered.
             return {"stopReason": "cancelled"}
+        self.checkpoints.begin()  # the turn's row, durable before any write
         return await self._drive(parts)
 
     async def _drive(self, parts: list[PromptPart]) -> dict[str, object]:
