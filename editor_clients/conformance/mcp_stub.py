@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from protocol.json_types import JsonObject, get_object
+if TYPE_CHECKING:  # the stub itself runs on the standard library alone
+    from protocol.json_types import JsonObject
 
 
 def _mark(marker: str | None, line: str) -> None:
     if marker:
         with open(marker, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+
+
+def _object(value: object) -> JsonObject:
+    return value if isinstance(value, dict) else {}
 
 
 def answer(message: JsonObject, marker: str | None) -> JsonObject | None:
@@ -29,7 +35,7 @@ def answer(message: JsonObject, marker: str | None) -> JsonObject | None:
     if method == "initialize":
         _mark(marker, "connected")
         result: JsonObject = {
-            "protocolVersion": get_object(message, "params").get("protocolVersion", "2025-06-18"),
+            "protocolVersion": _object(message.get("params")).get("protocolVersion", "2025-06-18"),
             "capabilities": {"tools": {}},
             "serverInfo": {"name": "conformance-kit", "version": "1"},
         }
@@ -39,7 +45,7 @@ def answer(message: JsonObject, marker: str | None) -> JsonObject | None:
             "tools": [{"name": "echo", "description": "Echo text back", "inputSchema": schema}]
         }
     elif method == "tools/call":
-        text = str(get_object(get_object(message, "params"), "arguments").get("text", ""))
+        text = str(_object(_object(message.get("params")).get("arguments")).get("text", ""))
         _mark(marker, f"called: {text}")
         result = {"content": [{"type": "text", "text": text}], "isError": False}
     elif method == "ping":
