@@ -5,18 +5,25 @@ and one asyncio edge, `Endpoint`, with its transports.
 """
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from protocol.codec import convert, encode_frame, to_builtins
 from protocol.endpoint import AfterResponse, Endpoint, FrameObserver, Route, current_request_id
 from protocol.errors import ErrorCode, RpcError
 from protocol.framing import DEFAULT_MAX_LINE_BYTES
+from protocol.json_types import JsonObject, JsonValue
 from protocol.transports import SpawnedProcess, memory_pipe, open_stdio, spawn_process
+
+if TYPE_CHECKING:
+    # What `__getattr__` loads on first use, declared for type checkers.
+    from protocol import schema as schema
+    from protocol.methods import AGENT_METHODS as AGENT_METHODS
+    from protocol.methods import CLIENT_METHODS as CLIENT_METHODS
 
 PROTOCOL_VERSION = 1
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # The generated types load on first use: an agent can answer `initialize`
     # before paying for ~180 type definitions.
     if name == "schema":
@@ -35,6 +42,8 @@ __all__ = [
     "Endpoint",
     "ErrorCode",
     "FrameObserver",
+    "JsonObject",
+    "JsonValue",
     "Route",
     "RpcError",
     "SpawnedProcess",

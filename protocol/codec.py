@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 from itertools import accumulate
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
 from protocol.errors import RpcError
+from protocol.json_types import JsonValue
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ T = TypeVar("T")
 MAX_NESTING = 128
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder()
+_decoder: msgspec.json.Decoder[JsonValue] = msgspec.json.Decoder()
 
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 _SIGNS = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")  # +1 / -1 as signed bytes
@@ -47,7 +48,7 @@ def encode_frame(message: object) -> bytes:
     return _encoder.encode(message) + b"\n"
 
 
-def decode_json(line: bytes) -> Any:
+def decode_json(line: bytes) -> JsonValue:
     """Parse one line into builtins. Raises msgspec.DecodeError on bad JSON or UTF-8."""
     try:
         return _decoder.decode(line)
@@ -86,9 +87,10 @@ def nesting_exceeds(line: bytes, limit: int = MAX_NESTING) -> bool:
     return max(accumulate(memoryview(outside.translate(_SIGNS)).cast("b"))) > limit
 
 
-def to_builtins(value: object) -> Any:
+def to_builtins(value: object) -> JsonValue:
     """Structs to plain dicts/lists with wire (camelCase) keys, absent optionals omitted."""
-    return msgspec.to_builtins(value)
+    builtins: JsonValue = msgspec.to_builtins(value)
+    return builtins
 
 
 def convert(data: object, type_: type[T]) -> T:
@@ -99,7 +101,7 @@ def convert(data: object, type_: type[T]) -> T:
         raise RpcError.invalid_params(str(exc)) from None
 
 
-def _lenient(data: object, type_: type[Any]) -> object:
+def _lenient(data: object, type_: type[object]) -> object:
     # A non-integer protocolVersion (some clients sent date strings) means 1.
     if isinstance(data, dict) and "protocolVersion" in data:
         version = data["protocolVersion"]

@@ -13,11 +13,12 @@ session without paying for every type.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from protocol import schema
 
-MethodTable = dict[str, tuple[type[Any], type[Any] | None]]
+#: method -> (params type, result type or None for a notification)
+MethodTable = dict[str, tuple[type[object], type[object] | None]]
 
 if TYPE_CHECKING:
     AGENT_METHODS: MethodTable
@@ -61,9 +62,9 @@ _CLIENT: dict[str, tuple[str, str | None]] = {
 _DECLARED = {"AGENT_METHODS": _AGENT, "CLIENT_METHODS": _CLIENT}
 
 
-def params_type(method: str) -> type[Any]:
+def params_type(method: str) -> type[object]:
     """The params type of an agent-side method; KeyError for any other name."""
-    resolved: type[Any] = getattr(schema, _AGENT[method][0])
+    resolved: type[object] = getattr(schema, _AGENT[method][0])
     return resolved
 
 

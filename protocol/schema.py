@@ -11,7 +11,7 @@ re-exports the small one's), and `__all__` lists the whole schema.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from protocol._generated import *  # noqa: F403
@@ -21,7 +21,7 @@ _SMALL = "protocol._generated_new_session"
 _WHOLE = "protocol._generated"
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name.startswith("__") and name != "__all__":
         # a probe (`__path__`, `__wrapped__`...) must not load the schema
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

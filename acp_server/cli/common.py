@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from acp_server import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from acp_server.store import SessionStore
 
 COMMANDS = """commands:
   acp-server [--model ID] [--mode MODE]      the stdio ACP agent (what editors launch)
@@ -59,19 +65,19 @@ def fail(message: str, code: int = 1) -> int:
     return code
 
 
-def console() -> Any:
+def console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
-def open_store() -> Any:
+def open_store() -> SessionStore:
     from acp_server.store import SessionStore
 
     return SessionStore.open(home() / "sessions.db")
 
 
-def version_action(parser: Any) -> None:
+def version_action(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"acp-server {__version__}")
 
 

@@ -17,8 +17,9 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from acp_server.cli.common import fail, say, version_action
 
@@ -59,7 +60,15 @@ def command_path() -> str:
     return found or str(Path(sys.executable).with_name("acp-server"))
 
 
-def entry(command: str, home: str | None, args: list[str] | None = None) -> dict[str, Any]:
+class AgentEntry(TypedDict):
+    """How an editor's JSON settings launch acp-server."""
+
+    command: str
+    args: list[str]
+    env: dict[str, str]
+
+
+def entry(command: str, home: str | None, args: list[str] | None = None) -> AgentEntry:
     env = {"ACP_SERVER_HOME": home} if home else {}
     return {"command": command, "args": list(args or []), "env": env}
 
@@ -129,16 +138,30 @@ def emacs_snippet(command: str, home: str | None, args: list[str] | None = None)
 """
 
 
-def merged(editor: str, current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
-    data = dict(current)
+def section(editor: str) -> str:
+    """The settings key that holds an editor's agents."""
+    return "acp.agents" if editor == "vscode" else "agent_servers"
+
+
+def editor_entry(editor: str, value: Mapping[str, object]) -> dict[str, object]:
+    """`value` as `editor` wants it under its agents' key."""
     if editor == "vscode":
-        agents = dict(data.get("acp.agents") or {})
-        agents["acp-server"] = {**value, "displayName": "acp-server"}
-        data["acp.agents"] = agents
-    else:
-        servers = dict(data.get("agent_servers") or {})
-        servers["acp-server"] = {"type": "custom", **value} if editor == "zed" else value
-        data["agent_servers"] = servers
+        return {**value, "displayName": "acp-server"}
+    if editor == "zed":
+        return {"type": "custom", **value}
+    return dict(value)
+
+
+def merged(
+    editor: str, current: Mapping[str, object], value: Mapping[str, object]
+) -> dict[str, object]:
+    data = dict(current)
+    key = section(editor)
+    agents = data.get(key) or {}
+    data[key] = {
+        **(agents if isinstance(agents, dict) else {}),
+        "acp-server": editor_entry(editor, value),
+    }
     return data
 
 
@@ -195,15 +218,14 @@ def _load_hint(editor: str, target: Path) -> str:
     return f';; save as {target} and add (load "{target}") to your init.el'
 
 
-def _write_json(target: Path, editor: str, value: dict[str, Any], preview: dict[str, Any]) -> int:
+def _write_json(target: Path, editor: str, value: AgentEntry, preview: Mapping[str, object]) -> int:
     from acp_server.cli.jsonc import set_entry, strip_jsonc
 
-    section = "acp.agents" if editor == "vscode" else "agent_servers"
-    wanted = preview[section]["acp-server"]
+    wanted = editor_entry(editor, value)
     text = target.read_text(encoding="utf-8") if target.exists() else ""
     try:
         json.loads(strip_jsonc(text) or "{}")
-        updated = set_entry(text, section, "acp-server", wanted)
+        updated = set_entry(text, section(editor), "acp-server", wanted)
     except ValueError as error:
         say(json.dumps(preview, indent=2))
         return fail(

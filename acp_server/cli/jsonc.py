@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 
 def _skip(text: str, i: int) -> int:
@@ -84,11 +83,11 @@ def _members(text: str, start: int) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _dump(value: Any, indent: str) -> str:
+def _dump(value: object, indent: str) -> str:
     return json.dumps(value, indent=2).replace("\n", "\n" + indent)
 
 
-def set_entry(text: str, section: str, name: str, value: Any) -> str:
+def set_entry(text: str, section: str, name: str, value: object) -> str:
     """The text with `section.name` set to `value`; the text itself when it is
     already so (callers skip the write and the backup then)."""
     top = _skip(text, 0)
@@ -113,7 +112,7 @@ def set_entry(text: str, section: str, name: str, value: Any) -> str:
     return text[: start + 1] + entry + text[start + 1 :]
 
 
-def _equal(raw: str, value: Any) -> bool:
+def _equal(raw: str, value: object) -> bool:
     try:
         return bool(json.loads(strip_jsonc(raw)) == value)
     except ValueError:

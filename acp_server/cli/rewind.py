@@ -19,12 +19,16 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acp_server.cli.common import console, fail, say
 
+if TYPE_CHECKING:
+    from acp_server.checkpoints.rewind import TurnSummary
+    from acp_server.store import SessionStore
 
-def add_parsers(sub: Any) -> None:
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register both subcommands on `acp-server sessions`' subparsers."""
     listing = sub.add_parser(
         "checkpoints",
@@ -60,7 +64,7 @@ def _shown(path: str) -> str:
     return path.encode("utf-8", "replace").decode()
 
 
-def checkpoints(store: Any, args: argparse.Namespace) -> int:
+def checkpoints(store: SessionStore, args: argparse.Namespace) -> int:
     from acp_server.checkpoints import listing
 
     turns = listing(store, args.id)
@@ -90,7 +94,7 @@ def checkpoints(store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def notes(turn: Any) -> list[str]:
+def notes(turn: TurnSummary) -> list[str]:
     """What a listing must say about a turn beyond its files."""
     out = []
     if turn.commands:
@@ -102,7 +106,7 @@ def notes(turn: Any) -> list[str]:
     return out
 
 
-def rewind(store: Any, args: argparse.Namespace) -> int:
+def rewind(store: SessionStore, args: argparse.Namespace) -> int:
     from acp_server.checkpoints import RewindError, prepare
     from acp_server.store import SessionBusy
 

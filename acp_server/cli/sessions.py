@@ -14,10 +14,13 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acp_server.cli import rewind
 from acp_server.cli.common import console, fail, open_store, progress, say, version_action
+
+if TYPE_CHECKING:
+    from acp_server.store import SessionStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,7 +96,7 @@ def _positive(kind: Any) -> Any:
     return parse
 
 
-def resolve_id(store: Any, text: str) -> str:
+def resolve_id(store: SessionStore, text: str) -> str:
     """The full id that `text` is or begins; LookupError when none or several."""
     if store.get(text) is not None:
         return text

@@ -23,9 +23,12 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from acp_server.turn_failure import META_KEY
+
+if TYPE_CHECKING:
+    from protocol.json_types import JsonObject
 
 OUTPUT_LINES = 40
 OUTPUT_CHARS = 4000
@@ -45,10 +48,11 @@ class Entry:
     text: str
 
 
-def decoded(timed_payloads: Iterable[tuple[float, bytes]]) -> Iterator[tuple[float, Any]]:
+def decoded(timed_payloads: Iterable[tuple[float, bytes]]) -> Iterator[tuple[float, JsonObject]]:
     """(time, update) from stored (time, JSON payload) rows, one at a time."""
     for at, payload in timed_payloads:
-        yield at, json.loads(payload)
+        update: JsonObject = json.loads(payload)  # the store writes each update as an object
+        yield at, update
 
 
 def entries(

@@ -6,7 +6,6 @@ names the key and the allowed range (never a doc the user may not have).
 from __future__ import annotations
 
 import difflib
-from typing import Any
 
 from acp_server.config.defaults import DEFAULT_CONFIG
 
@@ -54,18 +53,18 @@ def not_a_table(key: str) -> str | None:
     return None
 
 
-def check_value(key: str, value: Any) -> str | None:
+def check_value(key: str, value: object) -> str | None:
     """None when `value` (already of the right type) is allowed for `key`."""
     if value is None:
         return None
-    if key in LOWER_BOUNDS:
+    if key in LOWER_BOUNDS and isinstance(value, (int, float)):
         low, exclusive = LOWER_BOUNDS[key]
         if value < low or (exclusive and value == low):
             bound = f"greater than {low:g}" if exclusive else f"at least {low:g}"
             return f"{key} must be {bound}, got {value}"
     if key in MODEL_KEYS:
         return check_model_id(str(value), key)
-    if key == "fallback_providers":
+    if key == "fallback_providers" and isinstance(value, (list, tuple)):
         for model in value:
             if problem := check_model_id(str(model), key):
                 return problem

@@ -288,7 +288,7 @@ ENV_KEYS = {
 def load_config(
     home: Path | None,
     *,
-    flags: Mapping[str, Any] | None = None,
+    flags: Mapping[str, object] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Config:
     """Build the effective configuration. `.env` secrets are merged into the
@@ -323,10 +323,10 @@ def load_config(
     return msgspec.structs.replace(config, providers=_provider_env(providers, secrets))
 
 
-def config_as_dict(config: Config, *, mask: bool = True) -> dict[str, Any]:
+def config_as_dict(config: Config, *, mask: bool = True) -> dict[str, object]:
     """The configuration as plain data, secrets masked (for `config show`)."""
 
-    def plain(value: Any, key: str = "") -> Any:
+    def plain(value: object, key: str = "") -> object:
         if isinstance(value, msgspec.Struct):
             return {name: plain(getattr(value, name), name) for name in value.__struct_fields__}
         if isinstance(value, dict) and key == "env":  # a provider's .env values
@@ -341,4 +341,6 @@ def config_as_dict(config: Config, *, mask: bool = True) -> dict[str, Any]:
             return "****" + str(value)[-4:] if mask and len(str(value)) > 8 else "****"
         return value
 
-    return plain(config)  # type: ignore[no-any-return]
+    data = plain(config)
+    assert isinstance(data, dict)  # a Struct becomes a dict
+    return data

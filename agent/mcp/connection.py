@@ -51,7 +51,7 @@ class McpServerSpec:
 class ToolDef:
     name: str
     description: str
-    input_schema: dict[str, Any]
+    input_schema: dict[str, object]  # a JSON Schema object
     read_only: bool
 
 

@@ -12,8 +12,10 @@ summary chunks append.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from protocol.json_types import JsonObject, JsonValue, objects
 
 
 @dataclass
@@ -22,10 +24,10 @@ class ToolCallView:
     title: str = ""
     kind: str = "other"
     status: str = "pending"
-    content: list[dict[str, Any]] = field(default_factory=list)
-    locations: list[dict[str, Any]] = field(default_factory=list)
-    raw_input: Any = None
-    raw_output: Any = None
+    content: list[JsonObject] = field(default_factory=list)
+    locations: list[JsonObject] = field(default_factory=list)
+    raw_input: JsonValue = None
+    raw_output: JsonValue = None
 
 
 @dataclass
@@ -39,7 +41,7 @@ class NoticeView:
 class CompactionView:
     id: str
     status: str = "in_progress"
-    summary: list[dict[str, Any]] = field(default_factory=list)
+    summary: list[JsonObject] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -54,17 +56,17 @@ class SessionView:
     thoughts: str = ""
     user: str = ""
     tool_calls: dict[str, ToolCallView] = field(default_factory=dict)
-    plan: list[dict[str, Any]] = field(default_factory=list)
-    commands: list[dict[str, Any]] = field(default_factory=list)
+    plan: list[JsonObject] = field(default_factory=list)
+    commands: list[JsonObject] = field(default_factory=list)
     mode: str | None = None
-    config_options: list[dict[str, Any]] = field(default_factory=list)
-    usage: dict[str, Any] | None = None
+    config_options: list[JsonObject] = field(default_factory=list)
+    usage: JsonObject | None = None
     title: str | None = None
     notices: list[NoticeView] = field(default_factory=list)
     compactions: dict[str, CompactionView] = field(default_factory=dict)
-    updates: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[JsonObject] = field(default_factory=list)
 
-    def apply(self, update: dict[str, Any]) -> None:
+    def apply(self, update: JsonObject) -> None:
         self.updates.append(update)
         kind = update.get("sessionUpdate")
         handler = _HANDLERS.get(str(kind))
@@ -75,12 +77,15 @@ class SessionView:
         return [c.id for c in self.tool_calls.values() if c.status not in ("completed", "failed")]
 
 
-def _text(update: dict[str, Any]) -> str:
+_Handler = Callable[["SessionView", JsonObject], None]
+
+
+def _text(update: JsonObject) -> str:
     content = update.get("content") or {}
     return str(content.get("text", "")) if isinstance(content, dict) else ""
 
 
-def _tool_call(view: SessionView, update: dict[str, Any]) -> None:
+def _tool_call(view: SessionView, update: JsonObject) -> None:
     call = view.tool_calls.setdefault(
         str(update["toolCallId"]), ToolCallView(str(update["toolCallId"]))
     )
@@ -94,35 +99,36 @@ def _tool_call(view: SessionView, update: dict[str, Any]) -> None:
         if update.get(key) is not None:
             setattr(call, attr, update[key])
     if update.get("content") is not None:
-        call.content = list(update["content"])  # arrays replace, per the spec
+        call.content = objects(update["content"])  # arrays replace, per the spec
     if update.get("locations") is not None:
-        call.locations = list(update["locations"])
+        call.locations = objects(update["locations"])
 
 
-def _set(attribute: str, key: str) -> Any:
-    def apply(view: SessionView, update: dict[str, Any]) -> None:
+def _set(attribute: str, key: str) -> _Handler:
+    def apply(view: SessionView, update: JsonObject) -> None:
         setattr(view, attribute, update.get(key))
 
     return apply
 
 
-def _append(attribute: str) -> Any:
-    def apply(view: SessionView, update: dict[str, Any]) -> None:
+def _append(attribute: str) -> _Handler:
+    def apply(view: SessionView, update: JsonObject) -> None:
         setattr(view, attribute, getattr(view, attribute) + _text(update))
 
     return apply
 
 
-def _usage(view: SessionView, update: dict[str, Any]) -> None:
+def _usage(view: SessionView, update: JsonObject) -> None:
     view.usage = {k: v for k, v in update.items() if k != "sessionUpdate"}
 
 
-def _info(view: SessionView, update: dict[str, Any]) -> None:
+def _info(view: SessionView, update: JsonObject) -> None:
     if "title" in update:
-        view.title = update["title"]
+        title = update["title"]
+        view.title = title if isinstance(title, str) else None
 
 
-def _notice(view: SessionView, update: dict[str, Any]) -> None:
+def _notice(view: SessionView, update: JsonObject) -> None:
     description = update.get("description")
     view.notices.append(
         NoticeView(
@@ -133,15 +139,15 @@ def _notice(view: SessionView, update: dict[str, Any]) -> None:
     )
 
 
-def _compaction(view: SessionView, update: dict[str, Any]) -> None:
+def _compaction(view: SessionView, update: JsonObject) -> None:
     compaction_id = str(update.get("compactionId"))
     entry = view.compactions.setdefault(compaction_id, CompactionView(compaction_id))
     if update.get("sessionUpdate") == "compaction_summary_chunk":
-        if isinstance(update.get("content"), dict):
-            entry.summary.append(update["content"])
+        if isinstance(content := update.get("content"), dict):
+            entry.summary.append(content)
         return
-    if isinstance(update.get("status"), str):
-        entry.status = update["status"]
+    if isinstance(status := update.get("status"), str):
+        entry.status = status
     if "summary" in update:
         summary = update["summary"]
         entry.summary = (
@@ -152,7 +158,7 @@ def _compaction(view: SessionView, update: dict[str, Any]) -> None:
         entry.error = error if isinstance(error, str) else None
 
 
-_HANDLERS: dict[str, Any] = {
+_HANDLERS: dict[str, _Handler] = {
     "agent_message_chunk": _append("message"),
     "agent_thought_chunk": _append("thoughts"),
     "user_message_chunk": _append("user"),

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from editor_clients.client.accumulator import SessionView
 from editor_clients.client.handlers import LocalFiles, LocalTerminals, PermissionPolicy
 from protocol import Endpoint, Route, RpcError, SpawnedProcess, memory_pipe, spawn_process
 from protocol.endpoint import ByteReader, ByteWriter
+from protocol.json_types import JsonObject, JsonValue, as_object, get_list, get_object
 
-FrameCallback = Callable[[str, dict[str, Any]], None]  # ("client->agent" | "agent->client", frame)
+FrameCallback = Callable[[str, JsonObject], None]  # ("client->agent" | "agent->client", frame)
+#: A handler of one method the agent may call on the client.
+Served = Callable[[JsonObject], Awaitable[JsonObject]]
 
 # session/update kind -> the `clientCapabilities.session` opt-in it needs
 GATED_UPDATES = {
@@ -41,8 +43,8 @@ class ClientCapabilities:
     notices: bool = False  # session.notices: `notice` updates are presented
     compaction: bool = False  # session.compaction: compaction updates are presented
 
-    def to_wire(self) -> dict[str, Any]:
-        caps: dict[str, Any] = {
+    def to_wire(self) -> JsonObject:
+        caps: JsonObject = {
             "fs": {"readTextFile": self.fs_read, "writeTextFile": self.fs_write},
             "terminal": self.terminal,
         }
@@ -50,7 +52,7 @@ class ClientCapabilities:
             caps["auth"] = {"terminal": True}
         if self.elicitation:
             caps["elicitation"] = {"form": {}}
-        session: dict[str, object] = {name: {} for name in self.session_opt_ins()}
+        session: JsonObject = {name: {} for name in self.session_opt_ins()}
         if session:
             caps["session"] = session
         return caps
@@ -77,8 +79,8 @@ class ClientConnection:
     sessions: dict[str, SessionView] = field(default_factory=dict)
     unadvertised_calls: list[str] = field(default_factory=list)
     unadvertised_updates: list[str] = field(default_factory=list)  # "kind for session"
-    frames: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
-    on_update: Callable[[str, dict[str, Any]], None] | None = None
+    frames: list[tuple[float, str, JsonObject]] = field(default_factory=list)
+    on_update: Callable[[str, JsonObject], None] | None = None
     _task: asyncio.Task[None] | None = None
     _updated: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -128,7 +130,7 @@ class ClientConnection:
     ) -> ClientConnection:
         loop = asyncio.get_running_loop()
         connection: ClientConnection
-        frames: list[tuple[float, str, dict[str, Any]]] = []
+        frames: list[tuple[float, str, JsonObject]] = []
 
         def observe(direction: str, raw: bytes) -> None:
             try:
@@ -156,7 +158,7 @@ class ClientConnection:
 
     def _install_routes(self) -> None:
         caps = self.capabilities
-        served: dict[str, tuple[bool, Any]] = {
+        served: dict[str, tuple[bool, Served]] = {
             "session/request_permission": (True, self.permissions),
             "fs/read_text_file": (caps.fs_read, self.files.read),
             "fs/write_text_file": (caps.fs_write, self.files.write),
@@ -173,26 +175,26 @@ class ClientConnection:
             )
         self.endpoint.notifications["session/update"] = Route(None, self._on_update)
 
-    def _refuse(self, method: str) -> Any:
-        async def refuse(params: Any) -> Any:
+    def _refuse(self, method: str) -> Served:
+        async def refuse(params: JsonObject) -> JsonObject:
             self.unadvertised_calls.append(method)
             raise RpcError.method_not_found(method)
 
         return refuse
 
-    async def _decline_elicitation(self, params: Any) -> dict[str, Any]:
+    async def _decline_elicitation(self, params: JsonObject) -> JsonObject:
         return {"action": "decline"}
 
-    async def _on_update(self, params: Any) -> None:
+    async def _on_update(self, params: JsonObject) -> None:
         session_id = str(params.get("sessionId"))
         view = self.sessions.setdefault(session_id, SessionView(session_id))
-        update = params.get("update") or {}
-        kind = update.get("sessionUpdate") if isinstance(update, dict) else None
+        update = as_object(params.get("update"))
+        kind = update.get("sessionUpdate")
         if not self.capabilities.accepts_update(kind):
             self.unadvertised_updates.append(f"{kind} for session {session_id}")
         view.apply(update)
         if self.on_update is not None:
-            self.on_update(session_id, params.get("update") or {})
+            self.on_update(session_id, update)
         self._updated.set()
 
     async def close(self) -> int | None:
@@ -213,102 +215,117 @@ class ClientConnection:
 
     # ---------------------------------------------------------------- calls
 
-    async def request(self, method: str, params: Any = None, timeout: float | None = 60) -> Any:
-        return await self.endpoint.request(
+    async def request(
+        self, method: str, params: object = None, timeout: float | None = 60
+    ) -> JsonValue:
+        result: JsonValue = await self.endpoint.request(
             method, params if params is not None else {}, timeout=timeout
         )
+        return result
 
-    async def notify(self, method: str, params: Any = None) -> None:
+    async def _call(self, method: str, params: object, timeout: float | None = 60) -> JsonObject:
+        # The methods below whose result the schema makes an object, read as one.
+        result = await self.request(method, params, timeout)
+        if not isinstance(result, dict):
+            raise TypeError(f"{method} answered {type(result).__name__}, not an object")
+        return result
+
+    async def notify(self, method: str, params: object = None) -> None:
         await self.endpoint.notify(method, params if params is not None else {})
 
-    async def initialize(self, protocol_version: int = 1, **extra: Any) -> dict[str, Any]:
-        params = {
+    async def initialize(self, protocol_version: int = 1, **extra: JsonValue) -> JsonObject:
+        params: JsonObject = {
             "protocolVersion": protocol_version,
             "clientCapabilities": self.capabilities.to_wire(),
             "clientInfo": {"name": "acp-client", "version": "0.1.0"},
             **extra,
         }
-        return dict(await self.request("initialize", params))
+        return await self._call("initialize", params)
 
-    async def authenticate(self, method_id: str) -> Any:
+    async def authenticate(self, method_id: str) -> JsonValue:
         return await self.request("authenticate", {"methodId": method_id})
 
-    async def logout(self) -> Any:
+    async def logout(self) -> JsonValue:
         return await self.request("logout", {})
 
     def _view(self, session_id: str) -> SessionView:
         return self.sessions.setdefault(session_id, SessionView(session_id))
 
     async def new_session(
-        self, cwd: str | None = None, mcp_servers: list[dict[str, Any]] | None = None, **extra: Any
-    ) -> dict[str, Any]:
-        result = dict(
-            await self.request(
-                "session/new", {"cwd": cwd or self.cwd, "mcpServers": mcp_servers or [], **extra}
-            )
+        self,
+        cwd: str | None = None,
+        mcp_servers: Sequence[Mapping[str, object]] | None = None,
+        **extra: JsonValue,
+    ) -> JsonObject:
+        result = await self._call(
+            "session/new", {"cwd": cwd or self.cwd, "mcpServers": mcp_servers or [], **extra}
         )
         view = self._view(str(result["sessionId"]))
-        view.config_options = list(result.get("configOptions") or [])
-        view.mode = (result.get("modes") or {}).get("currentModeId")
+        view.config_options = _options(result)
+        mode = get_object(result, "modes").get("currentModeId")
+        view.mode = mode if isinstance(mode, str) else None
         return result
 
     async def load_session(
         self,
         session_id: str,
         cwd: str | None = None,
-        mcp_servers: list[dict[str, Any]] | None = None,
-    ) -> Any:
+        mcp_servers: Sequence[Mapping[str, object]] | None = None,
+    ) -> JsonValue:
         return await self.request(
             "session/load",
             {"sessionId": session_id, "cwd": cwd or self.cwd, "mcpServers": mcp_servers or []},
         )
 
-    async def resume_session(self, session_id: str, cwd: str | None = None) -> Any:
+    async def resume_session(self, session_id: str, cwd: str | None = None) -> JsonValue:
         return await self.request(
             "session/resume", {"sessionId": session_id, "cwd": cwd or self.cwd, "mcpServers": []}
         )
 
-    async def fork_session(self, session_id: str, cwd: str | None = None) -> Any:
-        return await self.request(
+    async def fork_session(self, session_id: str, cwd: str | None = None) -> JsonObject:
+        return await self._call(
             "session/fork", {"sessionId": session_id, "cwd": cwd or self.cwd, "mcpServers": []}
         )
 
-    async def close_session(self, session_id: str) -> Any:
+    async def close_session(self, session_id: str) -> JsonValue:
         return await self.request("session/close", {"sessionId": session_id})
 
-    async def delete_session(self, session_id: str) -> Any:
+    async def delete_session(self, session_id: str) -> JsonValue:
         return await self.request("session/delete", {"sessionId": session_id})
 
-    async def list_sessions(self, cwd: str | None = None, cursor: str | None = None) -> Any:
-        params: dict[str, Any] = {}
+    async def list_sessions(self, cwd: str | None = None, cursor: str | None = None) -> JsonObject:
+        params: JsonObject = {}
         if cwd:
             params["cwd"] = cwd
         if cursor:
             params["cursor"] = cursor
-        return await self.request("session/list", params)
+        return await self._call("session/list", params)
 
     async def prompt(
-        self, session_id: str, text: str | list[dict[str, Any]], timeout: float | None = None
-    ) -> dict[str, Any]:
+        self,
+        session_id: str,
+        text: str | Sequence[Mapping[str, object]],
+        timeout: float | None = None,
+    ) -> JsonObject:
         blocks = [{"type": "text", "text": text}] if isinstance(text, str) else text
-        return dict(
-            await self.request(
-                "session/prompt", {"sessionId": session_id, "prompt": blocks}, timeout=timeout
-            )
+        return await self._call(
+            "session/prompt", {"sessionId": session_id, "prompt": blocks}, timeout=timeout
         )
 
     async def cancel(self, session_id: str) -> None:
         await self.notify("session/cancel", {"sessionId": session_id})
 
-    async def set_mode(self, session_id: str, mode_id: str) -> Any:
+    async def set_mode(self, session_id: str, mode_id: str) -> JsonValue:
         return await self.request("session/set_mode", {"sessionId": session_id, "modeId": mode_id})
 
-    async def set_config_option(self, session_id: str, config_id: str, value: str | bool) -> Any:
-        params: dict[str, Any] = {"sessionId": session_id, "configId": config_id, "value": value}
+    async def set_config_option(
+        self, session_id: str, config_id: str, value: str | bool
+    ) -> JsonObject:
+        params: JsonObject = {"sessionId": session_id, "configId": config_id, "value": value}
         if isinstance(value, bool):
             params["type"] = "boolean"
-        result = await self.request("session/set_config_option", params)
-        self._view(session_id).config_options = list(result.get("configOptions") or [])
+        result = await self._call("session/set_config_option", params)
+        self._view(session_id).config_options = _options(result)
         return result
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10) -> None:
@@ -322,9 +339,13 @@ class ClientConnection:
 
 def memory_connection(
     cwd: str, capabilities: ClientCapabilities | None = None
-) -> tuple[ClientConnection, tuple[Any, Any]]:
+) -> tuple[ClientConnection, tuple[ByteReader, ByteWriter]]:
     """A client over memory pipes; returns it and the agent's (reader, writer) end."""
     (client_reader, client_writer), agent_end = memory_pipe()
     return ClientConnection.over(
         client_reader, client_writer, cwd=cwd, capabilities=capabilities
     ), agent_end
+
+
+def _options(result: JsonObject) -> list[JsonObject]:
+    return [option for option in get_list(result, "configOptions") if isinstance(option, dict)]

@@ -13,11 +13,12 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from protocol import RpcError
+from protocol.json_types import JsonObject, JsonValue, as_list, objects
 
-AskUser = Callable[[dict[str, Any]], Awaitable[str | None]]
+#: Asked with a permission request's params; answers an option id, None = cancelled.
+AskUser = Callable[[JsonObject], Awaitable[str | None]]
 
 
 class PermissionPolicy:
@@ -27,13 +28,13 @@ class PermissionPolicy:
     def __init__(self, policy: str = "deny", ask_user: AskUser | None = None) -> None:
         self.policy = policy
         self.ask_user = ask_user
-        self.seen: list[dict[str, Any]] = []
+        self.seen: list[JsonObject] = []
 
-    async def __call__(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def __call__(self, params: JsonObject) -> JsonObject:
         self.seen.append(params)
-        options = params.get("options", [])
+        options = objects(params.get("options"))
         if self.policy == "ask" and self.ask_user is not None:
-            choice = await self.ask_user(params)
+            choice: JsonValue = await self.ask_user(params)
         else:
             wanted = (
                 ("allow_once", "allow_always")
@@ -46,6 +47,13 @@ class PermissionPolicy:
         return {"outcome": {"outcome": "selected", "optionId": choice}}
 
 
+def _int(value: JsonValue) -> int:
+    # A count from the wire: what `int()` takes (a number or its text), else a clear error.
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise RpcError.invalid_params(f"expected a number, got {value!r}")
+
+
 class LocalFiles:
     def __init__(self, root: str) -> None:
         self.root = os.path.realpath(root)
@@ -55,7 +63,7 @@ class LocalFiles:
         real = os.path.realpath(path)
         return real == self.root or real.startswith(self.root + os.sep)
 
-    async def read(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def read(self, params: JsonObject) -> JsonObject:
         path = str(params.get("path", ""))
         if not os.path.isabs(path):
             raise RpcError.invalid_params(f"path must be absolute: {path!r}")
@@ -69,11 +77,11 @@ class LocalFiles:
         line, limit = params.get("line"), params.get("limit")
         if line or limit:
             lines = text.splitlines(keepends=True)
-            start = max(int(line or 1) - 1, 0)
-            text = "".join(lines[start : start + int(limit) if limit else None])
+            start = max(_int(line or 1) - 1, 0)
+            text = "".join(lines[start : start + _int(limit) if limit else None])
         return {"content": text}
 
-    async def write(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def write(self, params: JsonObject) -> JsonObject:
         path = str(params.get("path", ""))
         if not os.path.isabs(path):
             raise RpcError.invalid_params(f"path must be absolute: {path!r}")
@@ -107,12 +115,13 @@ class LocalTerminals:
         self.released: list[str] = []
         self._next = 0
 
-    async def create(self, params: dict[str, Any]) -> dict[str, Any]:
-        env = {**os.environ, **{e["name"]: e["value"] for e in params.get("env") or []}}
+    async def create(self, params: JsonObject) -> JsonObject:
+        variables = objects(params.get("env"))
+        env = {**os.environ, **{str(e["name"]): str(e["value"]) for e in variables}}
         process = await asyncio.create_subprocess_exec(
             str(params["command"]),
-            *[str(a) for a in params.get("args") or []],
-            cwd=params.get("cwd") or self.cwd,
+            *[str(a) for a in as_list(params.get("args"))],
+            cwd=str(params.get("cwd") or self.cwd),
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
@@ -121,7 +130,7 @@ class LocalTerminals:
         )
         self._next += 1
         terminal_id = f"term_{self._next}"
-        terminal = _Terminal(process, int(params.get("outputByteLimit") or 1 << 20))
+        terminal = _Terminal(process, _int(params.get("outputByteLimit") or 1 << 20))
         terminal.reader = asyncio.create_task(self._collect(terminal))
         self.terminals[terminal_id] = terminal
         self.created.append(terminal_id)
@@ -135,14 +144,14 @@ class LocalTerminals:
                 del terminal.output[: len(terminal.output) - terminal.limit]
                 terminal.truncated = True
 
-    def _get(self, params: dict[str, Any]) -> _Terminal:
+    def _get(self, params: JsonObject) -> _Terminal:
         terminal = self.terminals.get(str(params.get("terminalId")))
         if terminal is None:
             raise RpcError.invalid_params(f"unknown terminal {params.get('terminalId')!r}")
         return terminal
 
     @staticmethod
-    def _status(terminal: _Terminal) -> dict[str, Any] | None:
+    def _status(terminal: _Terminal) -> JsonObject | None:
         code = terminal.process.returncode
         if code is None:
             return None
@@ -152,9 +161,9 @@ class LocalTerminals:
             else {"exitCode": code, "signal": None}
         )
 
-    async def output(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def output(self, params: JsonObject) -> JsonObject:
         terminal = self._get(params)
-        result: dict[str, Any] = {
+        result: JsonObject = {
             "output": terminal.output.decode("utf-8", "replace"),
             "truncated": terminal.truncated,
         }
@@ -162,21 +171,21 @@ class LocalTerminals:
             result["exitStatus"] = status
         return result
 
-    async def wait_for_exit(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def wait_for_exit(self, params: JsonObject) -> JsonObject:
         terminal = self._get(params)
         await terminal.process.wait()
         if terminal.reader is not None:
             await terminal.reader
         return self._status(terminal) or {}
 
-    async def kill(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def kill(self, params: JsonObject) -> JsonObject:
         terminal = self._get(params)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(terminal.process.pid, signal.SIGKILL)
         await terminal.process.wait()
         return {}
 
-    async def release(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def release(self, params: JsonObject) -> JsonObject:
         terminal = self._get(params)
         if terminal.process.returncode is None:
             await self.kill(params)

@@ -25,6 +25,7 @@ import msgspec
 from editor_clients.client import ClientConnection
 from editor_clients.conformance.probe import Probe
 from protocol import _generated as acp
+from protocol.json_types import get_object
 from protocol.methods import AGENT_METHODS, CLIENT_METHODS
 
 TURN_KINDS = {"agent_message_chunk", "agent_thought_chunk", "tool_call", "tool_call_update", "plan"}
@@ -190,9 +191,8 @@ def _opted_in_updates(client: ClientConnection, t0: float, found: Observations) 
     for t, direction, frame in client.frames:
         if direction != "agent->client" or frame.get("method") != "session/update":
             continue
-        params = frame.get("params") or {}
-        update = params.get("update") if isinstance(params, dict) else None
-        kind = update.get("sessionUpdate") if isinstance(update, dict) else None
+        params = get_object(frame, "params")
+        kind = get_object(params, "update").get("sessionUpdate")
         found.saw("CAP-002")
         if not caps.accepts_update(kind):
             found.broke(

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the stub itself runs on the standard library alone
+    from protocol.json_types import JsonObject
 
 
 def _mark(marker: str | None, line: str) -> None:
@@ -19,7 +22,11 @@ def _mark(marker: str | None, line: str) -> None:
             handle.write(line + "\n")
 
 
-def answer(message: dict[str, Any], marker: str | None) -> dict[str, Any] | None:
+def _object(value: object) -> JsonObject:
+    return value if isinstance(value, dict) else {}
+
+
+def answer(message: JsonObject, marker: str | None) -> JsonObject | None:
     """The reply to one MCP message, or None for a notification. Shared with the
     HTTP and SSE servers in `mcp_http_stub`."""
     method, ident = message.get("method"), message.get("id")
@@ -27,24 +34,24 @@ def answer(message: dict[str, Any], marker: str | None) -> dict[str, Any] | None
         return None  # notifications (initialized, cancelled)
     if method == "initialize":
         _mark(marker, "connected")
-        result: dict[str, Any] = {
-            "protocolVersion": message.get("params", {}).get("protocolVersion", "2025-06-18"),
+        result: JsonObject = {
+            "protocolVersion": _object(message.get("params")).get("protocolVersion", "2025-06-18"),
             "capabilities": {"tools": {}},
             "serverInfo": {"name": "conformance-kit", "version": "1"},
         }
     elif method == "tools/list":
-        schema = {"type": "object", "properties": {"text": {"type": "string"}}}
+        schema: JsonObject = {"type": "object", "properties": {"text": {"type": "string"}}}
         result = {
             "tools": [{"name": "echo", "description": "Echo text back", "inputSchema": schema}]
         }
     elif method == "tools/call":
-        text = str((message.get("params", {}).get("arguments") or {}).get("text", ""))
+        text = str(_object(_object(message.get("params")).get("arguments")).get("text", ""))
         _mark(marker, f"called: {text}")
         result = {"content": [{"type": "text", "text": text}], "isError": False}
     elif method == "ping":
         result = {}
     else:
-        error = {"code": -32601, "message": f"unknown {method}"}
+        error: JsonObject = {"code": -32601, "message": f"unknown {method}"}
         return {"jsonrpc": "2.0", "id": ident, "error": error}
     return {"jsonrpc": "2.0", "id": ident, "result": result}
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from protocol.json_types import JsonObject, JsonValue
 
 if TYPE_CHECKING:
     from editor_clients.conformance.probe import Probe
@@ -71,8 +73,8 @@ def requirement(
     return register
 
 
-def advertised(caps: dict[str, Any], path: str) -> bool:
-    node: Any = caps
+def advertised(caps: JsonObject, path: str) -> bool:
+    node: JsonValue = caps
     for part in path.split("."):
         if not isinstance(node, dict) or node.get(part) in (None, False):
             return False
@@ -90,14 +92,14 @@ class Outcome:
     cite: str = ""
     unstable: bool = False
     duration: float = 0.0
-    transcript: list[dict[str, Any]] = field(default_factory=list)
+    transcript: list[JsonObject] = field(default_factory=list)
     stderr_tail: str = ""
 
     @property
     def blocking(self) -> bool:
         return self.tier in BLOCKING_TIERS and not self.unstable
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "id": self.id,
             "tier": self.tier,
@@ -107,12 +109,14 @@ class Outcome:
             "cite": self.cite,
             "unstable": self.unstable,
             "duration": round(self.duration, 3),
-            "transcript": self.transcript,
+            "transcript": [*self.transcript],
             "stderrTail": self.stderr_tail,
         }
 
 
-def outcome_for(requirement: Requirement, status: str, detail: str, **extra: Any) -> Outcome:
+def outcome_for(
+    requirement: Requirement, status: str, detail: str, *, duration: float = 0.0
+) -> Outcome:
     return Outcome(
         requirement.id,
         requirement.tier,
@@ -121,7 +125,7 @@ def outcome_for(requirement: Requirement, status: str, detail: str, **extra: Any
         requirement.rule,
         requirement.cite,
         requirement.unstable,
-        **extra,
+        duration,
     )
 
 

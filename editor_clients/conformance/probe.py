@@ -17,12 +17,12 @@ import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from editor_clients.client import ClientCapabilities, ClientConnection, PermissionPolicy
 from editor_clients.conformance.outcomes import Fail, NotTested
 from editor_clients.conformance.prompts import PromptPack
 from protocol import RpcError
+from protocol.json_types import JsonObject, get_object, objects
 
 NOTHING = ClientCapabilities(fs_read=False, fs_write=False, terminal=False)
 FULL = ClientCapabilities(fs_read=True, fs_write=True, terminal=True)
@@ -85,8 +85,8 @@ class Probe:
     spec: AgentSpec
     root: str
     clients: list[ClientConnection] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
-    raw_frames: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+    info: JsonObject = field(default_factory=dict)
+    raw_frames: list[tuple[float, str, JsonObject]] = field(default_factory=list)
     raw_stderr: list[str] = field(default_factory=list)
     startup: float | None = None  # seconds from spawn to the initialize reply
     reached: set[str] = field(default_factory=set)  # "init", "session", "prompt" done
@@ -108,7 +108,7 @@ class Probe:
     @property
     def ours(self) -> bool:
         """acp-server understands the scripted directive language."""
-        return (self.info.get("agentInfo") or {}).get("name") == "acp-server"
+        return get_object(self.info, "agentInfo").get("name") == "acp-server"
 
     # ------------------------------------------------------------ processes
 
@@ -127,7 +127,7 @@ class Probe:
         self.clients.append(client)
         return client
 
-    async def initialize(self, client: ClientConnection, version: int = 1) -> dict[str, Any]:
+    async def initialize(self, client: ClientConnection, version: int = 1) -> JsonObject:
         """initialize, waiting up to the startup timeout; an agent that exits or
         stays silent raises AgentDidNotStart with what it said on stderr."""
         loop = asyncio.get_running_loop()
@@ -173,22 +173,22 @@ class Probe:
         self,
         capabilities: ClientCapabilities = NOTHING,
         policy: str | PermissionPolicy = "approve",
-        **extra: Any,
+        mcp_servers: Sequence[Mapping[str, object]] | None = None,
     ) -> tuple[ClientConnection, str]:
         client = await self.ready(capabilities, policy)
-        created = await client.new_session(**extra)
+        created = await client.new_session(mcp_servers=mcp_servers)
         self.reached.add("session")
         return client, str(created["sessionId"])
 
-    def agent_caps(self) -> dict[str, Any]:
-        return dict(self.info.get("agentCapabilities") or {})
+    def agent_caps(self) -> JsonObject:
+        return dict(get_object(self.info, "agentCapabilities"))
 
-    def auth_methods(self) -> list[dict[str, Any]]:
-        return [m for m in self.info.get("authMethods") or [] if isinstance(m, dict)]
+    def auth_methods(self) -> list[JsonObject]:
+        return objects(self.info.get("authMethods"))
 
     # ------------------------------------------------------------ evidence
 
-    def transcript(self) -> list[dict[str, Any]]:
+    def transcript(self) -> list[JsonObject]:
         rows = [(t, d, f) for client in self.clients for t, d, f in client.frames] + self.raw_frames
         rows.sort(key=lambda row: row[0])
         return [

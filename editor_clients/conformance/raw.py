@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from editor_clients.conformance.probe import AgentDidNotStart, Probe
+from protocol.json_types import JsonObject, JsonValue
 
 SENTINEL_ID = 9999
 INIT_ID = 1
@@ -41,11 +42,11 @@ def sentinel_line() -> bytes:
 @dataclass
 class RawResult:
     lines: list[bytes] = field(default_factory=list)
-    frames: list[dict[str, Any]] = field(default_factory=list)
+    frames: list[JsonObject] = field(default_factory=list)
     exit_time: float | None = None  # seconds from closing stdin to exit; None = killed
     returncode: int | None = None
 
-    def reply(self, ident: Any) -> dict[str, Any] | None:
+    def reply(self, ident: JsonValue) -> JsonObject | None:
         return next((f for f in self.frames if f.get("id") == ident and "method" not in f), None)
 
 

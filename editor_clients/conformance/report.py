@@ -10,6 +10,7 @@ from typing import TextIO
 
 from editor_clients.conformance.model import STATUSES, Outcome, untested
 from editor_clients.conformance.runner import Report
+from protocol.json_types import get_list, objects
 
 COLOURS = {"pass": "green", "fail": "red", "skip": "yellow", "not-tested": "magenta"}
 
@@ -44,11 +45,11 @@ def render(report: Report, stream: TextIO | None = None, *, evidence_lines: int 
 
 def _header(report: Report) -> list[str]:
     head = report.header
-    lines = [f"{head.get('kit')} against {' '.join(head.get('agent') or [])}"]
+    lines = [f"{head.get('kit')} against {' '.join(str(a) for a in get_list(head, 'agent'))}"]
     if head.get("agentInfo") is not None:
         lines.append(f"agentInfo: {json.dumps(head['agentInfo'])}")
         lines.append(f"agentCapabilities: {json.dumps(head.get('agentCapabilities'))}")
-        methods = ", ".join(str(m.get("id")) for m in head.get("authMethods") or []) or "none"
+        methods = ", ".join(str(m.get("id")) for m in objects(head.get("authMethods"))) or "none"
         lines.append(
             f"auth methods: {methods}; authenticated with: {head.get('authMethod') or 'none'}"
         )

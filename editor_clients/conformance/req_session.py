@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 from editor_clients.client import ClientConnection
 from editor_clients.conformance.model import advertised, requirement
 from editor_clients.conformance.outcomes import Fail, NotTested, Skip, check
 from editor_clients.conformance.probe import Probe
 from protocol import RpcError
+from protocol.json_types import JsonObject, JsonValue, get_object, objects
 
 REPLAYED = ("user_message_chunk", "agent_message_chunk")
 
 
 def frame_index(
-    client: ClientConnection, predicate: Callable[[str, dict[str, Any]], bool]
+    client: ClientConnection, predicate: Callable[[str, JsonObject], bool]
 ) -> list[int]:
     return [i for i, (_, d, f) in enumerate(client.frames) if predicate(d, f)]
 
@@ -35,13 +35,13 @@ def response_index(client: ClientConnection, method: str) -> int:
 
 def updates_for(
     client: ClientConnection, session: str, kinds: tuple[str, ...]
-) -> Callable[[str, dict[str, Any]], bool]:
-    def match(direction: str, frame: dict[str, Any]) -> bool:
-        params = frame.get("params") or {}
+) -> Callable[[str, JsonObject], bool]:
+    def match(direction: str, frame: JsonObject) -> bool:
+        params = get_object(frame, "params")
         return (
             frame.get("method") == "session/update"
             and params.get("sessionId") == session
-            and (params.get("update") or {}).get("sessionUpdate") in kinds
+            and get_object(params, "update").get("sessionUpdate") in kinds
         )
 
     return match
@@ -70,7 +70,7 @@ async def session_new(probe: Probe) -> str:
         client,
         lambda d, f: (
             f.get("method") == "session/update"
-            and (f.get("params") or {}).get("sessionId") == second
+            and get_object(f, "params").get("sessionId") == second
         ),
     )
     check(
@@ -156,7 +156,7 @@ async def resume_no_replay(probe: Probe) -> str:
     before = len(client.frames)
     await client.resume_session(session)
     kinds = [
-        ((f.get("params") or {}).get("update") or {}).get("sessionUpdate")
+        get_object(get_object(f, "params"), "update").get("sessionUpdate")
         for _, d, f in client.frames[before:]
         if f.get("method") == "session/update"
     ]
@@ -184,7 +184,7 @@ async def list_sessions(probe: Probe) -> str:
     )
     empty = await client.list_sessions(cwd=os.path.join(probe.cwd, "no-such-dir-for-conformance"))
     check(empty.get("sessions") == [], "a cwd filter with no match did not return []")
-    return f"{len(result['sessions'])} session(s); [] for a cwd with none"
+    return f"{len(objects(result['sessions']))} session(s); [] for a cwd with none"
 
 
 @requirement(
@@ -231,7 +231,8 @@ async def delete_session(probe: Probe) -> str:
     session = str((await client.new_session())["sessionId"])
     await client.delete_session(session)
     if advertised(probe.agent_caps(), "sessionCapabilities.list"):
-        ids = {s.get("sessionId") for s in (await client.list_sessions()).get("sessions", [])}
+        listed = objects((await client.list_sessions()).get("sessions"))
+        ids = {s.get("sessionId") for s in listed}
         check(session not in ids, "a deleted session is still listed")
     return "ok"
 
@@ -265,34 +266,35 @@ async def fork_session(probe: Probe) -> str:
 async def config_options(probe: Probe) -> str:
     client = await probe.ready()
     created = await client.new_session()
-    options = created.get("configOptions") or []
+    options = objects(created.get("configOptions"))
     target = next(
         (o for o in options if o.get("type", "select") == "select" and len(_values(o)) > 1), None
     )
     if target is None:
         raise Skip("the agent returned no select config option with two values")
     wanted = next(v for v in _values(target) if v != target.get("currentValue"))
-    result = await client.set_config_option(created["sessionId"], target["id"], wanted)
-    returned = {o["id"]: o for o in result.get("configOptions") or []}
+    target_id = str(target["id"])
+    result = await client.set_config_option(str(created["sessionId"]), target_id, wanted)
+    returned = {str(o["id"]): o for o in objects(result.get("configOptions"))}
     check(
-        set(returned) == {o["id"] for o in options},
-        f"returned ids {sorted(returned)} differ from {sorted(o['id'] for o in options)}",
+        set(returned) == {str(o["id"]) for o in options},
+        f"returned ids {sorted(returned)} differ from {sorted(str(o['id']) for o in options)}",
     )
     check(
-        returned[target["id"]].get("currentValue") == wanted,
-        f"{target['id']} did not change to {wanted!r}",
+        returned[target_id].get("currentValue") == wanted,
+        f"{target_id} did not change to {wanted!r}",
     )
-    return f"{target['id']} -> {wanted}, {len(returned)} options returned"
+    return f"{target_id} -> {wanted}, {len(returned)} options returned"
 
 
-def _values(option: dict[str, Any]) -> list[str]:
-    flat: list[str] = []
-    for entry in option.get("options") or []:
-        if isinstance(entry, dict) and "value" in entry:
+def _values(option: JsonObject) -> list[str]:
+    flat: list[JsonValue] = []
+    for entry in objects(option.get("options")):
+        if "value" in entry:
             flat.append(entry["value"])
-        elif isinstance(entry, dict):
-            flat += [o["value"] for o in entry.get("options") or [] if "value" in o]
-    return flat
+        else:
+            flat += [o["value"] for o in objects(entry.get("options")) if "value" in o]
+    return [value for value in flat if isinstance(value, str)]
 
 
 @requirement(
@@ -305,16 +307,17 @@ def _values(option: dict[str, Any]) -> list[str]:
 async def set_mode(probe: Probe) -> str:
     client = await probe.ready()
     created = await client.new_session()
-    modes = created.get("modes") or {}
+    modes = get_object(created, "modes")
     others = [
-        m["id"]
-        for m in modes.get("availableModes") or []
+        str(m["id"])
+        for m in objects(modes.get("availableModes"))
         if m.get("id") != modes.get("currentModeId")
     ]
     if not others:
         raise Skip("the agent returned no second mode")
-    await client.set_mode(created["sessionId"], others[0])
-    told = client.sessions[created["sessionId"]].mode == others[0]
+    session = str(created["sessionId"])
+    await client.set_mode(session, others[0])
+    told = client.sessions[session].mode == others[0]
     update = "with" if told else "without"  # v1 asks for the update only on agent-initiated changes
     return f"mode set to {others[0]}, {update} a current_mode_update"
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from editor_clients.client import ClientConnection
 from editor_clients.conformance.mcp_http_stub import McpHttpStub
-from editor_clients.conformance.model import requirement
+from editor_clients.conformance.model import Run, requirement
 from editor_clients.conformance.outcomes import Fail, NotTested, check
 from editor_clients.conformance.probe import FULL, NOTHING, Probe
+from protocol.json_types import JsonObject, get_object, objects
 
 STOP_REASONS = {"end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled"}
 PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAhxbL2wAAAABJRU5ErkJggg=="
@@ -32,7 +32,7 @@ def not_acting(probe: Probe, reason: str) -> Exception:
     return NotTested(f"the agent did not act on the request: {reason}")
 
 
-async def turn(probe: Probe, client: ClientConnection, session: str, key: str) -> dict[str, Any]:
+async def turn(probe: Probe, client: ClientConnection, session: str, key: str) -> JsonObject:
     result = await client.prompt(session, probe.prompts.text(key, probe.ours), timeout=180)
     probe.reached.add("prompt")
     check(
@@ -83,10 +83,11 @@ async def resource_link(probe: Probe) -> str:
     return f"accepted, stopReason {result['stopReason']}"
 
 
-def _gated_block(block: dict[str, Any]) -> Any:
+def _gated_block(block: JsonObject) -> Run:
     async def run(probe: Probe) -> str:
         client, session = await probe.session()
-        blocks = [{"type": "text", "text": probe.prompts.text("simple", probe.ours)}, block]
+        text: JsonObject = {"type": "text", "text": probe.prompts.text("simple", probe.ours)}
+        blocks = [text, block]
         result = await client.prompt(session, blocks, timeout=180)
         check(
             result.get("stopReason") in STOP_REASONS,
@@ -202,7 +203,7 @@ async def fs_surface(probe: Probe) -> str:
     client, session = await probe.session(FULL, policy="approve")
     await turn(probe, client, session, "write_file")
     calls = [
-        f["params"]
+        get_object(f, "params")
         for _, d, f in client.frames
         if d == "agent->client" and str(f.get("method", "")).startswith("fs/")
     ]
@@ -214,8 +215,8 @@ async def fs_surface(probe: Probe) -> str:
     diffs = [
         c
         for u in client.sessions[session].updates
-        for c in u.get("content") or []
-        if isinstance(c, dict) and c.get("type") == "diff"
+        for c in objects(u.get("content"))
+        if c.get("type") == "diff"
     ]
     check(all(os.path.isabs(str(d.get("path", ""))) for d in diffs), "a diff used a relative path")
     return f"{len(calls)} fs call(s), absolute paths"
@@ -230,7 +231,7 @@ async def fs_surface(probe: Probe) -> str:
 )
 async def mcp_stdio(probe: Probe) -> str:
     marker = os.path.join(probe.cwd, "mcp-called.txt")
-    server = {
+    server: JsonObject = {
         "name": "kit",
         "command": sys.executable,
         "args": ["-m", "editor_clients.conformance.mcp_stub", marker],
@@ -239,7 +240,7 @@ async def mcp_stdio(probe: Probe) -> str:
     return await _use_mcp(probe, marker, server)
 
 
-async def _use_mcp(probe: Probe, marker: str, server: dict[str, Any]) -> str:
+async def _use_mcp(probe: Probe, marker: str, server: JsonObject) -> str:
     client, session = await probe.session(FULL, policy="approve", mcp_servers=[server])
     await turn(probe, client, session, "mcp_call")
     marks = Path(marker).read_text(encoding="utf-8").splitlines() if os.path.exists(marker) else []
@@ -250,11 +251,16 @@ async def _use_mcp(probe: Probe, marker: str, server: dict[str, Any]) -> str:
     return f"the tool was called through the {server.get('type', 'stdio')} MCP server"
 
 
-def _remote_mcp(transport: str) -> Any:
+def _remote_mcp(transport: str) -> Run:
     async def run(probe: Probe) -> str:
         marker = os.path.join(probe.cwd, f"mcp-{transport}-called.txt")
         with McpHttpStub(marker) as stub:
-            server = {"type": transport, "name": "kit", "url": stub.url(transport), "headers": []}
+            server: JsonObject = {
+                "type": transport,
+                "name": "kit",
+                "url": stub.url(transport),
+                "headers": [],
+            }
             return await _use_mcp(probe, marker, server)
 
     return run

@@ -14,6 +14,7 @@ from editor_clients.conformance.outcomes import Fail, check
 from editor_clients.conformance.probe import Probe
 from editor_clients.conformance.raw import SENTINEL_ID, raw_exchange
 from protocol import RpcError
+from protocol.json_types import get_object
 
 UNKNOWABLE_VERSION = 65535  # the largest uint16: no agent can support it yet
 
@@ -102,7 +103,7 @@ async def init_terminal_auth(probe: Probe) -> str:
 async def rpc_parse_error(probe: Probe) -> str:
     result = await raw_exchange(probe, [b"{this is not json"])
     replied = any(
-        f.get("id") is None and (f.get("error") or {}).get("code") == -32700 for f in result.frames
+        f.get("id") is None and get_object(f, "error").get("code") == -32700 for f in result.frames
     )
     alive = result.reply(SENTINEL_ID) is not None
     return (

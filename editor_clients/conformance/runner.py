@@ -37,6 +37,7 @@ from editor_clients.conformance.probe import (
     auth_blocked,
 )
 from protocol import RpcError
+from protocol.json_types import JsonObject
 
 KIT_VERSION = "0.2.0"
 NEVER_STARTED = "never-started"
@@ -48,7 +49,7 @@ class Evidence:
 
     requirement: str
     observations: Observations
-    transcript: list[dict[str, Any]]
+    transcript: list[JsonObject]
     stderr_tail: str
 
 
@@ -56,9 +57,9 @@ class Evidence:
 class Report:
     verdict: str
     outcomes: list[Outcome]
-    header: dict[str, Any] = field(default_factory=dict)
+    header: JsonObject = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "verdict": self.verdict,
             **self.header,

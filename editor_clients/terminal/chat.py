@@ -24,13 +24,17 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from editor_clients.client import ClientCapabilities, ClientConnection, PermissionPolicy
 from editor_clients.terminal import keyboard
 from editor_clients.terminal.commands_output import TerminalWatch
 from editor_clients.terminal.view import TurnView, esc
 from protocol import RpcError
+from protocol.json_types import JsonObject, get_object, get_str, objects
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 
@@ -43,10 +47,10 @@ class AgentLoop:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    def submit(self, coro: Coroutine[object, object, T]) -> concurrent.futures.Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
-    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    def call(self, coro: Coroutine[object, object, T], timeout: float | None = None) -> T:
         return self.submit(coro).result(timeout)
 
     def stop(self) -> None:
@@ -58,12 +62,20 @@ class Keyboard:
     """Questions from the agent thread, answered on the main thread."""
 
     def __init__(self) -> None:
-        self.jobs: queue.Queue[tuple[Callable[[], Any], concurrent.futures.Future[Any]] | None]
+        # (ask and answer, answer None if interrupted) or None to wake `wait`
+        self.jobs: queue.Queue[tuple[Callable[[], None], Callable[[], None]] | None]
         self.jobs = queue.Queue()
 
     async def ask(self, question: Callable[[], T]) -> T | None:
         answer: concurrent.futures.Future[T | None] = concurrent.futures.Future()
-        self.jobs.put((question, answer))
+
+        def run() -> None:
+            answer.set_result(question())
+
+        def interrupted() -> None:
+            answer.set_result(None)
+
+        self.jobs.put((run, interrupted))
         return await asyncio.wrap_future(answer)
 
     def wait(self, future: concurrent.futures.Future[T], on_interrupt: Callable[[], None]) -> T:
@@ -79,17 +91,17 @@ class Keyboard:
                 continue
             if job is None:
                 continue
-            question, answer = job
+            run, interrupted = job
             try:
-                answer.set_result(question())
+                run()
             except KeyboardInterrupt:
-                answer.set_result(None)
+                interrupted()
                 on_interrupt()
         return future.result()
 
 
 class Chat:
-    def __init__(self, ns: argparse.Namespace, console: Any) -> None:
+    def __init__(self, ns: argparse.Namespace, console: Console) -> None:
         self.ns = ns
         self.console = console
         self.cwd = os.path.abspath(ns.cwd or os.getcwd())
@@ -102,7 +114,7 @@ class Chat:
 
     # ------------------------------------------------------------- set up
 
-    async def connect(self, argv: list[str]) -> dict[str, Any]:
+    async def connect(self, argv: list[str]) -> JsonObject:
         ns = self.ns
         caps = ClientCapabilities(
             fs_read=not ns.no_fs,
@@ -125,13 +137,13 @@ class Chat:
         info = await client.initialize()
         created = await client.new_session()
         self.session = str(created["sessionId"])
-        modes = created.get("modes") or {}
-        self.modes = [m["id"] for m in modes.get("availableModes") or []]
-        view.mode = modes.get("currentModeId")
+        modes = get_object(created, "modes")
+        self.modes = [str(m["id"]) for m in objects(modes.get("availableModes"))]
+        view.mode = get_str(modes, "currentModeId")
         return info
 
-    def banner(self, info: dict[str, Any]) -> None:
-        agent = info.get("agentInfo") or {}
+    def banner(self, info: JsonObject) -> None:
+        agent = get_object(info, "agentInfo")
         name = f"{agent.get('name', 'agent')} {agent.get('version', '')}".strip()
         model = self._current("model") or "?"
         mode = self._current("mode") or (self.view.mode if self.view else None) or "?"
@@ -147,7 +159,7 @@ class Chat:
 
     # ------------------------------------------------------ config options
 
-    def _option(self, option_id: str) -> dict[str, Any] | None:
+    def _option(self, option_id: str) -> JsonObject | None:
         assert self.client is not None
         options = self.client.sessions[self.session].config_options
         return next((o for o in options if o.get("id") == option_id), None)
@@ -160,23 +172,23 @@ class Chat:
         option = self._option(option_id)
         if option is None:
             return self.modes if option_id == "mode" else []
-        return [str(v.get("value")) for v in option.get("options") or [] if "value" in v]
+        return [str(v.get("value")) for v in objects(option.get("options")) if "value" in v]
 
     # ---------------------------------------------------------- permission
 
-    async def _permission(self, params: dict[str, Any]) -> str | None:
+    async def _permission(self, params: JsonObject) -> str | None:
         assert self.view is not None
         view = self.view
         view.pause()
-        call = params.get("toolCall") or {}
+        call = get_object(params, "toolCall")
         self.console.print(f"\n[bold magenta]Permission:[/] {esc(call.get('title'))}")
-        for item in call.get("content") or []:
+        for item in objects(call.get("content")):
             if item.get("type") == "diff":
                 view.show_diff(str(call.get("toolCallId")), item)
             elif item.get("type") == "content":
-                text = (item.get("content") or {}).get("text", "")
+                text = get_object(item, "content").get("text", "")
                 self.console.print(text, markup=False, highlight=False)
-        options = params.get("options", [])
+        options = objects(params.get("options"))
         for index, option in enumerate(options, 1):
             self.console.print(f"  {index}. {esc(option['name'])}")
         number = await self.keys.ask(lambda: keyboard.choose(len(options)))

@@ -13,17 +13,29 @@ content, so a failed or denied call says why instead of showing a bare mark.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from editor_clients.client import LocalTerminals
+from protocol.json_types import JsonObject, get_object, objects
+
+
+class TerminalRecord(Protocol):
+    """What `LocalTerminals` keeps of one terminal, as read here."""
+
+    @property
+    def output(self) -> bytearray: ...
+
+    @property
+    def process(self) -> asyncio.subprocess.Process: ...
 
 
 @dataclass
 class Watched:
     terminal_id: str
-    handle: Any  # LocalTerminals' record: .output (bytearray) and .process
+    handle: TerminalRecord  # LocalTerminals' record of the terminal
     shown: int = 0  # bytes already written by follow-mode printers
 
     def text(self) -> str:
@@ -54,10 +66,10 @@ class TerminalWatch:
         self._terminals = terminals
         self.by_call: dict[str, Watched] = {}
 
-    def observe(self, update: dict[str, Any]) -> Watched | None:
+    def observe(self, update: JsonObject) -> Watched | None:
         """Hold on to a terminal named in this update; return it when new."""
         call_id = str(update.get("toolCallId"))
-        for item in update.get("content") or []:
+        for item in objects(update.get("content")):
             if item.get("type") != "terminal" or call_id in self.by_call:
                 continue
             handle = self._terminals.terminals.get(str(item.get("terminalId")))
@@ -74,18 +86,18 @@ class TerminalWatch:
         return self.by_call.pop(call_id, None)
 
 
-def call_text(update: dict[str, Any]) -> str:
+def call_text(update: JsonObject) -> str:
     """The plain text content blocks of a tool call, joined."""
     parts = []
-    for item in update.get("content") or []:
+    for item in objects(update.get("content")):
         if item.get("type") == "content":
-            block = item.get("content") or {}
+            block = get_object(item, "content")
             if block.get("type") == "text" and block.get("text"):
                 parts.append(str(block["text"]))
     return "\n".join(parts)
 
 
-def failure_reason(update: dict[str, Any]) -> str:
+def failure_reason(update: JsonObject) -> str:
     """Why a call failed: its text content, else its raw output's error, else ''."""
     text = call_text(update).strip()
     if text:
@@ -96,7 +108,7 @@ def failure_reason(update: dict[str, Any]) -> str:
     return ""
 
 
-def exit_text(update: dict[str, Any]) -> str | None:
+def exit_text(update: JsonObject) -> str | None:
     """'exit status N' from a command call's rawOutput, when it carries one."""
     raw = update.get("rawOutput")
     if isinstance(raw, dict) and raw.get("exit_code") is not None:

@@ -16,7 +16,6 @@ import json
 import os
 import sys
 import time
-from typing import Any
 
 from editor_clients.client import (
     ClientCapabilities,
@@ -27,6 +26,7 @@ from editor_clients.client import (
 from editor_clients.terminal.commands_output import TerminalWatch, exit_text, failure_reason
 from editor_clients.terminal.notices_output import compaction_line, notice_line
 from protocol import RpcError
+from protocol.json_types import JsonObject, get_object, get_str
 
 EXIT = {"end_turn": 0, "max_tokens": 3, "max_turn_requests": 4, "refusal": 5, "cancelled": 130}
 
@@ -37,7 +37,7 @@ async def run_exec(ns: argparse.Namespace, agent: list[str]) -> int:
 
     piped = {"open": True}
 
-    def on_frame(direction: str, frame: dict[str, Any]) -> None:
+    def on_frame(direction: str, frame: JsonObject) -> None:
         if as_json and piped["open"]:
             try:
                 sys.stdout.write(
@@ -80,7 +80,7 @@ async def run_exec(ns: argparse.Namespace, agent: list[str]) -> int:
         follow = asyncio.create_task(printer.follow())
     try:
         await client.initialize()
-        session = (await client.new_session())["sessionId"]
+        session = str((await client.new_session())["sessionId"])
         result = await client.prompt(session, ns.prompt, timeout=ns.timeout)
     except RpcError as error:
         print(
@@ -153,10 +153,10 @@ class TextPrinter:
                     self._write(fresh)
             await asyncio.sleep(0.1)
 
-    def update(self, update: dict[str, Any]) -> None:
+    def update(self, update: JsonObject) -> None:
         kind = update.get("sessionUpdate")
         if kind == "agent_message_chunk":
-            self._write((update.get("content") or {}).get("text", ""))
+            self._write(get_str(get_object(update, "content"), "text") or "")
         elif kind == "tool_call":
             self._write(f"\n▶ {update.get('title')}\n")
         elif kind == "notice":
@@ -170,7 +170,7 @@ class TextPrinter:
             if update.get("status") in ("completed", "failed"):
                 self._finished(update)
 
-    def _finished(self, update: dict[str, Any]) -> None:
+    def _finished(self, update: JsonObject) -> None:
         watched = self.watch.finish(str(update.get("toolCallId")))
         status = None
         if watched is not None:

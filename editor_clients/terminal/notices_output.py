@@ -9,9 +9,8 @@ how it ends, with its summary collapsed to one line (all of it with
 
 from __future__ import annotations
 
-from typing import Any
-
 from editor_clients.client import CompactionView
+from protocol.json_types import JsonObject
 
 SEVERITY_STYLE = {"error": "red", "warning": "yellow"}
 
@@ -21,7 +20,7 @@ def _one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: max(limit - 1, 1)] + "…"
 
 
-def notice_line(update: dict[str, Any], width: int = 100) -> str:
+def notice_line(update: JsonObject, width: int = 100) -> str:
     title = str(update.get("title") or "notice")
     description = update.get("description")
     first = (
@@ -31,12 +30,12 @@ def notice_line(update: dict[str, Any], width: int = 100) -> str:
     return _one_line(f"{mark} {title}" + (f" — {first}" if first else ""), width)
 
 
-def notice_style(update: dict[str, Any]) -> str:
+def notice_style(update: JsonObject) -> str:
     return "dim " + SEVERITY_STYLE.get(str(update.get("severity")), "")
 
 
 def compaction_line(
-    update: dict[str, Any], view: CompactionView | None, width: int = 100
+    update: JsonObject, view: CompactionView | None, width: int = 100
 ) -> str | None:
     """The line for a compaction update (None for a summary chunk: the
     summary shows once, with the outcome)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from editor_clients.client import SessionView
 from editor_clients.terminal.commands_output import (
@@ -30,6 +30,11 @@ from editor_clients.terminal.commands_output import (
     failure_reason,
 )
 from editor_clients.terminal.notices_output import compaction_line, notice_line, notice_style
+from protocol.json_types import JsonObject, get_object, get_str, objects
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
 
 TAIL_LINES = 6  # lines of a running command in the live region
 
@@ -41,14 +46,18 @@ def esc(value: object) -> str:
     return escape(str(value))
 
 
-def diff_lines(item: dict[str, Any], cwd: str) -> list[str]:
+def diff_lines(item: JsonObject, cwd: str) -> list[str]:
     """A unified diff whose headers carry the path (relative to cwd when inside)."""
     path = str(item.get("path") or "")
     shown = os.path.relpath(path, cwd) if path.startswith(cwd + os.sep) else path
-    old = (item.get("oldText") or "").splitlines()
-    new = (item.get("newText") or "").splitlines()
+    old = (get_str(item, "oldText") or "").splitlines()
+    new = (get_str(item, "newText") or "").splitlines()
     before = "/dev/null" if item.get("oldText") is None else f"a/{shown}"
     return list(difflib.unified_diff(old, new, before, f"b/{shown}", lineterm="", n=2))
+
+
+def _chunk_text(update: JsonObject) -> str:
+    return get_str(get_object(update, "content"), "text") or ""
 
 
 def split_block(text: str) -> tuple[str, str]:
@@ -66,7 +75,7 @@ def split_block(text: str) -> tuple[str, str]:
 
 
 class TurnView:
-    def __init__(self, console: Any, watch: TerminalWatch, cwd: str, verbose: bool) -> None:
+    def __init__(self, console: Console, watch: TerminalWatch, cwd: str, verbose: bool) -> None:
         self.console = console
         self.watch = watch
         self.cwd = cwd
@@ -74,7 +83,7 @@ class TurnView:
         self.block = ""
         self.thought = ""
         self.started = time.monotonic()
-        self.live: Any = None
+        self.live: Live | None = None
         self.diffs_shown: set[str] = set()
         self.commands: list[str] = []
         self.mode: str | None = None
@@ -83,7 +92,7 @@ class TurnView:
         self.in_turn = False
         # Notices that arrive between turns (an MCP server that failed at
         # session start) would print over the input line: they wait for the turn.
-        self.pending_notices: list[dict[str, Any]] = []
+        self.pending_notices: list[JsonObject] = []
 
     # ------------------------------------------------------------ the turn
 
@@ -121,14 +130,14 @@ class TurnView:
 
     # -------------------------------------------------------- live region
 
-    def _render(self) -> Any:
+    def _render(self) -> RenderableType:
         from rich.console import Group
         from rich.spinner import Spinner
         from rich.text import Text
 
         width = max(self.console.width, 20)
         budget = max(self.console.height - 3, 3)
-        parts: list[Any] = []
+        parts: list[RenderableType] = []
         if self.thought:
             parts.append(Text(self._collapsed(self.thought, width), style="dim italic"))
         for watched in self.watch.running():
@@ -191,14 +200,14 @@ class TurnView:
 
     # ------------------------------------------------------------ updates
 
-    def update(self, update: dict[str, Any]) -> None:
+    def update(self, update: JsonObject) -> None:
         kind = update.get("sessionUpdate")
         if kind == "agent_message_chunk":
-            self.message((update.get("content") or {}).get("text", ""))
+            self.message(_chunk_text(update))
         elif kind == "agent_thought_chunk":
-            self.thinking((update.get("content") or {}).get("text", ""))
+            self.thinking(_chunk_text(update))
         elif kind == "available_commands_update":
-            self.commands = ["/" + c["name"] for c in update.get("availableCommands", [])]
+            self.commands = ["/" + str(c["name"]) for c in objects(update.get("availableCommands"))]
         elif kind in ("tool_call", "tool_call_update", "plan", "current_mode_update"):
             self.flush()
             getattr(self, "_" + str(kind))(update)
@@ -210,13 +219,13 @@ class TurnView:
         elif kind in ("compaction_update", "compaction_summary_chunk"):
             self._compaction(update)
 
-    def _notice(self, update: dict[str, Any]) -> None:
+    def _notice(self, update: JsonObject) -> None:
         self.flush()
         self.console.print(
             notice_line(update, self.console.width), style=notice_style(update), markup=False
         )
 
-    def _compaction(self, update: dict[str, Any]) -> None:
+    def _compaction(self, update: JsonObject) -> None:
         self.compactions.apply(update)
         entry = self.compactions.compactions.get(str(update.get("compactionId")))
         if update.get("sessionUpdate") != "compaction_update":
@@ -230,16 +239,16 @@ class TurnView:
         if line:
             self.console.print(line, style="dim", markup=False, highlight=False)
 
-    def _tool_call(self, update: dict[str, Any]) -> None:
+    def _tool_call(self, update: JsonObject) -> None:
         self.console.print(
             f"\n[yellow]▶ {esc(update.get('title'))}[/] [dim]({esc(update.get('kind', 'other'))})[/]"
         )
         self._tool_call_update(update)
 
-    def _tool_call_update(self, update: dict[str, Any]) -> None:
+    def _tool_call_update(self, update: JsonObject) -> None:
         self.watch.observe(update)
         call_id = str(update.get("toolCallId"))
-        for item in update.get("content") or []:
+        for item in objects(update.get("content")):
             if item.get("type") == "diff":
                 self.show_diff(call_id, item)
         status = update.get("status")
@@ -251,7 +260,7 @@ class TurnView:
             reason = failure_reason(update) or "no reason given"
             self.console.print(f"[red]  ✗ failed: {esc(reason)}[/]")
 
-    def _finished(self, call_id: str, update: dict[str, Any]) -> None:
+    def _finished(self, call_id: str, update: JsonObject) -> None:
         watched = self.watch.finish(call_id)
         if watched is not None:
             for line in watched.text().rstrip("\n").splitlines()[-200:]:
@@ -264,7 +273,7 @@ class TurnView:
             if text:
                 self.console.print(text[:2000], style="dim", markup=False)
 
-    def show_diff(self, call_id: str, item: dict[str, Any]) -> None:
+    def show_diff(self, call_id: str, item: JsonObject) -> None:
         if call_id in self.diffs_shown:
             return
         self.diffs_shown.add(call_id)
@@ -280,14 +289,14 @@ class TurnView:
             )
             self.console.print("  " + line, style=style, markup=False, highlight=False)
 
-    def _plan(self, update: dict[str, Any]) -> None:
+    def _plan(self, update: JsonObject) -> None:
         marks = {"completed": "[green]✔[/]", "in_progress": "[yellow]…[/]", "pending": "☐"}
         self.console.print("\n[bold]Plan[/]")
-        for entry in update.get("entries", []):
+        for entry in objects(update.get("entries")):
             self.console.print(
-                f"  {marks.get(entry.get('status'), '☐')} {esc(entry.get('content'))}"
+                f"  {marks.get(str(entry.get('status')), '☐')} {esc(entry.get('content'))}"
             )
 
-    def _current_mode_update(self, update: dict[str, Any]) -> None:
-        self.mode = update.get("currentModeId")
+    def _current_mode_update(self, update: JsonObject) -> None:
+        self.mode = get_str(update, "currentModeId")
         self.console.print(f"[dim]mode: {esc(self.mode)}[/]")

@@ -25,6 +25,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocol.json_types import JsonObject, JsonValue, as_object, get_object
+
 TURN_CONTENT = {
     "agent_message_chunk",
     "agent_thought_chunk",
@@ -43,8 +45,8 @@ OPT_IN_UPDATES = {
 
 @dataclass
 class TraceChecker:
-    caps: dict[str, Any] = field(default_factory=dict)
-    pending: dict[tuple[str, Any], tuple[str, dict[str, Any]]] = field(
+    caps: JsonObject = field(default_factory=dict)  # the client's, from `initialize`
+    pending: dict[tuple[str, JsonValue], tuple[str, JsonObject]] = field(
         default_factory=dict
     )  # (sender, id) -> (method, params)
     opened: set[str] = field(default_factory=set)
@@ -79,7 +81,7 @@ class TraceChecker:
 
     def _client_call(self, method: str, params: dict[str, Any]) -> None:
         if method == "initialize":
-            self.caps = params.get("clientCapabilities") or {}
+            self.caps = as_object(params.get("clientCapabilities"))
         elif method == "session/load":
             self.loading.add(str(params.get("sessionId")))
         elif method == "session/prompt":
@@ -88,7 +90,7 @@ class TraceChecker:
 
     def _agent_call(self, method: str, params: dict[str, Any]) -> list[Violation]:
         found: list[Violation] = []
-        fs = self.caps.get("fs") or {}
+        fs = get_object(self.caps, "fs")
         gates = {
             "fs/read_text_file": fs.get("readTextFile"),
             "fs/write_text_file": fs.get("writeTextFile"),

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+
+from protocol.json_types import JsonObject, get_object
 
 
 class TraceFileError(Exception):
     """A trace file that cannot be shown; the message names file and problem."""
 
 
-def describe(message: dict[str, Any]) -> str:
+def describe(message: JsonObject) -> str:
     if "method" in message:
-        params = message.get("params") or {}
+        params = get_object(message, "params")
         if message["method"] == "session/update":
-            update = params.get("update") or {}
+            update = get_object(params, "update")
             kind = update.get("sessionUpdate", "?")
-            text = (
-                (update.get("content") or {}).get("text", "")
-                if isinstance(update.get("content"), dict)
-                else ""
-            )
+            text = get_object(update, "content").get("text", "")
             extra = text or update.get("title") or update.get("status") or ""
             return (
                 f"session/update {kind} {str(extra)[:80]!r}" if extra else f"session/update {kind}"
@@ -49,7 +46,7 @@ def describe(message: dict[str, Any]) -> str:
     return f"#{message.get('id')} result {summary}"
 
 
-def entries(path: str) -> Iterator[dict[str, Any]]:
+def entries(path: str) -> Iterator[JsonObject]:
     """The entries of a trace file, one at a time; TraceFileError at the first
     thing that is not one."""
     try:
@@ -69,7 +66,7 @@ def entries(path: str) -> Iterator[dict[str, Any]]:
         raise TraceFileError(f"cannot read {path}: {error.strerror or error}") from None
 
 
-def _entry(raw: str, where: str) -> dict[str, Any]:
+def _entry(raw: str, where: str) -> JsonObject:
     not_ours = f"{where}: not a trace entry written by `acp-client trace --out`"
     try:
         entry = json.loads(raw)
@@ -101,14 +98,15 @@ def show(path: str) -> int:
         ts = f"{at:9.3f}s" if isinstance(at, (int, float)) else f"{at!s:>10}"
         if "violation" in entry:
             violations += 1
-            console.print(f"{ts} [bold red]VIOLATION {entry['violation']['rule']}[/]: ", end="")
-            console.print(str(entry["violation"]["detail"]), markup=False)
+            violation = get_object(entry, "violation")
+            console.print(f"{ts} [bold red]VIOLATION {violation['rule']}[/]: ", end="")
+            console.print(str(violation["detail"]), markup=False)
         elif "stderr" in entry:
             console.print(f"{ts} [dim]stderr:[/] ", end="")
             console.print(entry["stderr"], markup=False, style="dim")
         else:
-            arrow, style = _ARROWS[entry["direction"]]
+            arrow, style = _ARROWS[str(entry["direction"])]
             console.print(f"{ts} [{style}]{arrow}[/] ", end="")
-            console.print(describe(entry["message"]), markup=False)
+            console.print(describe(get_object(entry, "message")), markup=False)
     console.print(f"\n{violations} violation(s)", style="bold red" if violations else "bold green")
     return 1 if violations else 0
