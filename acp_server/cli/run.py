@@ -30,6 +30,7 @@ from agent.policy import MODES
 
 if TYPE_CHECKING:
     from acp_server.server.app import AgentServer
+    from agent import Engine
 
 EXIT_CODES = {
     "end_turn": 0,
@@ -107,13 +108,12 @@ async def _run(args: argparse.Namespace) -> int:
 async def _run_turn(args: argparse.Namespace, server: AgentServer) -> int:
     """One turn through the editor's own turn driver and update sink: stored
     like an editor's session, with the engine's events printed as they come."""
+    from acp_server.server.context import stored_messages
     from acp_server.server.ids import session_id_source
-    from acp_server.server.outbound import NullLink, UpdateSink
-    from acp_server.server.turn import run_turn
-    from acp_server.store import SessionRecord
+    from acp_server.store import SessionBusy, SessionGone, SessionRecord
     from agent import Engine, ModelNotConfigured
     from agent.localhost import LocalCommandRunner, LocalFileSystem
-    from agent.ports import Host, TextPart
+    from agent.ports import Host
 
     config, store = server.config, server.store
     try:
@@ -141,6 +141,34 @@ async def _run_turn(args: argparse.Namespace, server: AgentServer) -> int:
         store.create(
             SessionRecord(session_id, cwd, title=title, model=engine.model, mode=engine.mode)
         )
+    try:
+        # The session's turn across processes, as an editor's prompt takes it.
+        refresh = store.begin_turn(session_id)
+    except (SessionBusy, SessionGone) as error:
+        return fail(_turn_refused(session_id, error), 1)
+    try:
+        if refresh is not None:  # another process's turns since the record was read
+            engine.messages[:] = stored_messages(refresh.messages)
+        return await _drive(args, server, engine, session_id, cwd, gate, resumed=bool(record))
+    finally:
+        store.end_turn(session_id)
+
+
+async def _drive(
+    args: argparse.Namespace,
+    server: AgentServer,
+    engine: Engine,
+    session_id: str,
+    cwd: str,
+    gate: RunGate,
+    *,
+    resumed: bool,
+) -> int:
+    from acp_server.server.outbound import NullLink, UpdateSink
+    from acp_server.server.turn import run_turn
+    from agent.ports import TextPart
+
+    store = server.store
     # Nobody watches over the wire: the sink journals and keeps the ledger,
     # and the events are printed by `output` instead.
     sink = UpdateSink(session_id, NullLink(), store)
@@ -148,7 +176,7 @@ async def _run_turn(args: argparse.Namespace, server: AgentServer) -> int:
         {"sessionUpdate": "user_message_chunk", "content": {"type": "text", "text": args.prompt}}
     )
     output = run_events.RunOutput(args.json, sys.stdout, session_id, gate, _human)
-    output.started(engine.model or "", engine.mode, cwd, bool(record))
+    output.started(engine.model or "", engine.mode, cwd, resumed)
     result = await run_turn(
         engine,
         [TextPart(args.prompt)],
@@ -167,6 +195,17 @@ async def _run_turn(args: argparse.Namespace, server: AgentServer) -> int:
     if failure is not None and stop == "failed":
         return FAILURE_EXIT_CODES.get(failure.kind, 1)
     return _exit_code(stop, gate)
+
+
+def _turn_refused(session_id: str, error: Exception) -> str:
+    from acp_server.store import SessionBusy
+
+    if isinstance(error, SessionBusy):
+        return (
+            f"session {session_id} is running a turn in another acp-server process "
+            "(an editor's agent, or another run); try again when it has finished"
+        )
+    return f"session {session_id} was deleted; start a new one without --session"
 
 
 def _exit_code(stop: str, gate: RunGate) -> int:
