@@ -38,7 +38,8 @@ import keyword
 import re
 import sys
 from pathlib import Path
-from typing import Any
+
+from protocol.json_types import JsonObject, JsonValue, get_list, get_object, get_str, objects
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 OUTPUT = Path(__file__).parent / "_generated.py"
@@ -67,7 +68,8 @@ UNSTABLE_OVERLAY = (
 )
 REMOVED_UPSTREAM = ("Nes", "Document", "DidOpenDocument", "McpConnect", "McpDisconnect")
 
-Schema = dict[str, Any]
+#: a JSON Schema node; the readers below narrow its members by `isinstance`
+Schema = JsonObject
 
 
 def _camel_to_snake(name: str) -> str:
@@ -79,9 +81,39 @@ def _const_to_camel(value: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-/ ]", value) if part)
 
 
+def _definitions(filename: str) -> dict[str, Schema]:
+    """The `$defs` of a vendored schema file; a definition that is not an object
+    is an error here rather than a silent `Any` in the generated types."""
+    document: JsonValue = json.loads((SCHEMA_DIR / filename).read_text())
+    defs = document.get("$defs") if isinstance(document, dict) else None
+    if not isinstance(defs, dict):
+        raise ValueError(f"{filename}: no `$defs` object")
+    out: dict[str, Schema] = {}
+    for name, schema in defs.items():
+        if not isinstance(schema, dict):
+            raise ValueError(f"{filename}: definition {name!r} is not an object")
+        out[name] = schema
+    return out
+
+
+def _properties(schema: Schema) -> dict[str, Schema]:
+    """A node's `properties` (each a schema object), in schema order."""
+    return {k: v for k, v in get_object(schema, "properties").items() if isinstance(v, dict)}
+
+
+def _required(schema: Schema) -> set[str]:
+    return {name for name in get_list(schema, "required") if isinstance(name, str)}
+
+
+def _ref_name(schema: Schema) -> str | None:
+    """The definition a `$ref` node points at (`#/$defs/Name` -> `Name`)."""
+    ref = get_str(schema, "$ref")
+    return None if ref is None else ref.rsplit("/", 1)[-1]
+
+
 def load_definitions() -> tuple[dict[str, Schema], set[str]]:
-    stable = json.loads((SCHEMA_DIR / "schema.json").read_text())["$defs"]
-    unstable = json.loads((SCHEMA_DIR / "schema.unstable.json").read_text())["$defs"]
+    stable = _definitions("schema.json")
+    unstable = _definitions("schema.unstable.json")
     defs = dict(stable)
     taken: set[str] = set()
     pending = list(UNSTABLE_OVERLAY)
@@ -99,13 +131,14 @@ def load_definitions() -> tuple[dict[str, Schema], set[str]]:
 
 def _variants(schema: Schema) -> list[Schema] | None:
     variants = schema.get("oneOf") or schema.get("anyOf")
-    return variants if isinstance(variants, list) else None
+    return objects(variants) if isinstance(variants, list) else None
 
 
 def _tag_of(variant: Schema) -> tuple[str, str] | None:
-    for prop, sub in variant.get("properties", {}).items():
-        if isinstance(sub, dict) and isinstance(sub.get("const"), str):
-            return prop, sub["const"]
+    for prop, sub in _properties(variant).items():
+        const = sub.get("const")
+        if isinstance(const, str):
+            return prop, const
     return None
 
 
@@ -157,10 +190,12 @@ class Generator:
     # --------------------------------------------------------------- types
 
     def type_of(self, schema: Schema) -> str:
-        if "$ref" in schema:
-            return str(schema["$ref"]).rsplit("/", 1)[-1]
-        if "allOf" in schema and len(schema["allOf"]) == 1:
-            return self.type_of(schema["allOf"][0])
+        ref = _ref_name(schema)
+        if ref is not None:
+            return ref
+        all_of = objects(schema.get("allOf"))
+        if len(all_of) == 1:
+            return self.type_of(all_of[0])
         variants = _variants(schema)
         if variants:
             non_null = [v for v in variants if not _is_null(v)]
@@ -187,7 +222,7 @@ class Generator:
         if kind == "null":
             return "None"
         if kind == "array":
-            return f"list[{self.type_of(schema.get('items', {}))}]"
+            return f"list[{self.type_of(get_object(schema, 'items'))}]"
         if kind == "object":
             extra = schema.get("additionalProperties")
             value = self.type_of(extra) if isinstance(extra, dict) else "Any"
@@ -240,17 +275,16 @@ class Generator:
 
     def _merged_properties(self, schema: Schema) -> tuple[dict[str, Schema], set[str]]:
         """Own properties plus every variant's, required only where all agree."""
-        properties = dict(schema.get("properties", {}))
-        required = set(schema.get("required", []))
+        properties = _properties(schema)
+        required = _required(schema)
         variants = [v for v in _variants(schema) or [] if not _is_null(v)]
         variant_props: list[dict[str, Schema]] = []
         for variant in variants:
             props: dict[str, Schema] = {}
-            for part in [variant, *variant.get("allOf", [])]:
-                target = (
-                    self.defs.get(part["$ref"].rsplit("/", 1)[-1], {}) if "$ref" in part else part
-                )
-                props.update(target.get("properties", {}))
+            for part in [variant, *objects(variant.get("allOf"))]:
+                ref = _ref_name(part)
+                target = part if ref is None else self.defs.get(ref, {})
+                props.update(_properties(target))
             variant_props.append(props)
         for props in variant_props:
             for prop, sub in props.items():
@@ -265,12 +299,13 @@ class Generator:
             if "const" in first:
                 return {"type": "string"}
             return first
-        return {"anyOf": [{"type": "string"} if "const" in s else s for s in seen]}
+        widened: list[JsonValue] = [{"type": "string"} if "const" in s else s for s in seen]
+        return {"anyOf": widened}
 
     # --------------------------------------------------------------- emit
 
     def _docstring(self, schema: Schema) -> str:
-        text = (schema.get("description") or "").strip().split("\n\n")[0].replace("\\", "\\\\")
+        text = (get_str(schema, "description") or "").strip().split("\n\n")[0].replace("\\", "\\\\")
         text = text.replace('"""', "'''").replace("\n", " ")
         return f'    """{text}"""' if text else ""
 
@@ -278,7 +313,7 @@ class Generator:
         if merged:
             properties, required = self._merged_properties(schema)
         else:
-            properties, required = schema.get("properties", {}), set(schema.get("required", []))
+            properties, required = _properties(schema), _required(schema)
         self.lines.append(f"class {name}(msgspec.Struct, **_STRUCT):")
         doc = self._docstring(schema)
         if doc:
@@ -296,12 +331,12 @@ class Generator:
             assert tag is not None
             field, value = tag
             cls = f"{name}{_const_to_camel(value)}"
-            bases = [self.type_of(p) for p in variant.get("allOf", [])] or ["msgspec.Struct"]
-            extra = {k: v for k, v in variant.get("properties", {}).items() if k != field}
+            bases = [self.type_of(p) for p in objects(variant.get("allOf"))] or ["msgspec.Struct"]
+            extra = {k: v for k, v in _properties(variant).items() if k != field}
             head = f"class {cls}({', '.join(bases)}, tag_field={field!r}, tag={value!r}"
             self.lines.append(head + ("" if bases != ["msgspec.Struct"] else ", **_STRUCT") + "):")
             doc = self._docstring(variant)
-            body = self._fields(extra, set(variant.get("required", [])) - {field})
+            body = self._fields(extra, _required(variant) - {field})
             if doc:
                 self.lines.append(doc)
             self.lines.extend(body or ([] if doc else ["    pass"]))
@@ -357,7 +392,7 @@ class Generator:
             schema = self.defs[name]
             if self._kind(schema) == "tagged":
                 for variant in _variants(schema) or []:
-                    for part in variant.get("allOf", []):
+                    for part in objects(variant.get("allOf")):
                         visit(self.type_of(part))
             order.append(name)
 

@@ -41,12 +41,6 @@ PENDING: frozenset[tuple[str, str]] = frozenset(
         # protocol/endpoint.py: route handlers and request results
         ("protocol/endpoint.py", "Route.__init__"),
         ("protocol/endpoint.py", "Endpoint.request"),
-        # protocol/codegen.py: its `Schema` alias is `dict[str, Any]` (a JSON Schema node)
-        ("protocol/codegen.py", "load_definitions"),
-        ("protocol/codegen.py", "Generator.__init__"),
-        ("protocol/codegen.py", "Generator.type_of"),
-        ("protocol/codegen.py", "Generator.emit_struct"),
-        ("protocol/codegen.py", "Generator.emit_tagged"),
         # agent/providers/: lazy exports and provider wire messages
         ("agent/providers/__init__.py", "__getattr__"),
         ("agent/providers/anthropic_messages.py", "to_anthropic_messages"),
