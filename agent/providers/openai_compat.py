@@ -35,8 +35,8 @@ FINISH = {
 }
 
 
-def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = [{"role": "system", "content": system}] if system else []
     for message in messages:
         if message["role"] == "user":
             parts = message["content"]
@@ -61,7 +61,10 @@ def to_openai_messages(system: str, messages: Sequence[Message]) -> list[dict[st
                 }
             )
         elif message["role"] == "assistant":
-            entry: dict[str, Any] = {"role": "assistant", "content": message.get("content") or None}
+            entry: dict[str, object] = {
+                "role": "assistant",
+                "content": message.get("content") or None,
+            }
             calls = message.get("tool_calls") or []
             if calls:
                 entry["tool_calls"] = [
