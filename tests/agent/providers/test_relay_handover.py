@@ -13,6 +13,7 @@ the turn's events has it, not just the turn task.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from agent import events as ev
@@ -101,3 +102,23 @@ async def test_the_reader_has_the_first_delta_before_the_provider_is_read_on() -
     result = await asyncio.wait_for(step, WAIT)
     assert texts == [f"delta {n}" for n in range(10)]
     assert result.text == texts and result.finish == "end_turn"
+
+
+async def test_a_reader_slower_than_the_inactivity_timeout_still_gets_every_event() -> None:
+    # The reader takes longer over its first event than the provider may stay
+    # silent, while the pump waits for room: that is the reader's slowness, not
+    # the provider's silence. Before, the watchdog fired, found the queue full,
+    # dropped its error and the stream never ended.
+    burst = Burst(RELAY_EVENTS * 3)
+    timeout = 0.02
+    texts: list[str] = []
+
+    async def read() -> None:
+        async for batch in pumped(burst.stream(), timeout, "test"):
+            if not texts:
+                with contextlib.suppress(TimeoutError):  # a reader busy for 10 timeouts
+                    await asyncio.wait_for(asyncio.Event().wait(), timeout * 10)
+            texts.extend(e.text for e in batch if isinstance(e, StreamText))
+
+    await asyncio.wait_for(read(), WAIT)
+    assert texts == [f"delta {n}" for n in range(RELAY_EVENTS * 3)]
