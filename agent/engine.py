@@ -353,7 +353,8 @@ class Engine:
             tools,
             system_prompt(self.cwd, self.roots, self.mode, tools, self.instructions),
         )
-        step = await stream_step(client, request, emit)
+        # The first token reaches the reader before the rest is parsed (see step.py).
+        step = await stream_step(client, request, emit, self.delivered)
         self.messages.append(assistant_message(step))
         self._calling = None
         return step, client.model_id

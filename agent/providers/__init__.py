@@ -7,7 +7,7 @@ provider table (`agent.providers.facts`) does not pay for the rest.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.providers.base import (
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         BUILTIN_PROVIDERS,
         BreakerBoard,
         ModelClient,
+        ModelEvent,
         RetryPolicy,
         check_model,
         check_sdk,
@@ -70,6 +71,7 @@ _HOME = {
     "MalformedStream": "agent.providers.base",
     "Message": "agent.providers.base",
     "ModelClient": "agent.providers.registry",
+    "ModelEvent": "agent.providers.registry",
     "ModelInfo": "agent.providers.catalog",
     "ModelNotConfigured": "agent.providers.base",
     "ModelRequest": "agent.providers.base",
@@ -103,7 +105,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'agent.providers' has no attribute {name!r}")
@@ -126,6 +128,7 @@ __all__ = [
     "MalformedStream",
     "Message",
     "ModelClient",
+    "ModelEvent",
     "ModelInfo",
     "ModelNotConfigured",
     "ModelRequest",

@@ -35,7 +35,7 @@ THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 24576}
 CACHE = {"type": "ephemeral"}
 
 
-def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+def to_anthropic_messages(messages: Sequence[Message]) -> list[dict[str, object]]:
     """Our history as alternating user/assistant turns; tool results travel in user turns."""
     out: list[dict[str, Any]] = []
 

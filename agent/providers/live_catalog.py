@@ -62,7 +62,7 @@ def listing_url(provider: str, base_url: str) -> str:
     return base + "/models"
 
 
-def parse_listing(provider: str, payload: Any) -> list[CatalogueEntry]:
+def parse_listing(provider: str, payload: object) -> list[CatalogueEntry]:
     """Entries from any of the understood shapes; unknown items are skipped."""
     if not isinstance(payload, dict):
         raise ValueError("model listing is not a JSON object")

@@ -26,14 +26,17 @@ from agent.providers.base import (
     Provider,
     ProviderError,
     StreamEvent,
-    StreamStalled,
 )
 from agent.providers.facts import BY_NAME, CLOUD_KINDS, LOCAL_PROVIDERS, ProviderFacts
+from agent.providers.pump import pumped
 from agent.providers.sdk import missing_sdk, require_sdk
 
 # Re-exported: their home moved to settings, importers of the registry keep working.
 from agent.providers.settings import ProviderConfig as ProviderConfig
 from agent.providers.settings import ResolvedModel as ResolvedModel
+
+#: What a model call streams: the provider's events and the resilience layer's notices.
+ModelEvent = StreamEvent | RetryNotice | FallbackNotice
 
 # Kept under its old name: hosts read `kind`, `key_env` and `base_url` from it.
 BUILTIN_PROVIDERS: dict[str, ProviderFacts] = BY_NAME
@@ -194,12 +197,21 @@ class ModelClient:
     async def stream(
         self, request: ModelRequest
     ) -> AsyncIterator[StreamEvent | RetryNotice | FallbackNotice]:
+        """The events of `stream_batches`, one at a time."""
+        async for batch in self.stream_batches(request):
+            for event in batch:
+                yield event
+
+    async def stream_batches(self, request: ModelRequest) -> AsyncIterator[Sequence[ModelEvent]]:
+        """The call's events in order, in batches of what arrived together (see
+        agent.providers.pump): the first event of each attempt alone, and the
+        provider is read on only when the caller asks for the next batch."""
         last: ProviderError | None = None
         for index, resolved in enumerate(self.chain):
             if self.breakers.allows(resolved.provider):
                 try:
-                    async for event in self._attempts(resolved, request):
-                        yield event
+                    async for batch in self._attempts(resolved, request):
+                        yield batch
                     self.model_id = resolved.model_id
                     return
                 except ProviderError as error:
@@ -211,22 +223,23 @@ class ModelClient:
                 )
                 _annotate(last, resolved, 0)
             if index + 1 < len(self.chain):
-                yield FallbackNotice(resolved.model_id, self.chain[index + 1].model_id, str(last))
+                notice = FallbackNotice(
+                    resolved.model_id, self.chain[index + 1].model_id, str(last)
+                )
+                yield [notice]
         assert last is not None
         raise last
 
     async def _attempts(
         self, resolved: ResolvedModel, request: ModelRequest
-    ) -> AsyncIterator[StreamEvent | RetryNotice]:
+    ) -> AsyncIterator[Sequence[ModelEvent]]:
         provider = self._provider(resolved)
         attempt = 0
         while True:
             try:
                 stream = provider.stream(msgspec.structs.replace(request, model=resolved.name))
-                async for event in _with_inactivity(
-                    stream, request.inactivity_timeout, resolved.provider
-                ):
-                    yield event
+                async for batch in pumped(stream, request.inactivity_timeout, resolved.provider):
+                    yield batch
                 self.breakers.success(resolved.provider)
                 return
             except ProviderError as error:
@@ -238,7 +251,7 @@ class ModelClient:
                     raise
                 delay = self.retry.delay(attempt, error.retry_after)
                 attempt += 1
-                yield RetryNotice(resolved.model_id, attempt, delay, str(error))
+                yield [RetryNotice(resolved.model_id, attempt, delay, str(error))]
                 await asyncio.sleep(delay)
 
 
@@ -262,81 +275,6 @@ def _annotate(error: ProviderError, resolved: ResolvedModel, attempts: int) -> N
         error.fix = (
             f"check the model name {resolved.name!r} and the base URL of {resolved.provider!r}"
         )
-
-
-# How far the pump may run ahead of the engine. Small, because a task that finds
-# its queue full (or empty) is the only place a fast stream yields the event
-# loop: with 1,024, the engine relayed up to 1,024 events in one step and the
-# editor's other requests waited ~4 ms behind it while a fast model streamed
-# (a session/new took 4.4 ms; with 32 it takes ~0.6 ms, at the same throughput).
-_RELAY_EVENTS = 32
-
-
-async def _with_inactivity(
-    stream: AsyncIterator[StreamEvent], seconds: float, provider: str
-) -> AsyncIterator[StreamEvent]:
-    """Relay `stream`, ending it with StreamStalled after `seconds` of silence.
-
-    The provider stream runs in its own pump task, so no timeout scope ever
-    spans a `yield` and cancelling the consumer cancels the pump (which closes
-    the HTTP stream). The watchdog is not reset per event (a timer per streamed
-    delta was 5% of the server's time while streaming): events stamp the time,
-    and the watchdog, when it fires early, sleeps again until the stamped time
-    plus `seconds`."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=_RELAY_EVENTS)
-    finished = object()
-    last_activity = loop.time()
-
-    async def pump() -> None:
-        nonlocal last_activity
-        try:
-            first = True
-            async for event in stream:
-                last_activity = loop.time()
-                await queue.put(event)
-                if first:
-                    # Let the reader have the first event before pulling the next,
-                    # or a burst (a whole answer in one read) is parsed to its end
-                    # before the first delta is shown. Only the first: a yield per
-                    # event tripled the relay's CPU per delta.
-                    first = False
-                    await asyncio.sleep(0)
-            await queue.put(finished)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as error:
-            await queue.put(error)
-
-    task = asyncio.create_task(pump())
-    stalled = StreamStalled(
-        f"{provider}: no data for {seconds:g} s", retryable=True, provider=provider
-    )
-    watchdog: asyncio.TimerHandle  # set below, before the loop can run this
-
-    def check_silence() -> None:
-        nonlocal watchdog
-        due = last_activity + seconds
-        if loop.time() < due:
-            watchdog = loop.call_at(due, check_silence)
-            return
-        task.cancel()
-        queue.put_nowait(stalled) if not queue.full() else None
-
-    watchdog = loop.call_at(last_activity + seconds, check_silence)
-    try:
-        while True:
-            item = await queue.get()
-            if item is finished:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            last_activity = loop.time()  # a slow consumer is not a silent provider
-            yield item  # type: ignore[misc]
-    finally:
-        watchdog.cancel()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 def open_model(
