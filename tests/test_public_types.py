@@ -41,11 +41,6 @@ PENDING: frozenset[tuple[str, str]] = frozenset(
         # protocol/endpoint.py: route handlers and request results
         ("protocol/endpoint.py", "Route.__init__"),
         ("protocol/endpoint.py", "Endpoint.request"),
-        # agent/providers/: lazy exports and provider wire messages
-        ("agent/providers/__init__.py", "__getattr__"),
-        ("agent/providers/anthropic_messages.py", "to_anthropic_messages"),
-        ("agent/providers/live_catalog.py", "parse_listing"),
-        ("agent/providers/openai_compat.py", "to_openai_messages"),
     }
 )
 
