@@ -129,7 +129,17 @@ class Endpoint:
         self._cancelled_by_peer: set[str | int] = set()
         self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_FRAMES)
         self._overtaking: collections.deque[bytes] = collections.deque()  # written first
-        self._inbox: asyncio.Queue[jsonrpc.Notification | None] = asyncio.Queue()
+        # Notifications that arrived while an earlier one was still being
+        # handled, or a handler that had to wait (its task), in arrival order.
+        self._inbox: asyncio.Queue[jsonrpc.Notification | asyncio.Task[None] | None] = (
+            asyncio.Queue()
+        )
+        self._inbox_idle = True  # nothing queued there nor running: run the next one at once
+        #: requests whose handler task was created but has not started: a
+        #: notification read after them must not act before they do (a
+        #: `session/cancel` in the same write as its `session/prompt`)
+        self._unstarted: set[str | int] = set()
+        self._flush: asyncio.Handle | None = None  # a write of overtaking replies, scheduled
         self._closed = False
         self._writer_parked = False  # the writer waits on an empty queue
         self._heads: dict[str, bytes] = {}  # notify_encoded's frame start, per method
@@ -276,9 +286,23 @@ class Endpoint:
                 self._cancelled_by_peer.add(request_id)  # type: ignore[arg-type]
                 task.cancel()
             return
-        if message.method in self.notifications:
+        route = self.notifications.get(message.method)
+        if route is None:
+            return  # unknown notifications (including `_` and `$/` ones) are ignored by design
+        if not self._inbox_idle or self._unstarted:
+            # Behind the notifications before it; and the loop's task runs
+            # after the handler tasks of the requests read before it.
+            self._inbox_idle = False
             self._inbox.put_nowait(message)
-        # Unknown notifications (including `_` and `$/` ones) are ignored by design.
+            return
+        # Nothing read earlier is still to start: handle it now, in the
+        # reader's turn of the loop, so a `session/cancel` reaches its session
+        # without a task's hop. A handler that has to wait continues in a
+        # task, and the notification loop waits for it before the next one.
+        running = _start_eagerly(self._run_notification(message, route), f"{self.name}-note")
+        if running is not None:
+            self._inbox_idle = False
+            self._inbox.put_nowait(running)
 
     def _on_reply(self, message: jsonrpc.Response | jsonrpc.ErrorResponse) -> None:
         future = self._pending.get(message.id) if message.id is not None else None
@@ -310,6 +334,7 @@ class Endpoint:
             task = started
         else:
             task = asyncio.create_task(handler, name=name)
+            self._unstarted.add(request.id)
         self._handlers[request.id] = task
         self._task_ids[task] = request.id
         task.add_done_callback(self._handler_done)
@@ -317,9 +342,11 @@ class Endpoint:
     def _handler_done(self, task: asyncio.Task[None]) -> None:
         request_id = self._task_ids.pop(task)
         self._handlers.pop(request_id, None)
+        self._unstarted.discard(request_id)  # cancelled before it started
         self._cancelled_by_peer.discard(request_id)
 
     async def _run_handler(self, request: jsonrpc.Request, route: Route | None) -> None:
+        self._unstarted.discard(request.id)
         current_request_id.set(request.id)
         try:
             if route is None:
@@ -351,24 +378,18 @@ class Endpoint:
             failure = RpcError.internal_error(f"{request.method} failed; see the agent log")
             await self._send(jsonrpc.error_frame(request.id, failure))
             return
-        written = False
         if route.overtakes and not self._closed:
-            if self._writer_parked and self._outbox.empty() and not self._overtaking:
-                # Nothing is waiting to be written, so writing now keeps the
-                # order and saves the writer's turn of the loop.
-                written = self._write_frames([frame])
-            else:
-                self._overtaking.append(frame)
-                with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
-                    self._outbox.put_nowait(b"")  # wake the writer
+            self._overtake(frame)
         elif not self._closed:  # as `_send` does, with the frame already encoded
             await self._outbox.put(frame)
-        if isinstance(result, AfterResponse):
-            if not written:
-                # One loop turn first: the writer, woken above, sends the response
-                # before `then` starts, so the peer is not kept waiting for work
-                # that only has to follow it.
+            if isinstance(result, AfterResponse):
+                # One loop turn first: the writer, woken above, sends the
+                # response before `then` starts, so the peer is not kept
+                # waiting for work that only has to follow it.
                 await asyncio.sleep(0)
+        if isinstance(result, AfterResponse):
+            # An overtaking reply leaves with what `then` queues before its first
+            # wait (session/new's command list): one write, not two.
             try:
                 await result.then()
             except Exception:
@@ -377,19 +398,31 @@ class Endpoint:
                 log.exception("%s: work after the %s reply failed", self.name, request.method)
 
     async def _notification_loop(self) -> None:
-        while (message := await self._inbox.get()) is not None:
-            route = self.notifications[message.method]
-            try:
-                params = (
-                    convert(message.params, route.params)
-                    if route.params is not None
-                    else message.params
-                )
-                await route.handler(params)
-            except RpcError as error:
-                log.info("%s: bad %s notification: %s", self.name, message.method, error.message)
-            except Exception:
-                log.exception("%s: notification handler for %s failed", self.name, message.method)
+        while True:
+            if self._inbox.empty():
+                self._inbox_idle = True
+            item = await self._inbox.get()
+            if item is None:
+                return
+            if isinstance(item, asyncio.Task):
+                # A handler started by the reader that had to wait: the ones
+                # queued after it wait for it. Its failures are logged inside.
+                await asyncio.gather(item, return_exceptions=True)
+            else:
+                await self._run_notification(item, self.notifications[item.method])
+
+    async def _run_notification(self, message: jsonrpc.Notification, route: Route) -> None:
+        try:
+            params = (
+                convert(message.params, route.params)
+                if route.params is not None
+                else message.params
+            )
+            await route.handler(params)
+        except RpcError as error:
+            log.info("%s: bad %s notification: %s", self.name, message.method, error.message)
+        except Exception:
+            log.exception("%s: notification handler for %s failed", self.name, message.method)
 
     # ------------------------------------------------------------ writing
 
@@ -406,6 +439,33 @@ class Endpoint:
             task = asyncio.get_running_loop().create_task(self._outbox.put(data))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _overtake(self, frame: bytes) -> None:
+        """Queue a reply ahead of everything in the outbox. With the writer
+        idle it is written at the end of this turn of the loop, together with
+        whatever else was queued in the turn, instead of waking the writer
+        task (two more turns); a busy writer picks it up first next time."""
+        self._overtaking.append(frame)
+        if not self._writer_parked:
+            with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
+                self._outbox.put_nowait(b"")  # wake the writer
+        elif self._flush is None:
+            self._flush = asyncio.get_running_loop().call_soon(self._flush_overtaking)
+
+    def _flush_overtaking(self) -> None:
+        self._flush = None
+        if not self._overtaking or self._closed:
+            return  # the writer took them, or nobody will read them
+        if not self._writer_parked or not self._outbox.empty():
+            # The writer is awake, or woken by what was queued in this turn
+            # (say, the command list after a session/new reply): it writes
+            # the replies first and the rest with them, in one write.
+            with contextlib.suppress(asyncio.QueueFull):
+                self._outbox.put_nowait(b"")
+            return
+        frames = list(self._overtaking)
+        self._overtaking.clear()
+        self._write_frames(frames)
 
     async def _write_loop(self) -> None:
         try:
