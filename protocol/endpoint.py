@@ -4,9 +4,12 @@ Contract:
 - every incoming request runs in its own task, so a long `session/prompt`
   never blocks `session/cancel` or another request (a quick, overtaking one
   starts at once and gets a task only if it has to wait);
-- notifications are handled one at a time, in arrival order, off the reader;
+- notifications are handled one at a time, in arrival order; one read while
+  nothing before it is pending runs in the reader's turn (up to its first
+  wait), never before a request read ahead of it has started;
 - one writer task keeps outgoing order; `notify`/replies wait when its bounded
-  queue is full (backpressure);
+  queue is full (backpressure); a reply with nothing queued before it is
+  written at once;
 - every request gets exactly one reply; a notification never gets one;
 - this module is the single place where exceptions become error replies;
 - `$/cancel_request` works both ways; EOF cancels in-flight handlers, fails
@@ -139,7 +142,6 @@ class Endpoint:
         #: notification read after them must not act before they do (a
         #: `session/cancel` in the same write as its `session/prompt`)
         self._unstarted: set[str | int] = set()
-        self._flush: asyncio.Handle | None = None  # a write of overtaking replies, scheduled
         self._closed = False
         self._writer_parked = False  # the writer waits on an empty queue
         self._heads: dict[str, bytes] = {}  # notify_encoded's frame start, per method
@@ -378,18 +380,30 @@ class Endpoint:
             failure = RpcError.internal_error(f"{request.method} failed; see the agent log")
             await self._send(jsonrpc.error_frame(request.id, failure))
             return
-        if route.overtakes and not self._closed:
-            self._overtake(frame)
-        elif not self._closed:  # as `_send` does, with the frame already encoded
+        written = False
+        if self._closed:
+            pass
+        elif self._writer_parked and self._outbox.empty() and not self._overtaking:
+            # Nothing is waiting to be written, so writing now keeps the order
+            # (a prompt's reply still follows its last update) and saves the
+            # writer's turn of the loop. Measured against leaving with the
+            # command list that follows a session/new reply in one write: the
+            # reply waited for that list to be built, and the round trip was
+            # slower by more than the second write costs.
+            written = self._write_frames([frame])
+        elif route.overtakes:
+            self._overtaking.append(frame)
+            with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
+                self._outbox.put_nowait(b"")  # wake the writer
+        else:  # as `_send` does, with the frame already encoded
             await self._outbox.put(frame)
-            if isinstance(result, AfterResponse):
+        if isinstance(result, AfterResponse):
+            if not written:
                 # One loop turn first: the writer, woken above, sends the
                 # response before `then` starts, so the peer is not kept
-                # waiting for work that only has to follow it.
+                # waiting for work that only has to follow it (a prompt's
+                # `then` starts the ingest thread, which would hold the GIL).
                 await asyncio.sleep(0)
-        if isinstance(result, AfterResponse):
-            # An overtaking reply leaves with what `then` queues before its first
-            # wait (session/new's command list): one write, not two.
             try:
                 await result.then()
             except Exception:
@@ -439,33 +453,6 @@ class Endpoint:
             task = asyncio.get_running_loop().create_task(self._outbox.put(data))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-
-    def _overtake(self, frame: bytes) -> None:
-        """Queue a reply ahead of everything in the outbox. With the writer
-        idle it is written at the end of this turn of the loop, together with
-        whatever else was queued in the turn, instead of waking the writer
-        task (two more turns); a busy writer picks it up first next time."""
-        self._overtaking.append(frame)
-        if not self._writer_parked:
-            with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
-                self._outbox.put_nowait(b"")  # wake the writer
-        elif self._flush is None:
-            self._flush = asyncio.get_running_loop().call_soon(self._flush_overtaking)
-
-    def _flush_overtaking(self) -> None:
-        self._flush = None
-        if not self._overtaking or self._closed:
-            return  # the writer took them, or nobody will read them
-        if not self._writer_parked or not self._outbox.empty():
-            # The writer is awake, or woken by what was queued in this turn
-            # (say, the command list after a session/new reply): it writes
-            # the replies first and the rest with them, in one write.
-            with contextlib.suppress(asyncio.QueueFull):
-                self._outbox.put_nowait(b"")
-            return
-        frames = list(self._overtaking)
-        self._overtaking.clear()
-        self._write_frames(frames)
 
     async def _write_loop(self) -> None:
         try:
