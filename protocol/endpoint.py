@@ -25,7 +25,7 @@ import contextvars
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Never, Protocol, TypeVar, cast, overload
 
 from protocol import jsonrpc
 from protocol.codec import convert, encode_frame
@@ -86,11 +86,14 @@ class Route:
 
     def __init__(
         self,
-        params: type[Any] | None,
-        handler: Callable[[Any], Awaitable[Any]],
+        params: type[object] | None,
+        handler: Callable[[Never], Awaitable[object]],
         *,
         overtakes: bool = False,
     ) -> None:
+        # `handler` takes one argument of whatever type it declares: the
+        # endpoint passes it what `params` decodes into (raw builtins when
+        # None), and the one who builds the route makes the two agree.
         self.params = params
         self.handler = handler
         self.overtakes = overtakes
@@ -166,6 +169,26 @@ class Endpoint:
         finally:
             await self._shutdown(writer_task, inbox_task)
 
+    @overload
+    async def request(
+        self,
+        method: str,
+        params: object = None,
+        *,
+        result_type: type[T],
+        timeout: float | None = None,
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        params: object = None,
+        *,
+        result_type: None = None,
+        timeout: float | None = None,
+    ) -> object: ...
+
     async def request(
         self,
         method: str,
@@ -173,7 +196,9 @@ class Endpoint:
         *,
         result_type: type[T] | None = None,
         timeout: float | None = None,
-    ) -> Any:
+    ) -> T | object:
+        """The peer's result, decoded into `result_type` when given (raw
+        builtins otherwise); its error raised as RpcError."""
         if self._closed:
             raise ConnectionError(f"connection closed; cannot send {method}")
         request_id = next(self._ids)
@@ -358,7 +383,7 @@ class Endpoint:
                 if route.params is not None
                 else request.params
             )
-            result = await route.handler(params)
+            result = await _handler_of(route)(params)
         except RpcError as error:
             await self._send(jsonrpc.error_frame(request.id, error))
             return
@@ -432,7 +457,7 @@ class Endpoint:
                 if route.params is not None
                 else message.params
             )
-            await route.handler(params)
+            await _handler_of(route)(params)
         except RpcError as error:
             log.info("%s: bad %s notification: %s", self.name, message.method, error.message)
         except Exception:
@@ -543,7 +568,7 @@ class Endpoint:
             self._writer.close()
 
 
-def _start_eagerly(handler: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None] | None:
+def _start_eagerly(handler: Coroutine[object, object, None], name: str) -> asyncio.Task[None] | None:
     """Run a quick request's handler at once, in the reader's turn of the loop,
     up to its first real wait. Most finish without one and their reply is
     written in the turn that read the request; a task would add two turns
@@ -559,7 +584,7 @@ def _start_eagerly(handler: Coroutine[Any, Any, None], name: str) -> asyncio.Tas
     )
 
 
-async def _resume(handler: Coroutine[Any, Any, None], awaited: object) -> None:
+async def _resume(handler: Coroutine[object, object, None], awaited: object) -> None:
     await _Continue(handler, awaited)
 
 
@@ -570,11 +595,11 @@ class _Continue:
 
     __slots__ = ("_awaited", "_handler")
 
-    def __init__(self, handler: Coroutine[Any, Any, None], awaited: object) -> None:
+    def __init__(self, handler: Coroutine[object, object, None], awaited: object) -> None:
         self._handler = handler
         self._awaited = awaited
 
-    def __await__(self) -> Generator[Any, Any, None]:
+    def __await__(self) -> Generator[object, object, None]:
         handler, awaited = self._handler, self._awaited
         while True:
             try:
@@ -592,6 +617,11 @@ class _Continue:
                     awaited = handler.send(value)
                 except StopIteration:
                     return
+
+
+def _handler_of(route: Route) -> Callable[[object], Awaitable[object]]:
+    # What `Route` promises: the handler takes what its params decode into.
+    return cast("Callable[[object], Awaitable[object]]", route.handler)
 
 
 def _result_value(result: object) -> object:
