@@ -568,7 +568,9 @@ class Endpoint:
             self._writer.close()
 
 
-def _start_eagerly(handler: Coroutine[object, object, None], name: str) -> asyncio.Task[None] | None:
+def _start_eagerly(
+    handler: Coroutine[object, object, None], name: str
+) -> asyncio.Task[None] | None:
     """Run a quick request's handler at once, in the reader's turn of the loop,
     up to its first real wait. Most finish without one and their reply is
     written in the turn that read the request; a task would add two turns
