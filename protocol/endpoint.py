@@ -4,9 +4,12 @@ Contract:
 - every incoming request runs in its own task, so a long `session/prompt`
   never blocks `session/cancel` or another request (a quick, overtaking one
   starts at once and gets a task only if it has to wait);
-- notifications are handled one at a time, in arrival order, off the reader;
+- notifications are handled one at a time, in arrival order; one read while
+  nothing before it is pending runs in the reader's turn (up to its first
+  wait), never before a request read ahead of it has started;
 - one writer task keeps outgoing order; `notify`/replies wait when its bounded
-  queue is full (backpressure);
+  queue is full (backpressure); a reply with nothing queued before it is
+  written at once;
 - every request gets exactly one reply; a notification never gets one;
 - this module is the single place where exceptions become error replies;
 - `$/cancel_request` works both ways; EOF cancels in-flight handlers, fails
@@ -22,12 +25,13 @@ import contextvars
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Never, Protocol, TypeVar, cast, overload
 
 from protocol import jsonrpc
 from protocol.codec import convert, encode_frame
 from protocol.errors import RpcError
 from protocol.framing import DEFAULT_MAX_LINE_BYTES, LineSplitter, OversizedLine, read_head
+from protocol.json_types import JsonValue
 
 log = logging.getLogger("protocol")
 
@@ -83,11 +87,14 @@ class Route:
 
     def __init__(
         self,
-        params: type[Any] | None,
-        handler: Callable[[Any], Awaitable[Any]],
+        params: type[object] | None,
+        handler: Callable[[Never], Awaitable[object]],
         *,
         overtakes: bool = False,
     ) -> None:
+        # `handler` takes one argument of whatever type it declares: the
+        # endpoint passes it what `params` decodes into (raw builtins when
+        # None), and the one who builds the route makes the two agree.
         self.params = params
         self.handler = handler
         self.overtakes = overtakes
@@ -129,7 +136,16 @@ class Endpoint:
         self._cancelled_by_peer: set[str | int] = set()
         self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_FRAMES)
         self._overtaking: collections.deque[bytes] = collections.deque()  # written first
-        self._inbox: asyncio.Queue[jsonrpc.Notification | None] = asyncio.Queue()
+        # Notifications that arrived while an earlier one was still being
+        # handled, or a handler that had to wait (its task), in arrival order.
+        self._inbox: asyncio.Queue[jsonrpc.Notification | asyncio.Task[None] | None] = (
+            asyncio.Queue()
+        )
+        self._inbox_idle = True  # nothing queued there nor running: run the next one at once
+        #: requests whose handler task was created but has not started: a
+        #: notification read after them must not act before they do (a
+        #: `session/cancel` in the same write as its `session/prompt`)
+        self._unstarted: set[str | int] = set()
         self._closed = False
         self._writer_parked = False  # the writer waits on an empty queue
         self._heads: dict[str, bytes] = {}  # notify_encoded's frame start, per method
@@ -154,6 +170,26 @@ class Endpoint:
         finally:
             await self._shutdown(writer_task, inbox_task)
 
+    @overload
+    async def request(
+        self,
+        method: str,
+        params: object = None,
+        *,
+        result_type: type[T],
+        timeout: float | None = None,
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        params: object = None,
+        *,
+        result_type: None = None,
+        timeout: float | None = None,
+    ) -> JsonValue: ...
+
     async def request(
         self,
         method: str,
@@ -161,7 +197,9 @@ class Endpoint:
         *,
         result_type: type[T] | None = None,
         timeout: float | None = None,
-    ) -> Any:
+    ) -> T | JsonValue:
+        """The peer's result, decoded into `result_type` when given (raw
+        builtins otherwise); its error raised as RpcError."""
         if self._closed:
             raise ConnectionError(f"connection closed; cannot send {method}")
         request_id = next(self._ids)
@@ -178,7 +216,9 @@ class Endpoint:
             raise
         finally:
             self._pending.pop(request_id, None)
-        return convert(result, result_type) if result_type is not None else result
+        if result_type is not None:
+            return convert(result, result_type)
+        return cast("JsonValue", result)  # a reply's result, as the JSON decoder built it
 
     async def notify(self, method: str, params: object = None) -> None:
         if self._closed:
@@ -276,9 +316,23 @@ class Endpoint:
                 self._cancelled_by_peer.add(request_id)  # type: ignore[arg-type]
                 task.cancel()
             return
-        if message.method in self.notifications:
+        route = self.notifications.get(message.method)
+        if route is None:
+            return  # unknown notifications (including `_` and `$/` ones) are ignored by design
+        if not self._inbox_idle or self._unstarted:
+            # Behind the notifications before it; and the loop's task runs
+            # after the handler tasks of the requests read before it.
+            self._inbox_idle = False
             self._inbox.put_nowait(message)
-        # Unknown notifications (including `_` and `$/` ones) are ignored by design.
+            return
+        # Nothing read earlier is still to start: handle it now, in the
+        # reader's turn of the loop, so a `session/cancel` reaches its session
+        # without a task's hop. A handler that has to wait continues in a
+        # task, and the notification loop waits for it before the next one.
+        running = _start_eagerly(self._run_notification(message, route), f"{self.name}-note")
+        if running is not None:
+            self._inbox_idle = False
+            self._inbox.put_nowait(running)
 
     def _on_reply(self, message: jsonrpc.Response | jsonrpc.ErrorResponse) -> None:
         future = self._pending.get(message.id) if message.id is not None else None
@@ -310,6 +364,7 @@ class Endpoint:
             task = started
         else:
             task = asyncio.create_task(handler, name=name)
+            self._unstarted.add(request.id)
         self._handlers[request.id] = task
         self._task_ids[task] = request.id
         task.add_done_callback(self._handler_done)
@@ -317,9 +372,11 @@ class Endpoint:
     def _handler_done(self, task: asyncio.Task[None]) -> None:
         request_id = self._task_ids.pop(task)
         self._handlers.pop(request_id, None)
+        self._unstarted.discard(request_id)  # cancelled before it started
         self._cancelled_by_peer.discard(request_id)
 
     async def _run_handler(self, request: jsonrpc.Request, route: Route | None) -> None:
+        self._unstarted.discard(request.id)
         current_request_id.set(request.id)
         try:
             if route is None:
@@ -329,7 +386,7 @@ class Endpoint:
                 if route.params is not None
                 else request.params
             )
-            result = await route.handler(params)
+            result = await _handler_of(route)(params)
         except RpcError as error:
             await self._send(jsonrpc.error_frame(request.id, error))
             return
@@ -352,22 +409,28 @@ class Endpoint:
             await self._send(jsonrpc.error_frame(request.id, failure))
             return
         written = False
-        if route.overtakes and not self._closed:
-            if self._writer_parked and self._outbox.empty() and not self._overtaking:
-                # Nothing is waiting to be written, so writing now keeps the
-                # order and saves the writer's turn of the loop.
-                written = self._write_frames([frame])
-            else:
-                self._overtaking.append(frame)
-                with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
-                    self._outbox.put_nowait(b"")  # wake the writer
-        elif not self._closed:  # as `_send` does, with the frame already encoded
+        if self._closed:
+            pass
+        elif self._writer_parked and self._outbox.empty() and not self._overtaking:
+            # Nothing is waiting to be written, so writing now keeps the order
+            # (a prompt's reply still follows its last update) and saves the
+            # writer's turn of the loop. Measured against leaving with the
+            # command list that follows a session/new reply in one write: the
+            # reply waited for that list to be built, and the round trip was
+            # slower by more than the second write costs.
+            written = self._write_frames([frame])
+        elif route.overtakes:
+            self._overtaking.append(frame)
+            with contextlib.suppress(asyncio.QueueFull):  # a full queue: the writer is awake
+                self._outbox.put_nowait(b"")  # wake the writer
+        else:  # as `_send` does, with the frame already encoded
             await self._outbox.put(frame)
         if isinstance(result, AfterResponse):
             if not written:
-                # One loop turn first: the writer, woken above, sends the response
-                # before `then` starts, so the peer is not kept waiting for work
-                # that only has to follow it.
+                # One loop turn first: the writer, woken above, sends the
+                # response before `then` starts, so the peer is not kept
+                # waiting for work that only has to follow it (a prompt's
+                # `then` starts the ingest thread, which would hold the GIL).
                 await asyncio.sleep(0)
             try:
                 await result.then()
@@ -377,19 +440,31 @@ class Endpoint:
                 log.exception("%s: work after the %s reply failed", self.name, request.method)
 
     async def _notification_loop(self) -> None:
-        while (message := await self._inbox.get()) is not None:
-            route = self.notifications[message.method]
-            try:
-                params = (
-                    convert(message.params, route.params)
-                    if route.params is not None
-                    else message.params
-                )
-                await route.handler(params)
-            except RpcError as error:
-                log.info("%s: bad %s notification: %s", self.name, message.method, error.message)
-            except Exception:
-                log.exception("%s: notification handler for %s failed", self.name, message.method)
+        while True:
+            if self._inbox.empty():
+                self._inbox_idle = True
+            item = await self._inbox.get()
+            if item is None:
+                return
+            if isinstance(item, asyncio.Task):
+                # A handler started by the reader that had to wait: the ones
+                # queued after it wait for it. Its failures are logged inside.
+                await asyncio.gather(item, return_exceptions=True)
+            else:
+                await self._run_notification(item, self.notifications[item.method])
+
+    async def _run_notification(self, message: jsonrpc.Notification, route: Route) -> None:
+        try:
+            params = (
+                convert(message.params, route.params)
+                if route.params is not None
+                else message.params
+            )
+            await _handler_of(route)(params)
+        except RpcError as error:
+            log.info("%s: bad %s notification: %s", self.name, message.method, error.message)
+        except Exception:
+            log.exception("%s: notification handler for %s failed", self.name, message.method)
 
     # ------------------------------------------------------------ writing
 
@@ -496,7 +571,9 @@ class Endpoint:
             self._writer.close()
 
 
-def _start_eagerly(handler: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None] | None:
+def _start_eagerly(
+    handler: Coroutine[object, object, None], name: str
+) -> asyncio.Task[None] | None:
     """Run a quick request's handler at once, in the reader's turn of the loop,
     up to its first real wait. Most finish without one and their reply is
     written in the turn that read the request; a task would add two turns
@@ -512,7 +589,7 @@ def _start_eagerly(handler: Coroutine[Any, Any, None], name: str) -> asyncio.Tas
     )
 
 
-async def _resume(handler: Coroutine[Any, Any, None], awaited: object) -> None:
+async def _resume(handler: Coroutine[object, object, None], awaited: object) -> None:
     await _Continue(handler, awaited)
 
 
@@ -523,11 +600,11 @@ class _Continue:
 
     __slots__ = ("_awaited", "_handler")
 
-    def __init__(self, handler: Coroutine[Any, Any, None], awaited: object) -> None:
+    def __init__(self, handler: Coroutine[object, object, None], awaited: object) -> None:
         self._handler = handler
         self._awaited = awaited
 
-    def __await__(self) -> Generator[Any, Any, None]:
+    def __await__(self) -> Generator[object, object, None]:
         handler, awaited = self._handler, self._awaited
         while True:
             try:
@@ -545,6 +622,11 @@ class _Continue:
                     awaited = handler.send(value)
                 except StopIteration:
                     return
+
+
+def _handler_of(route: Route) -> Callable[[object], Awaitable[object]]:
+    # What `Route` promises: the handler takes what its params decode into.
+    return cast("Callable[[object], Awaitable[object]]", route.handler)
 
 
 def _result_value(result: object) -> object:

@@ -33,17 +33,6 @@ META_PAYLOADS = frozenset(
     }
 )
 
-# Signatures in modules that are being retyped in their own change; each entry
-# is (path, qualified name: `function`, `Class.method` or `Class.field`). Empty this list as they land: an
-# entry that no longer matches a hit fails the test, so it cannot go stale.
-PENDING: frozenset[tuple[str, str]] = frozenset(
-    {
-        # protocol/endpoint.py: route handlers and request results
-        ("protocol/endpoint.py", "Route.__init__"),
-        ("protocol/endpoint.py", "Endpoint.request"),
-    }
-)
-
 
 def _public_modules() -> Iterator[Path]:
     for package in PACKAGES:
@@ -142,18 +131,8 @@ def _hits() -> list[tuple[str, int, str, str]]:
 
 
 def test_no_public_signature_names_any_except_a_meta_payload() -> None:
-    offending = [
-        f"{path}:{line} {name}: {annotation}"
-        for path, line, name, annotation in _hits()
-        if (path, name) not in PENDING
-    ]
+    offending = [f"{path}:{line} {name}: {annotation}" for path, line, name, annotation in _hits()]
     assert not offending, "Any in public signatures:\n" + "\n".join(offending)
-
-
-def test_every_pending_entry_still_names_a_signature_with_any() -> None:
-    hit = {(path, name) for path, _, name, _ in _hits()}
-    stale = sorted(PENDING - hit)
-    assert not stale, f"retyped already, remove from PENDING: {stale}"
 
 
 def test_the_scan_sees_any_in_an_alias_a_quoted_annotation_and_a_class_field() -> None:

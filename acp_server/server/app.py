@@ -64,6 +64,7 @@ class AgentServer:
         self._config_problem = config_problem
         self._reported: ConfigProblem | None = None  # told in a session already
         self._features: dict[str, bool] | None = None
+        self._engine_config: tuple[Config, EngineConfig] | None = None
         self.next_session_id = session_id_source()
 
     def routes(self) -> tuple[dict[str, Route], dict[str, Route]]:
@@ -146,9 +147,15 @@ class AgentServer:
         return mcp_specs(servers, self.config, cwd)
 
     def engine_config(self) -> EngineConfig:
-        from acp_server.config.engine import engine_config
+        """The engine's settings for the current config, built once per loaded
+        config (every session/new checks the model against its providers)."""
+        config = self.config
+        cached = self._engine_config
+        if cached is None or cached[0] is not config:
+            from acp_server.config.engine import engine_config
 
-        return engine_config(self.config)
+            cached = self._engine_config = (config, engine_config(config))
+        return cached[1]
 
     # ------------------------------------------------------------ the registry
 

@@ -21,7 +21,7 @@ declared here or listed in `NOT_SUPPORTED`, which the endpoint answers with
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from acp_server.server.handlers import checkpoints, lifecycle, sessions, turns
 from protocol import Route, RpcError, convert
@@ -95,11 +95,11 @@ def build_routes(ctx: ServerContext) -> tuple[dict[str, Route], dict[str, Route]
     return requests, notifications
 
 
-def _handler(ctx: ServerContext, method: Method) -> Callable[[object], Awaitable[Any]]:
+def _handler(ctx: ServerContext, method: Method) -> Callable[[object], Awaitable[object]]:
     decode = _raw if method.raw else _typed_decoder(method.name)
     handler, flag, name = method.handler, method.flag, method.name
 
-    async def handle(raw: object) -> Any:
+    async def handle(raw: object) -> object:
         if flag is not None and not ctx.features.get(flag):
             raise RpcError.method_not_found(name)
         return await handler(ctx, decode(raw))
@@ -112,7 +112,7 @@ def _raw(raw: object) -> object:
 
 
 def _typed_decoder(name: str) -> Callable[[object], object]:
-    params_type: type[Any] | None = None
+    params_type: type[object] | None = None
 
     def decode(raw: object) -> object:
         nonlocal params_type

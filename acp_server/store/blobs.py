@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
 def digest(data: bytes) -> str:
+    # Imported here: the store loads with a process's first session/new, and
+    # hashlib (OpenSSL) is a few ms of that reply; a checkpoint comes later.
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 

@@ -38,7 +38,7 @@ import contextlib
 import logging
 import os
 import struct
-import zlib
+from binascii import crc32  # zlib's CRC-32, without loading zlib with the first session
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,7 +61,7 @@ _FIXED = _CRC.size + _HEAD.size
 def encode_record(session_id: str, seq: int, turn: int, ts: float, payload: bytes) -> bytes:
     sid = session_id.encode()
     body = _HEAD.pack(len(sid), len(payload), seq, turn, ts) + sid + payload
-    return _CRC.pack(zlib.crc32(body)) + body
+    return _CRC.pack(crc32(body)) + body
 
 
 class Decoded:
@@ -83,7 +83,7 @@ def _record_at(data: bytes, view: memoryview, offset: int) -> tuple[Row, int] | 
     (crc,) = _CRC.unpack_from(data, offset)
     sid_length, payload_length, seq, turn, ts = _HEAD.unpack_from(data, offset + _CRC.size)
     end = offset + _FIXED + sid_length + payload_length
-    if end > len(data) or zlib.crc32(view[offset + _CRC.size : end]) != crc:
+    if end > len(data) or crc32(view[offset + _CRC.size : end]) != crc:
         return None
     sid_end = offset + _FIXED + sid_length
     try:

@@ -218,10 +218,9 @@ class ClientConnection:
     async def request(
         self, method: str, params: object = None, timeout: float | None = 60
     ) -> JsonValue:
-        result: JsonValue = await self.endpoint.request(
+        return await self.endpoint.request(
             method, params if params is not None else {}, timeout=timeout
         )
-        return result
 
     async def _call(self, method: str, params: object, timeout: float | None = 60) -> JsonObject:
         # The methods below whose result the schema makes an object, read as one.
