@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import NamedTuple
 
 
@@ -79,13 +78,14 @@ def check_table(table: object, where: str) -> dict[str, bool]:
     return result
 
 
-def scan_config_features(path: Path) -> dict[str, bool]:
+def scan_config_features(path: str | os.PathLike[str]) -> dict[str, bool]:
     """The `features:` table of config.yaml without a YAML parser, in block
     form (`features:` then indented `name: true` lines) or flow form
     (`features: {name: true, other: false}`, on one line or several). Unknown
     names and values are skipped here (the full loader reports them)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except (OSError, UnicodeDecodeError):
         return {}
     lines = [_uncomment(raw) for raw in text.splitlines()]
@@ -173,6 +173,9 @@ def resolve(
     return states
 
 
-def resolve_for_home(home: Path | None, env: Mapping[str, str] | None = None) -> dict[str, bool]:
-    table = scan_config_features(home / "config.yaml") if home is not None else {}
+def resolve_for_home(
+    home: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None
+) -> dict[str, bool]:
+    # os.path, not pathlib: this runs before `initialize` is answered.
+    table = scan_config_features(os.path.join(home, "config.yaml")) if home is not None else {}
     return resolve(table, env)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class HomeError(Exception):
@@ -17,16 +20,24 @@ class HomeError(Exception):
 
 
 def resolve_home(env: Mapping[str, str] | None = None) -> Path:
+    from pathlib import Path
+
+    return Path(home_path(env))
+
+
+def home_path(env: Mapping[str, str] | None = None) -> str:
+    """`resolve_home` as a string, without importing pathlib (which brings
+    urllib.parse and ipaddress): for what runs before `initialize` is answered."""
     env = os.environ if env is None else env
     explicit = env.get("ACP_SERVER_HOME")
     if explicit:
-        return Path(explicit).expanduser().absolute()
+        return os.path.join(os.getcwd(), os.path.expanduser(explicit))
     base = env.get("HOME")
     if not base:
         raise HomeError(
             "neither ACP_SERVER_HOME nor HOME is set; set ACP_SERVER_HOME to a directory"
         )
-    return Path(base) / ".acp-server"
+    return os.path.join(base, ".acp-server")
 
 
 def ensure_home(home: Path) -> Path:

@@ -97,10 +97,10 @@ class AgentServer:
             if self._config is not None:
                 self._features = features.resolve(self._config.features)
             else:
-                from acp_server.home import HomeError, resolve_home
+                from acp_server.home import HomeError, home_path
 
                 try:
-                    home: Path | None = resolve_home()
+                    home: str | None = home_path()
                 except HomeError:
                     home = None
                 self._features = features.resolve_for_home(home)

@@ -109,6 +109,9 @@ async def test_no_heavy_import_happens_before_initialize_is_answered(tmp_path: P
     assert "protocol" in modules
     for heavy in ("openai", "anthropic", "mcp", "pydantic", "rich", "httpx", "yaml"):
         assert heavy not in modules, heavy
+    # pathlib brings urllib.parse and ipaddress (~3 ms): the feature flags that
+    # initialize advertises are read from config.yaml with os.path.
+    assert "pathlib" not in modules
     # The first session without MCP servers decodes through its generated type,
     # which lives in a small module; the rest of the schema, the MCP client and
     # the engine load when first used (the engine with the first prompt).
