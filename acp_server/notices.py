@@ -20,7 +20,8 @@ when `stored` is set, whatever it sent live.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+import msgspec
 
 from acp_server.opt_ins import SessionOptIns, allows
 from agent import events as ev
@@ -29,8 +30,9 @@ Update = dict[str, object]
 Severity = str  # "info" | "warning" | "error" (the schema allows others)
 
 
-@dataclass(frozen=True)
-class Surfaced:
+class Surfaced(msgspec.Struct, frozen=True):
+    # A Struct, not a dataclass: this module loads with the first session, and
+    # `dataclasses` costs ~1 ms to import and each class ~0.6 ms to build.
     update: Update  # the notice or compaction update, for a client with its opt-in
     stand_in: Update | None = None  # a notice for a client with notices only
     text: str | None = None  # for a client with neither opt-in: live, never stored

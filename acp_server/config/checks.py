@@ -5,8 +5,6 @@ names the key and the allowed range (never a doc the user may not have).
 
 from __future__ import annotations
 
-import difflib
-
 from acp_server.config.defaults import DEFAULT_CONFIG
 
 SECTIONS = frozenset(key.split(".")[0] for key in DEFAULT_CONFIG if "." in key)
@@ -36,6 +34,8 @@ def unknown_key(key: str) -> str:
     section is."""
     head = key.split(".")[0]
     known = [*DEFAULT_CONFIG, *MAPPINGS]
+    import difflib  # only when a key is unknown: not on the first session's path
+
     near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if not near and head in SECTIONS:
         near = difflib.get_close_matches(

@@ -130,6 +130,8 @@ async def test_no_heavy_import_happens_before_initialize_is_answered(tmp_path: P
         "concurrent.futures.thread",
         "hashlib",  # content hashes and turn-lock offsets come with the first turn
         "zlib",  # the journal's CRC is binascii's
+        "dataclasses",  # ~1 ms; our types on this path are msgspec Structs
+        "difflib",  # for "did you mean" on an unknown setting only
     ):
         assert deferred not in at_session, deferred
 
