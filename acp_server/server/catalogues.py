@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from agent.providers.live_catalog import Catalogue
 
 _LIVE: dict[str, Catalogue] = {}
+# The last config and its listed providers: the answer depends only on the
+# config (immutable; a reload makes a new one) and the environment, and every
+# session asks after its reply.
+_LISTED: tuple[Config, list[tuple[str, str, str | None]]] | None = None
 
 
 def live_models() -> list[str]:
@@ -33,6 +37,13 @@ def catalogues() -> dict[str, Catalogue]:
 
 def listed_providers(config: Config) -> list[tuple[str, str, str | None]]:
     """(provider, base URL, key) for each provider whose catalogue we fetch."""
+    global _LISTED
+    if _LISTED is None or _LISTED[0] is not config:
+        _LISTED = (config, _listed(config))
+    return list(_LISTED[1])
+
+
+def _listed(config: Config) -> list[tuple[str, str, str | None]]:
     from acp_server.config.engine import provider_configs
     from agent.providers import BUILTIN_PROVIDERS, ModelNotConfigured, resolve
     from agent.providers.facts import LOCAL_PROVIDERS
