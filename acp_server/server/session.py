@@ -144,7 +144,10 @@ class Session:
         self.notices.announced = True
         if self.ctx.client_caps.opt_ins.notices:
             await self.notices.flush()  # a `notice` need not wait for a turn
-        self._spawn(self._refresh_catalogue())
+        from acp_server.server.catalogues import listed_providers
+
+        if self.ctx.home is not None and listed_providers(self.ctx.config):
+            self._spawn(self._refresh_catalogue())  # else no task: nothing to ask
 
     def _spawn(self, work: Coroutine[object, object, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
