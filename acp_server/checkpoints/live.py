@@ -44,7 +44,7 @@ from acp_server.checkpoints.rewind import (
     prepare,
 )
 from acp_server.store import SessionStore
-from agent.fileio import off_loop
+from agent.fileio import off_loop, printable
 
 ConflictChoice = Literal["ask", "skip", "restore", "report"]
 _ids = itertools.count(1)
@@ -211,7 +211,7 @@ async def _ask(session: RewindSession, turn: int, files: list[PlannedFile], why:
         "kind": "edit",
         "status": "pending",
         "content": content,
-        "locations": [{"path": _shown(f.path)} for f in files],
+        "locations": [{"path": printable(f.path)} for f in files],
     }
     await session.send({"sessionUpdate": "tool_call", **tool_call}, persist=False)
     choice = ""
@@ -228,10 +228,6 @@ async def _ask(session: RewindSession, turn: int, files: list[PlannedFile], why:
     return choice
 
 
-def _shown(path: str) -> str:
-    return path.encode("utf-8", "replace").decode()
-
-
 def report(outcome: Outcome) -> str:
     """The Markdown reply that says what a rewind did."""
     result = outcome.result
@@ -240,15 +236,15 @@ def report(outcome: Outcome) -> str:
     lines = []
     if result.failed:
         lines.append(f"Rewind to before turn {outcome.turn} stopped; the conversation was kept:")
-        lines += [f"- could not restore `{_shown(p)}`: {why}" for p, why in result.failed]
+        lines += [f"- could not restore `{printable(p)}`: {why}" for p, why in result.failed]
         return "\n".join(lines)
     lines.append(
         f"Rewound to before turn {outcome.turn}: {len(result.restored)} file(s) restored"
         + (f", {len(result.skipped)} kept as you changed them" if result.skipped else "")
         + "; the conversation continues from there."
     )
-    lines += [f"- restored `{_shown(p)}`" for p in result.restored]
-    lines += [f"- kept `{_shown(p)}`" for p in result.skipped]
+    lines += [f"- restored `{printable(p)}`" for p in result.restored]
+    lines += [f"- kept `{printable(p)}`" for p in result.skipped]
     return "\n".join(lines)
 
 
@@ -261,7 +257,7 @@ def render_listing(turns: list[TurnSummary]) -> str:
     lines = ["**Checkpoints** (`/rewind N` returns to before turn N, `/undo` undoes the last)", ""]
     for t in turns:
         when = dt.datetime.fromtimestamp(t.started_at).strftime("%H:%M")
-        names = ", ".join(f"`{_shown(p)}`" for p in t.files[:5]) + (
+        names = ", ".join(f"`{printable(p)}`" for p in t.files[:5]) + (
             " …" if len(t.files) > 5 else ""
         )
         lines.append(
@@ -283,7 +279,7 @@ def wire_listing(store: SessionStore, session_id: str) -> list[dict[str, object]
             "turn": t.turn,
             "prompt": t.prompt,
             "startedAt": t.started_at,
-            "files": [_shown(p) for p in t.files],
+            "files": [printable(p) for p in t.files],
             "commandsRan": t.commands,
             "mcpToolsRan": t.mcp,
             "checkpointsDropped": t.dropped,
@@ -296,12 +292,12 @@ def wire_result(outcome: Outcome) -> dict[str, object]:
     """`_acp_server/rewind`'s answer."""
     result = outcome.result
     return {
-        "restored": [_shown(p) for p in result.restored],
-        "skipped": [_shown(p) for p in result.skipped],
-        "conflicts": [_shown(p) for p in result.conflicts],
-        "failed": [{"path": _shown(p), "error": why} for p, why in result.failed],
+        "restored": [printable(p) for p in result.restored],
+        "skipped": [printable(p) for p in result.skipped],
+        "conflicts": [printable(p) for p in result.conflicts],
+        "failed": [{"path": printable(p), "error": why} for p, why in result.failed],
         "applied": not outcome.cancelled and not result.failed,
-        "undecided": [_shown(p) for p in outcome.undecided],
+        "undecided": [printable(p) for p in outcome.undecided],
     }
 
 

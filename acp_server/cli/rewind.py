@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acp_server.cli.common import console, fail, say
+from agent.fileio import printable
 
 if TYPE_CHECKING:
     from acp_server.checkpoints.rewind import TurnSummary
@@ -60,35 +61,20 @@ def _when(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
-def _shown(path: str) -> str:
-    return path.encode("utf-8", "replace").decode()
-
-
 def checkpoints(store: SessionStore, args: argparse.Namespace) -> int:
     from acp_server.checkpoints import listing
+    from acp_server.checkpoints.live import wire_listing
 
-    turns = listing(store, args.id)
-    if args.json:
-        rows = [
-            {
-                "turn": t.turn,
-                "prompt": t.prompt,
-                "startedAt": t.started_at,
-                "files": [_shown(p) for p in t.files],
-                "commandsRan": t.commands,
-                "mcpToolsRan": t.mcp,
-                "checkpointsDropped": t.dropped,
-            }
-            for t in turns
-        ]
-        say(json.dumps(rows, indent=2, ensure_ascii=False))
+    if args.json:  # the same rows as `_acp_server/checkpoints`
+        say(json.dumps(wire_listing(store, args.id), indent=2, ensure_ascii=False))
         return 0
+    turns = listing(store, args.id)
     if not turns:
         say(f"No checkpoints in {args.id}.")
         return 0
     for t in turns:
         say(f"turn {t.turn}  {_when(t.started_at)}  {t.prompt[:60]}")
-        say(f"  {len(t.files)} file(s) changed" + "".join(f"\n    {_shown(p)}" for p in t.files))
+        say(f"  {len(t.files)} file(s) changed" + "".join(f"\n    {printable(p)}" for p in t.files))
         for note in notes(t):
             say(f"  {note}")
     return 0
@@ -131,7 +117,7 @@ def _carry_out(store: Any, args: argparse.Namespace, prepared: Any) -> int:
     for item in work:
         verb = "delete " if item.action == "delete" else "restore"
         say(
-            f"  {verb} {_shown(item.path)}"
+            f"  {verb} {printable(item.path)}"
             + ("  (changed since the agent wrote it)" if item.conflict else "")
         )
     if not work:
@@ -145,7 +131,7 @@ def _carry_out(store: Any, args: argparse.Namespace, prepared: Any) -> int:
     record = store.get(args.id)
     result, _ = asyncio.run(finish(store, args.id, prepared, messages=record.messages, skip=skip))
     for path, why in result.failed:
-        fail(f"could not restore {_shown(path)}: {why}")
+        fail(f"could not restore {printable(path)}: {why}")
     if result.failed:
         return fail("the conversation was not cut back; run the rewind again", 1)
     say(
