@@ -41,6 +41,8 @@ def open_turn(
     title: str | None,
     caps: Caps,
     seq_start: int | None = None,
+    started_at: float | None = None,
+    history_mark: str | None = None,
 ) -> TurnCapture:
     """Number a new turn and start capturing its writes. Call it before the
     turn's first update is appended and before its prompt joins the history
@@ -54,8 +56,12 @@ def open_turn(
         seq_start=store.next_seq(session_id) if seq_start is None else seq_start,
         history_start=history_len,
         title_before=title,
+        started_at=started_at,
+        history_mark=history_mark,
     )
-    return TurnCapture(table, session_id, turn, caps, history_start=history_len)
+    return TurnCapture(
+        table, session_id, turn, caps, history_start=history_len, sealed=history_mark is not None
+    )
 
 
 def message_mark(message: Mapping[str, object]) -> str:
@@ -74,13 +80,14 @@ class TurnCapture:
         caps: Caps,
         *,
         history_start: int = 0,
+        sealed: bool = False,
     ) -> None:
         self.table = table
         self.session_id = session_id
         self.turn = turn
         self.caps = caps
         self.history_start = history_start
-        self._sealed = False
+        self._sealed = sealed
         self.paths: set[str] = set()
         # One capture at a time: two concurrent writes to a path must not both
         # take the "first change" (the second would record the first's bytes).

@@ -85,14 +85,25 @@ class CheckpointTable:
         seq_start: int,
         history_start: int,
         title_before: str | None,
+        started_at: float | None = None,
+        history_mark: str | None = None,
     ) -> int:
-        """Number the session's next turn and record where it starts."""
+        """Number the session's next turn and record where it starts (and
+        its seal, when the turn is already over)."""
         with self._lock:
             row = self._db.execute(
                 "INSERT INTO turns (session_id, turn, started_at, prompt, seq_start, "
-                "history_start, title_before) SELECT ?1, IFNULL(MAX(turn), 0) + 1, ?2, ?3, ?4, "
-                "?5, ?6 FROM turns WHERE session_id = ?1 RETURNING turn",
-                (session_id, time.time(), prompt, seq_start, history_start, title_before),
+                "history_start, title_before, history_mark) SELECT ?1, IFNULL(MAX(turn), 0) + 1, "
+                "?2, ?3, ?4, ?5, ?6, ?7 FROM turns WHERE session_id = ?1 RETURNING turn",
+                (
+                    session_id,
+                    time.time() if started_at is None else started_at,
+                    prompt,
+                    seq_start,
+                    history_start,
+                    title_before,
+                    history_mark,
+                ),
             ).fetchone()
         return int(row[0])
 
