@@ -10,13 +10,13 @@ from acp_server.server.ids import scramble, session_id_source
 from tests.server.harness import connect
 
 
-def test_consecutive_session_ids_differ_within_their_first_four_characters() -> None:
+def test_consecutive_session_ids_almost_never_share_their_first_four_characters() -> None:
+    # Scrambled, two ids share four hex digits by chance (1 in 65,536 per
+    # pair, ~1.5% over 1,000 pairs): more than a handful means no scramble.
     next_id = session_id_source()
-    previous = next_id()
-    for _ in range(1000):
-        current = next_id()
-        assert previous[5:9] != current[5:9], (previous, current)
-        previous = current
+    ids = [next_id()[5:9] for _ in range(1001)]
+    shared = sum(a == b for a, b in itertools.pairwise(ids))
+    assert shared <= 3, shared
 
 
 def test_ten_thousand_session_ids_from_one_process_are_unique_and_well_formed() -> None:
