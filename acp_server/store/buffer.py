@@ -85,6 +85,12 @@ class JournalBuffer:
                 self._unsettled.update(records)
         self._ingesting = still
 
+    def _held_here(self, session_id: str) -> bool:
+        """The session's row is only in this process's current journal: no
+        other process can have read or changed it (they read SQLite, and
+        recover only a dead process's journal)."""
+        return session_id in self._unsettled
+
     def _settle(self, session_id: str | None = None) -> None:
         """Write journaled session rows (one, or all) to SQLite now."""
         self._forget_ingested()
