@@ -359,11 +359,13 @@ class Session:
         self.checkpoints.mark(prompt=text, history_len=len(self.messages), title=self.title)
         for block in request.prompt:  # stored for replay; the editor already shows them live
             self.sink.record({"sessionUpdate": "user_message_chunk", "content": block})
-        if self.title is None and (title := title_from(text)):
-            self.title = title
-            self.ctx.store.update_meta(self.id, title=title)
-            await self.send(title_update(title))
-        outcome = await commands.dispatch(text, self) if text.lstrip().startswith("/") else None
+        title = title_from(text) if self.title is None else None
+        outcome = None
+        if text.lstrip().startswith("/"):
+            if title is not None:
+                await self._tell_title(title)
+                title = None
+            outcome = await commands.dispatch(text, self)
         if outcome is not None and outcome.reply is not None:
             await self.send(text_chunk(outcome.reply))
             return {"stopReason": "end_turn"}
@@ -383,10 +385,19 @@ class Session:
             # Cancelled while attachments were read: the engine never started,
             # so engine.cancel() could not see it; no turn is numbered.
             return {"stopReason": "cancelled"}
-        self.checkpoints.begin()  # the turn's row, durable before any write
-        return await self._drive(parts)
+        self.checkpoints.begin()  # a numbered turn; its row is written before any effect
+        return await self._drive(parts, title)
 
-    async def _drive(self, parts: list[PromptPart]) -> dict[str, object]:
+    async def _tell_title(self, title: str) -> None:
+        if self.title is not None:  # the client set one meanwhile (`session/set_title`)
+            return
+        self.title = title
+        self.ctx.store.update_meta(self.id, title=title)
+        await self.send(title_update(title))
+
+    async def _drive(self, parts: list[PromptPart], title: str | None) -> dict[str, object]:
+        from functools import partial
+
         from acp_server.server.turn import prompt_response, run_turn
 
         # The journal is moved into SQLite once the reply is out and no turn
@@ -399,6 +410,10 @@ class Session:
                 self.ctx.store,
                 self.ctx.audit,
                 observe=self.checkpoints.observe,
+                # A new title is stored and told once the first update is out:
+                # its SQLite write (which also writes a new session's row) and
+                # its update are not worth delaying the first token for.
+                after_first=partial(self._tell_title, title) if title is not None else None,
             )
         finally:
             self.checkpoints.finish(self.engine.messages)  # sealed after the reply

@@ -1,7 +1,10 @@
 """A session's title: the first line of its first prompt, as the editor shows it.
 
-The title is set once, when the first prompt arrives, stored with the session
-and told to the client as a `session_info_update`.
+The title is set once, from the first prompt, stored with the session and
+told to the client as a `session_info_update`: right away for a slash
+command, and once the turn's first update is out for a prompt to the model
+(its store write and update do not delay the first token). A title the
+client set meanwhile (`session/set_title`) stays.
 """
 
 from __future__ import annotations

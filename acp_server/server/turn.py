@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from acp_server.notices import surface
@@ -53,9 +53,12 @@ async def run_turn(
     closing_reason: str = "The turn ended before this call finished.",
     rewrite: Callable[[ev.Event], ev.Event] | None = None,
     observe: Callable[[ev.Event], None] | None = None,
+    after_first: Callable[[], Awaitable[None]] | None = None,
 ) -> TurnResult:
     """Drive one turn to its end. `rewrite` may replace an event before it is
-    handled; `observe` sees each event after its update is on its way."""
+    handled; `observe` sees each event after its update is on its way;
+    `after_first` runs once the first event's update has been written (or at
+    the end of a turn that had none), before the next is handled."""
     recorder = _Recorder(engine, sink, store, audit)
     stop, usage, failure = "end_turn", None, None
     try:
@@ -72,12 +75,18 @@ async def run_turn(
                 observe(event)
             if isinstance(event, ev.TurnFinished):
                 stop, usage, failure = event.stop_reason, event.usage, event.failure
+            if after_first is not None:
+                first, after_first = after_first, None
+                await asyncio.sleep(0)  # the writer writes the first update first
+                await first()
             handled += 1
             if handled % YIELD_EVERY == 0:
                 # Queues that never run empty never suspend: yield now and then so
                 # other sessions' requests are read and answered during a long stream.
                 await asyncio.sleep(0)
     finally:
+        if after_first is not None:  # the turn ended before its first event
+            await after_first()
         await sink.close_open_calls(closing_reason)
         store.save_history(sink.session_id, engine.messages)
     return TurnResult(stop, usage, failure)

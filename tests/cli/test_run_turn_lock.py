@@ -35,13 +35,14 @@ async def test_run_session_refuses_while_an_editor_runs_a_turn_and_continues_aft
     proc = await (await spawn(home)).started()
     session = (await proc.new_session(tmp_path))["sessionId"]
     prompt_id = await proc.send(
-        "session/prompt", {"sessionId": session, "prompt": [{"type": "text", "text": "wait 30"}]}
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": "say started\nwait 30"}]},
     )
     assert prompt_id is not None
     while (await proc.frame()).get("params", {}).get("update", {}).get(
         "sessionUpdate"
-    ) != "session_info_update":
-        pass  # the title goes out once the turn is claimed
+    ) != "agent_message_chunk":
+        pass  # the model answers: the turn is claimed
     busy = await run_cli(
         home, "run", "--model", "scripted", "--json", "--session", session, "say clash"
     )
@@ -62,4 +63,4 @@ async def test_run_session_refuses_while_an_editor_runs_a_turn_and_continues_aft
     texts = "".join(
         e.get("text", "") for e in map(json.loads, out.splitlines()) if e["type"] == "text"
     )
-    assert "wait 30" in texts  # recalled: the editor's cancelled prompt is in the history
+    assert "say started" in texts  # recalled: the editor's cancelled prompt is in the history
