@@ -92,6 +92,9 @@ class SessionStore(JournalBuffer):
         # its history is stored (see history.py).
         self._rev: dict[str, int] = {}
         self._stored: dict[str, history.Stored] = {}
+        # Per session in a turn: the last seq its SQLite row was given a new
+        # revision for (at the claim, or by the turn's last history save);
+        # end_turn writes a new revision only for updates after it.
         self._turn_seq: dict[str, int] = {}
         # The last seq this process's editor has seen (replayed or sent), which
         # may trail `_seq` after a load: another process may still hold seqs
@@ -307,6 +310,8 @@ class SessionStore(JournalBuffer):
         if row is not None:
             self._rev[session_id] = row[0]
             self._stored[session_id] = history.Stored(messages)
+            if session_id in self._turn_seq:  # a new revision up to here: end_turn need not
+                self._turn_seq[session_id] = self._seq.get(session_id, 0)
 
     def begin_turn(self, session_id: str) -> Refresh | None:
         """Claim the session for one turn, across processes.
