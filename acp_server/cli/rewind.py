@@ -94,10 +94,11 @@ def notes(turn: TurnSummary) -> list[str]:
 
 def rewind(store: SessionStore, args: argparse.Namespace) -> int:
     from acp_server.checkpoints import RewindError, prepare
+    from acp_server.server.turn import claim_turn_blocking
     from acp_server.store import SessionBusy
 
     try:
-        store.begin_turn(args.id)
+        claim_turn_blocking(store, args.id)  # a turn that has just answered may still close out
     except SessionBusy as error:
         return fail(str(error), 1)
     try:

@@ -143,7 +143,9 @@ async def _run_turn(args: argparse.Namespace, server: AgentServer) -> int:
         )
     try:
         # The session's turn across processes, as an editor's prompt takes it.
-        refresh = store.begin_turn(session_id)
+        from acp_server.server.turn import claim_turn_blocking
+
+        refresh = claim_turn_blocking(store, session_id)
     except (SessionBusy, SessionGone) as error:
         return fail(_turn_refused(session_id, error), 1)
     try:

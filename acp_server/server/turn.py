@@ -54,11 +54,13 @@ async def run_turn(
     rewrite: Callable[[ev.Event], ev.Event] | None = None,
     observe: Callable[[ev.Event], None] | None = None,
     after_first: Callable[[], Awaitable[None]] | None = None,
+    save_at_end: bool = True,
 ) -> TurnResult:
     """Drive one turn to its end. `rewrite` may replace an event before it is
     handled; `observe` sees each event after its update is on its way;
     `after_first` runs once the first event's update has been written (or at
-    the end of a turn that had none), before the next is handled."""
+    the end of a turn that had none), before the next is handled. Without
+    `save_at_end` the caller saves the history once the turn is over."""
     recorder = _Recorder(engine, sink, store, audit)
     stop, usage, failure = "end_turn", None, None
     try:
@@ -88,7 +90,8 @@ async def run_turn(
         if after_first is not None:  # the turn ended before its first event
             await after_first()
         await sink.close_open_calls(closing_reason)
-        store.save_history(sink.session_id, engine.messages)
+        if save_at_end:
+            store.save_history(sink.session_id, engine.messages)
     return TurnResult(stop, usage, failure)
 
 
@@ -116,13 +119,22 @@ def usage_fields(usage: ev.TurnUsage) -> dict[str, object]:
     }
 
 
-def claim_turn(store: SessionStore, session_id: str) -> Refresh | None:
+#: how long a turn waits for another process's claim on the session: long
+#: enough for a turn that has just answered to close out (save its history,
+#: release the claim: about a millisecond), far shorter than any real turn
+CLAIM_PATIENCE = 1.0
+CLAIM_POLL = 0.002
+
+
+async def claim_turn(
+    store: SessionStore, session_id: str, *, patience: float = CLAIM_PATIENCE
+) -> Refresh | None:
     """Take the session's turn across processes (see store/turnlock.py);
     what another process wrote since, if anything."""
     from acp_server.store import SessionBusy, SessionGone
 
     try:
-        return store.begin_turn(session_id)
+        return await _claim_within(store, session_id, patience)
     except SessionBusy:
         raise RpcError.invalid_request(
             f"session {session_id} is running a turn in another acp-server process; "
@@ -132,6 +144,38 @@ def claim_turn(store: SessionStore, session_id: str) -> Refresh | None:
         raise RpcError.resource_not_found(
             f"session {session_id} was deleted; start a new session"
         ) from None
+
+
+async def _claim_within(store: SessionStore, session_id: str, patience: float) -> Refresh | None:
+    from acp_server.store import SessionBusy
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    while True:
+        try:
+            return store.begin_turn(session_id)
+        except SessionBusy:
+            if loop.time() >= deadline:
+                raise
+        await asyncio.sleep(CLAIM_POLL)
+
+
+def claim_turn_blocking(
+    store: SessionStore, session_id: str, *, patience: float = CLAIM_PATIENCE
+) -> Refresh | None:
+    """`store.begin_turn`, waiting up to `patience` seconds for another
+    process's claim, for the command line (which has no loop to keep running).
+    Raises SessionBusy or SessionGone as `begin_turn` does."""
+    from acp_server.store import SessionBusy
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return store.begin_turn(session_id)
+        except SessionBusy:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(CLAIM_POLL)
 
 
 class _Recorder:
@@ -208,4 +252,12 @@ class _Recorder:
         )
 
 
-__all__ = ["TurnResult", "claim_turn", "prompt_response", "run_turn", "usage_fields"]
+__all__ = [
+    "CLAIM_PATIENCE",
+    "TurnResult",
+    "claim_turn",
+    "claim_turn_blocking",
+    "prompt_response",
+    "run_turn",
+    "usage_fields",
+]

@@ -137,6 +137,57 @@ async def test_a_second_process_cannot_run_a_turn_while_the_first_runs_one(
         await proc.finish()
 
 
+async def test_a_second_process_waits_for_a_turn_that_is_about_to_end(tmp_path: Path) -> None:
+    # A turn saves its history and returns its claim just after its reply, so
+    # a second process asking meanwhile waits for the claim (up to a second)
+    # instead of being refused, and then continues from what the turn stored.
+    home = tmp_path / "home"
+    a = await (await spawn(home)).started()
+    session = (await a.new_session(tmp_path))["sessionId"]
+    await _prompt(a, session, "say ready")
+    b = await (await spawn(home)).started()
+    await _load(b, session, tmp_path)
+    ending = await a.send(
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": "say started\nwait 0.3"}]},
+    )
+    while (await a.frame()).get("method") != "session/update":
+        pass  # A's turn is under way
+    reply, shown_to_b = await _prompt(b, session, "recall")
+    assert (await a.reply(ending))["result"]["stopReason"] == "end_turn"
+    assert reply["result"]["stopReason"] == "end_turn", reply
+    agent_text = _texts(shown_to_b, "agent_message_chunk")
+    # A's turn shown to B first, then B's recall of both of A's prompts
+    assert agent_text == "startedrecalled: say ready | say started", agent_text
+    for proc in (a, b):
+        assert (await proc.finish())[2] == 0
+    assert _history_texts(home / "sessions.db", session) == [
+        "say ready",
+        "say started\nwait 0.3",
+        "recall",
+    ]
+
+
+async def test_a_cancelled_turn_is_in_the_history_after_an_exit_right_after_its_reply(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    a = await (await spawn(home)).started()
+    session = (await a.new_session(tmp_path))["sessionId"]
+    turn = await a.send(
+        "session/prompt",
+        {"sessionId": session, "prompt": [{"type": "text", "text": "say started\nwait 30"}]},
+    )
+    while (await a.frame()).get("params", {}).get("update", {}).get(
+        "sessionUpdate"
+    ) != "agent_message_chunk":
+        pass  # the model answers: the turn is under way
+    await a.send("session/cancel", {"sessionId": session}, notify=True)
+    assert (await a.reply(turn))["result"]["stopReason"] == "cancelled"
+    assert (await a.finish())[2] == 0  # stdin closed at once after the reply
+    assert _history_texts(home / "sessions.db", session) == ["say started\nwait 30"]
+
+
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ["PATH"], "ACP_SERVER_HOME": str(home)}
     return subprocess.run(
