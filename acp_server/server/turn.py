@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from acp_server.notices import surface
-from acp_server.server.translate import text_chunk, translate
+from acp_server.server.translate import translate
 from agent import events as ev
 from protocol import RpcError
 
@@ -70,7 +70,9 @@ async def run_turn(
             if type(event) is ev.TextDelta:
                 # The bulk of a stream, and nothing audits or surfaces it:
                 # straight to the sink (measured: ~22 instead of ~28 us of CPU per chunk).
-                await sink.send(text_chunk(event.text))
+                await sink.send_text(event.text)
+            elif type(event) is ev.ThoughtDelta:
+                await sink.send_text(event.text, "agent_thought_chunk")
             else:
                 await recorder.on_event(event)
             if observe is not None:

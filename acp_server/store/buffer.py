@@ -105,10 +105,13 @@ class JournalBuffer:
         if records:
             insert_sessions(self._db, records)
 
+    def _new_journal(self) -> Journal:
+        journal = self._journal = Journal(self.journal_dir, deferred=self._deferred)
+        return journal
+
     def _journal_append(self, session_id: str, seq: int, turn: int, ts: float, data: bytes) -> None:
-        journal = self._journal
-        if journal is None:
-            journal = self._journal = Journal(self.journal_dir, deferred=self._deferred)
+        # SessionStore.append_update does the same inline, once per streamed chunk.
+        journal = self._journal or self._new_journal()
         journal.append(session_id, seq, turn, ts, data)
         if len(journal.pending) >= JOURNAL_BATCH or journal.pending_bytes >= JOURNAL_BYTES:
             self.flush(wait=False)  # a new journal takes the next updates

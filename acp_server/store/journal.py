@@ -59,9 +59,29 @@ _FIXED = _CRC.size + _HEAD.size
 
 
 def encode_record(session_id: str, seq: int, turn: int, ts: float, payload: bytes) -> bytes:
-    sid = session_id.encode()
-    body = _HEAD.pack(len(sid), len(payload), seq, turn, ts) + sid + payload
-    return _CRC.pack(crc32(body)) + body
+    return encode_records([(session_id, seq, turn, ts, payload)])
+
+
+def encode_records(rows: list[Row], start: int = 0) -> bytes:
+    """`rows[start:]` as consecutive records, in one pass.
+
+    A record's CRC is built up over its parts rather than over a joined body,
+    so a large payload is copied once (into the result), not three times."""
+    parts: list[bytes] = []
+    add = parts.append
+    pack_head, pack_crc = _HEAD.pack, _CRC.pack
+    ids: dict[str, bytes] = {}
+    for index in range(start, len(rows)):
+        session_id, seq, turn, ts, payload = rows[index]
+        sid = ids.get(session_id)
+        if sid is None:
+            sid = ids[session_id] = session_id.encode()
+        head = pack_head(len(sid), len(payload), seq, turn, ts)
+        add(pack_crc(crc32(payload, crc32(sid, crc32(head)))))
+        add(head)
+        add(sid)
+        add(payload)
+    return b"".join(parts)
 
 
 class Decoded:
@@ -128,6 +148,8 @@ class Journal:
     With `deferred`, appended records wait in memory until `sync()`, which the
     owner must call before it sends anything it appended (a server calls it
     once per batch of outgoing frames); otherwise each append is written at once.
+    An append only keeps the row: `sync()` encodes every row since the last one
+    in one pass (`pending[synced:]`), so a streamed chunk costs a tuple here.
     """
 
     def __init__(self, directory: Path, *, deferred: bool = False) -> None:
@@ -143,10 +165,9 @@ class Journal:
         self.pending: list[Row] = []
         self.pending_bytes = 0
         self.deferred = deferred
-        self._unwritten: list[bytes] = []
+        self.synced = 0  # how many of `pending` are written
 
     def append(self, session_id: str, seq: int, turn: int, ts: float, payload: bytes) -> None:
-        self._unwritten.append(encode_record(session_id, seq, turn, ts, payload))
         self.pending.append((session_id, seq, turn, ts, payload))
         self.pending_bytes += len(payload)
         if not self.deferred:
@@ -154,10 +175,11 @@ class Journal:
 
     def sync(self) -> None:
         """Write what was appended since the last sync (one write() call, usually)."""
-        if not self._unwritten:
+        start = self.synced
+        if start == len(self.pending):
             return
-        data = memoryview(b"".join(self._unwritten))
-        self._unwritten.clear()
+        self.synced = len(self.pending)
+        data = memoryview(encode_records(self.pending, start))
         while data:
             data = data[os.write(self._fd, data) :]
 
@@ -252,6 +274,7 @@ __all__ = [
     "Row",
     "decode_records",
     "encode_record",
+    "encode_records",
     "read_session",
     "recover",
     "set_aside",

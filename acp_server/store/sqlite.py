@@ -45,7 +45,7 @@ from pathlib import Path
 import msgspec
 
 from acp_server.store import history
-from acp_server.store.buffer import UNSETTLED_MAX, JournalBuffer
+from acp_server.store.buffer import JOURNAL_BATCH, JOURNAL_BYTES, UNSETTLED_MAX, JournalBuffer
 from acp_server.store.checkpoints import CheckpointTable
 from acp_server.store.damage import is_corruption, set_aside_database
 from acp_server.store.ingest import recover_journals
@@ -383,8 +383,15 @@ class SessionStore(JournalBuffer):
     # ------------------------------------------------------------ updates
 
     def append_update(self, session_id: str, payload: bytes, turn: int = 0) -> int:
-        seq = self._next_seq(session_id)
-        self._journal_append(session_id, seq, turn, time.time(), payload)
+        # Once per streamed chunk: `_next_seq` and `_journal_append`, inlined.
+        seq = self._seq.get(session_id)
+        if seq is None:
+            seq = self._seq_base(session_id)
+        seq = self._seq[session_id] = seq + 1
+        journal = self._journal or self._new_journal()
+        journal.append(session_id, seq, turn, time.time(), payload)
+        if len(journal.pending) >= JOURNAL_BATCH or journal.pending_bytes >= JOURNAL_BYTES:
+            self.flush(wait=False)  # a new journal takes the next updates
         return seq
 
     def append_updates(self, session_id: str, payloads: Iterable[bytes], turn: int = 0) -> None:
