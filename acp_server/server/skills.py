@@ -59,73 +59,89 @@ class Skill(msgspec.Struct, frozen=True):
 
 
 class _Scan(NamedTuple):
+    """One root as last listed."""
+
+    path: str
     root: Mark
-    files: tuple[tuple[str, Mark], ...]  # per sub-folder: its SKILL.md's mark
-    parsed: dict[str, Skill | None]  # per sub-folder with a SKILL.md: what it held
+    files: tuple[tuple[str, Mark], ...]  # each sub-folder's SKILL.md path and mark
+    parsed: dict[str, Skill | None]  # per SKILL.md that exists: what it held
     skills: list[Skill]
     trusted: bool
 
 
+class _Project(NamedTuple):
+    """What sessions in one cwd (with one home) were offered last."""
+
+    roots: tuple[str, ...]
+    scans: tuple[_Scan, ...]
+    skills: list[Skill]
+
+
 _scans: OrderedDict[str, _Scan] = OrderedDict()
-# Per (home root, project root): the per-root lists it was merged from (held,
-# so compared by identity) and the merged list.
-_merged: OrderedDict[tuple[str, str], tuple[tuple[list[Skill], ...], list[Skill]]] = OrderedDict()
+_projects: OrderedDict[tuple[str, str], _Project] = OrderedDict()
 
 
 def discover_skills(home: str | os.PathLike[str] | None, cwd: str) -> list[Skill]:
     """The skills a new session in `cwd` offers, by name. The same list object
     is returned while nothing changed on disk: treat it as read-only."""
-    roots = ([os.path.join(home, "skills")] if home else []) + [
-        os.path.join(cwd, ".agents", "skills")
-    ]
-    lists = tuple(skills_in(root) for root in roots)
-    key = (roots[0] if home else "", roots[-1])
-    cached = _merged.get(key)
-    if cached is not None and all(a is b for a, b in zip(cached[0], lists, strict=True)):
-        _merged.move_to_end(key)
-        return cached[1]
-    by_name: dict[str, Skill] = {}
-    for found in lists:
-        for skill in found:
-            by_name[skill.name] = skill  # later roots (the project) win
-    merged = sorted(by_name.values(), key=lambda s: s.name)
-    _remember(_merged, key, (lists, merged))
-    return merged
-
-
-def skills_in(root: str) -> list[Skill]:
-    """The skills in one root, from the last scan while its stats still match."""
-    began = time.time_ns()
-    mark = _mark(root)
-    cached = _scans.get(root)
-    if (
-        cached is not None
-        and cached.trusted
-        and cached.root == mark
-        and all(_mark(_skill_file(root, folder)) == was for folder, was in cached.files)
+    key = (os.fspath(home) if home else "", cwd)
+    known = _projects.get(key)
+    if known is not None and all(map(_current, known.scans)):
+        return known.skills  # the usual case: a stat per root and per skill
+    roots = known.roots if known is not None else _roots(key[0], cwd)
+    scans = tuple(_scan_of(root) for root in roots)
+    if known is not None and all(
+        a.skills is b.skills for a, b in zip(known.scans, scans, strict=True)
     ):
-        _scans.move_to_end(root)
-        return cached.skills
-    scan = _scan(root, mark, cached, began)
+        skills = known.skills
+    else:
+        by_name: dict[str, Skill] = {}
+        for scan in scans:
+            for skill in scan.skills:
+                by_name[skill.name] = skill  # later roots (the project) win
+        skills = sorted(by_name.values(), key=lambda s: s.name)
+    _remember(_projects, key, _Project(roots, scans, skills))
+    return skills
+
+
+def _roots(home: str, cwd: str) -> tuple[str, ...]:
+    project = os.path.join(cwd, ".agents", "skills")
+    return (os.path.join(home, "skills"), project) if home else (project,)
+
+
+def _current(scan: _Scan) -> bool:
+    """Whether the root and every SKILL.md in it still stat as when listed."""
+    if not scan.trusted or _mark(scan.path) != scan.root:
+        return False
+    return not scan.files or all(_mark(path) == mark for path, mark in scan.files)
+
+
+def _scan_of(root: str) -> _Scan:
+    cached = _scans.get(root)
+    if cached is not None and _current(cached):
+        return cached
+    scan = _scan(root, cached, time.time_ns())
     _remember(_scans, root, scan)
-    return scan.skills
+    return scan
 
 
-def _scan(root: str, mark: Mark, previous: _Scan | None, began: int) -> _Scan:
-    folders = _folders(root, mark)
-    files = tuple((folder, _mark(_skill_file(root, folder))) for folder in folders)
+def _scan(root: str, previous: _Scan | None, began: int) -> _Scan:
+    mark = _mark(root)
+    paths = [os.path.join(root, folder, SKILL_FILE) for folder in _folders(root, mark)]
+    files = tuple((path, _mark(path)) for path in paths)
     trusted = all(m is None or began - m[3] > _RACY_NS for m in (mark, *(f for _, f in files)))
-    old = dict(previous.files) if previous is not None and previous.trusted else {}
+    # Only what a trusted listing saw unchanged is taken over without parsing.
+    before = dict(previous.files) if previous is not None and previous.trusted else {}
     parsed: dict[str, Skill | None] = {}
-    for folder, file_mark in files:
+    for path, file_mark in files:
         if file_mark is None:
             continue
-        if folder in old and old[folder] == file_mark and previous is not None:
-            parsed[folder] = previous.parsed.get(folder)  # unchanged: not parsed again
+        if previous is not None and path in before and before[path] == file_mark:
+            parsed[path] = previous.parsed.get(path)
         else:
-            parsed[folder] = parse_skill(_skill_file(root, folder))
+            parsed[path] = parse_skill(path)
     skills = [skill for skill in parsed.values() if skill is not None]
-    return _Scan(mark, files, parsed, skills, trusted)
+    return _Scan(root, mark, files, parsed, skills, trusted)
 
 
 def _folders(root: str, mark: Mark) -> list[str]:
@@ -144,10 +160,6 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
-
-
-def _skill_file(root: str, folder: str) -> str:
-    return os.path.join(root, folder, SKILL_FILE)
 
 
 def _mark(path: str) -> Mark:
@@ -212,4 +224,4 @@ def _remember(table: OrderedDict[K, V], key: K, value: V) -> None:
         table.popitem(last=False)
 
 
-__all__ = ["SKILL_FILE", "Skill", "discover_skills", "parse_skill", "skills_in"]
+__all__ = ["SKILL_FILE", "Skill", "discover_skills", "parse_skill"]
