@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from agent.tools.api import Access
-from agent.tools.paths import is_sensitive, within_roots
+if TYPE_CHECKING:
+    # The mode list is read when a session opens, the rules only when a tool
+    # is called: the tool API and path rules (~1.5 ms) load with the first call.
+    from agent.tools.api import Access
 
 Mode = Literal["ask", "accept-edits", "read-only", "yolo"]
 Action = Literal["allow", "ask", "deny"]
@@ -92,6 +94,8 @@ def decide(
     allow: Sequence[str] = (),
     deny: Sequence[str] = (),
 ) -> Decision:
+    from agent.tools.paths import is_sensitive, within_roots
+
     if rule := _matches(deny, tool, access):
         return Decision("deny", f"denied by the rule {rule!r}", f"rule:{rule}")
     if mode == "yolo":

@@ -1,10 +1,8 @@
-"""Slash commands answered locally (no model call), and skills.
+"""Slash commands answered locally (no model call), and skills as commands.
 
-Skills follow the open agent-skills format: a folder holding `SKILL.md` whose
-YAML front matter has `name` and `description`. They are found in
-`$ACP_SERVER_HOME/skills/` and `<cwd>/.agents/skills/` (the project wins on a
-name clash), and each becomes `/NAME`, which injects the skill body into the
-turn. Unknown `/words` are not commands: they go to the model as text.
+Each skill (see skills.py) becomes `/NAME`, which injects the skill body into
+the turn. Unknown `/words` are not commands: they go to the model as text.
+The command list a session announces is built once per set of skills.
 
 A command sees the session only through `CommandHost`, the few things a
 command may read or change; the session satisfies it, and nothing here
@@ -13,102 +11,21 @@ imports the session.
 
 from __future__ import annotations
 
-import logging
-import os
-import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
+from acp_server.server.skills import Skill, discover_skills
 from agent.policy import MODES
 
 if TYPE_CHECKING:
     from agent.tools.info import ToolInfo
 
-log = logging.getLogger("acp_server.server.commands")
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
-
-
-class Skill(msgspec.Struct, frozen=True):
-    name: str
-    description: str
-    body: str
-    path: str
-
 
 class CommandOutcome(msgspec.Struct, frozen=True):
     reply: str | None = None  # Markdown sent as the agent's answer
     run_prompt: str | None = None  # or text to run as the turn's prompt
-
-
-def _parse_skill(path: str) -> Skill | None:
-    try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except (OSError, UnicodeDecodeError) as error:
-        log.warning("cannot read skill %s: %s", path, error)
-        return None
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        log.warning("skill %s has no front matter; skipped", path)
-        return None
-    fields: dict[str, str] = {}
-    for line in match.group(1).splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields[key.strip()] = value.strip().strip("\"'")
-    name, description = fields.get("name", ""), fields.get("description", "")
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name) or not description:
-        log.warning("skill %s needs a simple `name` and a `description`; skipped", path)
-        return None
-    return Skill(name, description, match.group(2).strip(), path)
-
-
-# Per skills folder: what its SKILL.md files looked like (name, mtime, size)
-# when they were last parsed, and the skills parsed then. Every new session
-# looks again, so an edited skill shows up without a restart, but a folder
-# that did not change costs a directory scan and a stat per skill, not a parse.
-_parsed: dict[str, tuple[tuple[tuple[str, int, int], ...], list[Skill]]] = {}
-
-
-def _skills_in(root: str) -> list[Skill]:
-    try:
-        with os.scandir(root) as entries:
-            folders = sorted(entry.name for entry in entries if entry.is_dir())
-    except OSError:  # no such folder (the usual case), or not a folder
-        _parsed.pop(root, None)
-        return []
-    marks: list[tuple[str, int, int]] = []
-    for folder in folders:
-        try:
-            st = os.stat(os.path.join(root, folder, "SKILL.md"))
-        except OSError:
-            continue
-        marks.append((folder, st.st_mtime_ns, st.st_size))
-    key = tuple(marks)
-    cached = _parsed.get(root)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    skills = [
-        skill
-        for folder, _, _ in marks
-        if (skill := _parse_skill(os.path.join(root, folder, "SKILL.md")))
-    ]
-    _parsed[root] = (key, skills)
-    return skills
-
-
-def discover_skills(home: Path | None, cwd: str) -> list[Skill]:
-    found: dict[str, Skill] = {}
-    roots = ([os.path.join(home, "skills")] if home else []) + [
-        os.path.join(cwd, ".agents", "skills")
-    ]
-    for root in roots:
-        for skill in _skills_in(root):
-            found[skill.name] = skill  # later roots (the project) win
-    return sorted(found.values(), key=lambda s: s.name)
 
 
 class CommandHost(Protocol):
@@ -297,7 +214,23 @@ BUILTINS: dict[str, tuple[str, str | None, Handler]] = {
 }
 
 
+# The last skills list and the commands built for it: discover_skills returns
+# the same list object while no skill changed, so most sessions reuse it.
+_announced: tuple[list[Skill], list[dict[str, object]]] | None = None
+
+
 def available_commands(skills: list[Skill]) -> list[dict[str, object]]:
+    """The built-in commands, then the skills; shared between sessions, so
+    read-only."""
+    global _announced
+    if _announced is not None and _announced[0] is skills:
+        return _announced[1]
+    commands = _command_list(skills)
+    _announced = (skills, commands)
+    return commands
+
+
+def _command_list(skills: list[Skill]) -> list[dict[str, object]]:
     commands: list[dict[str, object]] = []
     for name, (description, hint, _) in BUILTINS.items():
         entry: dict[str, object] = {"name": name, "description": description}
@@ -325,3 +258,14 @@ async def dispatch(text: str, session: CommandHost) -> CommandOutcome | None:
             request = f"\n\nApply it to: {args.strip()}" if args.strip() else ""
             return CommandOutcome(run_prompt=f"{skill.body}{request}")
     return None
+
+
+__all__ = [
+    "BUILTINS",
+    "CommandHost",
+    "CommandOutcome",
+    "Skill",
+    "available_commands",
+    "discover_skills",
+    "dispatch",
+]

@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from acp_server.config_report import ConfigReport
-from acp_server.server import commands
 from acp_server.server.checkpointing import SessionCheckpoints
 from acp_server.server.outbound import UpdateSink
 from acp_server.server.session_engine import SessionEngine
@@ -39,8 +37,12 @@ from agent import events as ev
 from protocol import AfterResponse, RpcError
 
 if TYPE_CHECKING:
+    # Loaded when first used, after the session/new reply: the slash commands
+    # and skills with the command list, titles and config reports with a prompt.
     from acp_server.checkpoints.live import ConflictChoice, Outcome
+    from acp_server.config_report import ConfigReport
     from acp_server.server.checkpointing import Lent
+    from acp_server.server.commands import Skill
     from acp_server.server.context import SessionContext, SessionState
     from agent import Engine, ToolInfo
     from agent.mcp import McpAttachment
@@ -78,7 +80,7 @@ class Session:
             grants=self.grants,
             on_grants_change=self._persist_grants,
         )
-        self._skills: list[commands.Skill] | None = None
+        self._skills: list[Skill] | None = None
 
         self._turn_lock = asyncio.Lock()
         self._cancel_epoch = 0
@@ -88,7 +90,7 @@ class Session:
         self._background: set[asyncio.Task[None]] = set()
         self.notices = NoticeDesk(self.sink, self._spawn, lambda: self._in_turn)
         self.mcp: McpAttachment | None = None
-        self._config_report = ConfigReport()
+        self._report: ConfigReport | None = None  # None: nothing refused so far
 
     @property
     def in_turn(self) -> bool:
@@ -115,10 +117,12 @@ class Session:
         return self.live.messages
 
     @property
-    def skills(self) -> list[commands.Skill]:
+    def skills(self) -> list[Skill]:
         # Looked up when the command list is sent, after the session's reply.
         if self._skills is None:
-            self._skills = commands.discover_skills(self.ctx.home, self.cwd)
+            from acp_server.server.commands import discover_skills
+
+            self._skills = discover_skills(self.ctx.home, self.cwd)
         return self._skills
 
     # ------------------------------------------------------------ updates
@@ -135,10 +139,12 @@ class Session:
 
     async def announce(self) -> None:
         """What follows a new/load/resume/fork response: the command list."""
+        from acp_server.server.commands import available_commands
+
         await self.send(
             {
                 "sessionUpdate": "available_commands_update",
-                "availableCommands": commands.available_commands(self.skills),
+                "availableCommands": available_commands(self.skills),
             },
             persist=False,
         )
@@ -168,9 +174,17 @@ class Session:
         from the next model request on (see acp_server/system_prompt.py)."""
         self.live.append_instructions(text)
 
+    @property
+    def _config_report(self) -> ConfigReport:
+        if self._report is None:  # the usual case, built only when a prompt asks
+            from acp_server.config_report import ConfigReport
+
+            self._report = ConfigReport()
+        return self._report
+
     def report_config(self, report: ConfigReport) -> None:
         """A configuration the server refused: what this session tells of it."""
-        self._config_report = report
+        self._report = report
         if (notice := report.take_notice()) is not None:
             self.notices.offer(notice)  # goes out right after the session response
 
@@ -381,10 +395,12 @@ class Session:
         title = title_from(text) if self.title is None else None
         outcome = None
         if text.lstrip().startswith("/"):
+            from acp_server.server.commands import dispatch
+
             if title is not None:
                 await self._tell_title(title)
                 title = None
-            outcome = await commands.dispatch(text, self)
+            outcome = await dispatch(text, self)
         if outcome is not None and outcome.reply is not None:
             await self.send(text_chunk(outcome.reply))
             return {"stopReason": "end_turn"}

@@ -41,12 +41,12 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from acp_server.store import history
 from acp_server.store.buffer import JOURNAL_BATCH, JOURNAL_BYTES, UNSETTLED_MAX, JournalBuffer
-from acp_server.store.checkpoints import CheckpointTable
 from acp_server.store.damage import is_corruption, set_aside_database
 from acp_server.store.ingest import recover_journals
 from acp_server.store.journal import read_session
@@ -63,8 +63,12 @@ from acp_server.store.schema import (
     json_text,
     record,
 )
-from acp_server.store.truncate import truncate_rows
 from acp_server.store.turnlock import SessionBusy, TurnLocks
+
+if TYPE_CHECKING:
+    # Checkpoints and rewinds load with their first use (a turn, a rewind),
+    # not with the store the first session/new opens.
+    from acp_server.store.checkpoints import CheckpointTable
 
 log = logging.getLogger("acp_server.store")
 
@@ -109,6 +113,8 @@ class SessionStore(JournalBuffer):
     def checkpoints(self) -> CheckpointTable:
         """The file checkpoints and turn index, with their blobs beside the database."""
         if self._checkpoints is None:
+            from acp_server.store.checkpoints import CheckpointTable
+
             self._checkpoints = CheckpointTable(self.path, self.path.parent / "checkpoints")
         return self._checkpoints
 
@@ -509,6 +515,8 @@ class SessionStore(JournalBuffer):
         """Cut the session back to a turn's start: updates from `seq_start`, the
         history after `history_len` messages, usage recorded from `since`; the
         title becomes `title`. Other processes see it at their next turn."""
+        from acp_server.store.truncate import truncate_rows
+
         self.flush()
         truncate_rows(self._db, session_id, seq_start, history_len, since, title)
         self._stored.pop(session_id, None)  # the next save rewrites the history once
