@@ -1,9 +1,8 @@
 """`acp-server run --session ID` takes the session's turn across processes,
 as an editor's prompt does: while an editor's agent runs a turn in that
 session, `run` refuses (exit 1, saying why, after a second's wait for the
-claim) instead of running a
-second turn into the same history; once the editor's turn is over, `run` goes
-on from everything the editor's turn stored."""
+claim) instead of running a second turn into the same history; once the
+editor's turn is over, `run` goes on from everything the editor's turn stored."""
 
 from __future__ import annotations
 
