@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
 
 import msgspec
 
@@ -33,8 +32,9 @@ def redact(value: object, key: str = "") -> object:
 
 
 class AuditLog:
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        # A str: the first session/new opens this log, before pathlib loads.
+        self.path = os.fspath(path) if path is not None else None
         self._fd: int | None = None
 
     @classmethod
@@ -51,7 +51,7 @@ class AuditLog:
         line = msgspec.json.encode(entry, enc_hook=str) + b"\n"
         try:
             if self._fd is None:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.makedirs(os.path.dirname(os.path.abspath(self.path)), 0o700, exist_ok=True)
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             os.write(self._fd, line)
         except OSError:

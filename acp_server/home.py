@@ -9,10 +9,15 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+# A home or file given as str stays str, one given as Path stays Path: the
+# server works on strings (pathlib brings urllib.parse and ipaddress, ~6 ms of
+# the first session/new), the CLI on Paths.
+P = TypeVar("P", bound="str | os.PathLike[str]")
 
 
 class HomeError(Exception):
@@ -27,30 +32,47 @@ def resolve_home(env: Mapping[str, str] | None = None) -> Path:
 
 def home_path(env: Mapping[str, str] | None = None) -> str:
     """`resolve_home` as a string, without importing pathlib (which brings
-    urllib.parse and ipaddress): for what runs before `initialize` is answered."""
+    urllib.parse and ipaddress): for what runs before the first session/new
+    is answered. Spelled as `str(resolve_home())` is, so that messages naming
+    the home read the same either way."""
     env = os.environ if env is None else env
     explicit = env.get("ACP_SERVER_HOME")
     if explicit:
-        return os.path.join(os.getcwd(), os.path.expanduser(explicit))
+        return _as_pathlib_spells(os.path.join(os.getcwd(), os.path.expanduser(explicit)))
     base = env.get("HOME")
     if not base:
         raise HomeError(
             "neither ACP_SERVER_HOME nor HOME is set; set ACP_SERVER_HOME to a directory"
         )
-    return os.path.join(base, ".acp-server")
+    return _as_pathlib_spells(os.path.join(base, ".acp-server"))
 
 
-def ensure_home(home: Path) -> Path:
+def _as_pathlib_spells(path: str) -> str:
+    """`str(PurePosixPath(path))`: repeated slashes and `.` parts dropped, no
+    trailing slash, `..` kept (unlike os.path.normpath, which resolves it)."""
+    root = "/" if path.startswith("/") else ""
+    if path.startswith("//") and not path.startswith("///"):
+        root = "//"  # POSIX leaves a leading pair of slashes to the system
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return root + "/".join(parts) or "."
+
+
+def ensure_home(home: P) -> P:
     """Create `home` (0700) with its logs/ directory, refusing a world-writable one."""
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    mode = stat.S_IMODE(home.stat().st_mode)
+    os.makedirs(home, mode=0o700, exist_ok=True)
+    mode = stat.S_IMODE(os.stat(home).st_mode)
     if mode & stat.S_IWOTH:
         raise HomeError(f"{home} is world-writable (mode {mode:o}); run: chmod 700 {home}")
-    (home / "logs").mkdir(mode=0o700, exist_ok=True)
+    logs = os.path.join(home, "logs")
+    try:
+        os.mkdir(logs, mode=0o700)
+    except OSError:  # as Path.mkdir(exist_ok=True): an existing directory is fine
+        if not os.path.isdir(logs):
+            raise
     return home
 
 
-def check_writable(home: Path) -> None:
+def check_writable(home: str | os.PathLike[str]) -> None:
     """Raise HomeError when sessions and logs cannot be written under `home`:
     a read-only mount, a directory this user may not write, or a full disk.
 
@@ -74,7 +96,7 @@ def check_writable(home: Path) -> None:
         )
 
 
-def private_file(path: Path) -> Path:
+def private_file(path: P) -> P:
     """Create `path` if missing with mode 0600, and tighten it if it exists."""
     fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
     os.close(fd)

@@ -19,7 +19,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import msgspec
 
@@ -69,7 +68,7 @@ class RotatingFile(logging.FileHandler):
     A write, open or rotation that fails drops the record: see the module
     docstring."""
 
-    def __init__(self, path: Path, *, max_bytes: int, backups: int) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int, backups: int) -> None:
         super().__init__(path, encoding="utf-8", delay=True)
         self.max_bytes = max_bytes
         self.backups = backups
@@ -130,7 +129,10 @@ class _QuietStream(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def configure_logging(
-    home: Path | None, level: str | None = None, *, stderr_level: str | None = None
+    home: str | os.PathLike[str] | None,
+    level: str | None = None,
+    *,
+    stderr_level: str | None = None,
 ) -> None:
     """File log at `level` (default WARNING); stderr gets errors only unless
     `stderr_level` is given, so a normal session prints nothing there."""
@@ -144,14 +146,15 @@ def configure_logging(
     root.addHandler(console)
     if home is not None:
         try:
-            log_dir = home / "logs"
-            log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path = log_dir / "server.log"
+            # os.path, not pathlib: this runs for the first session/new.
+            log_dir = os.path.join(home, "logs")
+            os.makedirs(log_dir, 0o700, exist_ok=True)
+            path = os.path.join(log_dir, "server.log")
             handler = RotatingFile(path, max_bytes=10 * 1024 * 1024, backups=5)
             handler.setLevel(file_level)
             handler.setFormatter(JsonLines())
             root.addHandler(handler)
-            if path.exists():
+            if os.path.exists(path):
                 os.chmod(path, 0o600)
         except OSError as error:
             print(f"acp-server: cannot write logs under {home}: {error}", file=sys.stderr)

@@ -10,6 +10,7 @@ given a `SessionContext`, never the server.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -21,8 +22,6 @@ from acp_server.server.router import build_routes
 from protocol import Endpoint, Route, RpcError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from acp_server.audit import AuditLog
 
     # The engine and the config loader load on the first session, not before
@@ -42,16 +41,18 @@ class AgentServer:
     def __init__(
         self,
         config: Config | None,
-        home: Path | None,
+        home: str | os.PathLike[str] | None,
         *,
-        setup: Callable[[], tuple[Config, Path | None]] | None = None,
+        setup: Callable[[], tuple[Config, str | None]] | None = None,
         config_problem: Callable[[], ConfigProblem | None] | None = None,
     ) -> None:
         """Pass `config` and `home`, or a `setup` callable that provides both on
         first use, so nothing but the protocol loads before `initialize`.
-        `config_problem` says what the last setup refused, if anything."""
+        `config_problem` says what the last setup refused, if anything.
+        The home is kept as a str: pathlib (with urllib.parse and ipaddress)
+        is not loaded before the first session/new reply."""
         self._config = config
-        self._home = home
+        self._home = os.fspath(home) if home is not None else None
         self._setup = setup
         self.client_caps = ClientCaps()
         self.sessions: dict[str, Session] = {}
@@ -80,7 +81,7 @@ class AgentServer:
         return self._config
 
     @property
-    def home(self) -> Path | None:
+    def home(self) -> str | None:
         if self._config is None and self._setup is not None:
             _ = self.config
         return self._home
@@ -114,7 +115,7 @@ class AgentServer:
             if self.home is None:
                 raise RpcError.internal_error("no home directory: set ACP_SERVER_HOME")
             try:
-                self._store = SessionStore.open(self.home / "sessions.db")
+                self._store = SessionStore.open(os.path.join(self.home, "sessions.db"))
             except StoreError as error:  # its message names the file and the cause
                 raise RpcError.internal_error(str(error)) from None
             # Damage found on open (and set aside) is told in the next session.
@@ -131,7 +132,9 @@ class AgentServer:
             from acp_server.audit import AuditLog
 
             home = self.home
-            self._audit = AuditLog(home / "logs" / "audit.jsonl") if home else AuditLog.null()
+            self._audit = (
+                AuditLog(os.path.join(home, "logs", "audit.jsonl")) if home else AuditLog.null()
+            )
         return self._audit
 
     def mcp_hub(self) -> McpHub:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -75,7 +74,7 @@ def _listed(config: Config) -> list[tuple[str, str, str | None]]:
     return wanted
 
 
-async def refresh_offered(config: Config, home: Path | None) -> bool:
+async def refresh_offered(config: Config, home: str | os.PathLike[str] | None) -> bool:
     """Refresh every listed provider's catalogue at once; True when the set of
     offered models changed."""
     if home is None:
@@ -83,18 +82,20 @@ async def refresh_offered(config: Config, home: Path | None) -> bool:
     targets = listed_providers(config)
     if not targets:
         return False
+    from pathlib import Path  # here: sessions run after their reply, pathlib not before it
+
     from agent.providers import live_catalog
 
     before = live_models()
     results = await asyncio.gather(
-        *(live_catalog.refresh(p, base, key, home / "cache") for p, base, key in targets)
+        *(live_catalog.refresh(p, base, key, Path(home, "cache")) for p, base, key in targets)
     )
     for catalogue in results:
         _LIVE[catalogue.provider] = catalogue
     return live_models() != before
 
 
-async def refresh_offered_safely(config: Config, home: Path | None) -> bool:
+async def refresh_offered_safely(config: Config, home: str | os.PathLike[str] | None) -> bool:
     """`refresh_offered`, False when it fails: a catalogue is a convenience,
     never a session's failure."""
     try:

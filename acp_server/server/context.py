@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, cast
 from acp_server.opt_ins import SessionOptIns
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from acp_server.audit import AuditLog
     from acp_server.config import Config
     from acp_server.store import SessionStore
@@ -84,7 +82,7 @@ class SessionContext(NamedTuple):
     store: SessionStore
     audit: AuditLog
     config: Config
-    home: Path | None
+    home: str | None  # a str: pathlib loads after the first session/new reply
     client_caps: ClientCaps
     features: Mapping[str, bool]
     engine_config: Callable[[], EngineConfig]

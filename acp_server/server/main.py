@@ -18,7 +18,6 @@ from acp_server import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
     from acp_server.config import Config
     from acp_server.config_report import ConfigProblem
@@ -96,11 +95,11 @@ class ConfigSetup:
         }
         # The last full setup: where the home came from, what it read, and
         # what it produced.
-        self._cached: tuple[tuple[str | None, str | None], ConfigFiles, Config, Path] | None = None
+        self._cached: tuple[tuple[str | None, str | None], ConfigFiles, Config, str] | None = None
         #: what the last setup refused (see acp_server/config_report.py)
         self.problem: ConfigProblem | None = None
 
-    def __call__(self) -> tuple[Config, Path | None]:
+    def __call__(self) -> tuple[Config, str | None]:
         where = (os.environ.get("ACP_SERVER_HOME"), os.environ.get("HOME"))
         cached = self._cached
         if cached is not None and cached[0] == where and not cached[1].changed():
@@ -112,7 +111,7 @@ class ConfigSetup:
         args = self.args
         level = args.log_level or os.environ.get("ACP_SERVER_LOG_LEVEL")
         home = _usable_home(level, args.log_level)
-        marks = ConfigFiles(str(home))  # before reading: an edit made meanwhile shows next time
+        marks = ConfigFiles(home)  # before reading: an edit made meanwhile shows next time
         try:
             config = load_config(home, flags=self.flags)
         except ConfigError as error:
@@ -134,7 +133,7 @@ class ConfigSetup:
 
 
 def _usable_part(
-    home: Path, flags: Mapping[str, object], error: Exception
+    home: str, flags: Mapping[str, object], error: Exception
 ) -> tuple[Config, ConfigProblem]:
     """What can be used when loading failed: the flags and the environment
     without config.yaml when the file is at fault, else the defaults."""
@@ -145,7 +144,7 @@ def _usable_part(
         config = load_config(None, flags=flags)
     except ConfigError:
         return Config(), ConfigProblem(str(error), None)
-    return config, ConfigProblem(str(error), str(home / "config.yaml"))
+    return config, ConfigProblem(str(error), os.path.join(home, "config.yaml"))
 
 
 async def serve(args: ServerArgs) -> int:
@@ -182,17 +181,18 @@ async def serve(args: ServerArgs) -> int:
     return 0
 
 
-def _usable_home(level: str | None, stderr_level: str | None) -> Path:
+def _usable_home(level: str | None, stderr_level: str | None) -> str:
     """The home, created and checked; otherwise the session request that
     needed it fails with a message that names the directory and the fix. The
     agent itself lives on: `initialize` has been answered, and the next session
-    tries again, so a home made writable meanwhile needs no restart."""
-    from acp_server.home import HomeError, check_writable, ensure_home, resolve_home
+    tries again, so a home made writable meanwhile needs no restart. A str,
+    not a Path: pathlib is not loaded before the first session/new reply."""
+    from acp_server.home import HomeError, check_writable, ensure_home, home_path
     from protocol import ErrorCode, RpcError
 
     home = None
     try:
-        home = resolve_home()
+        home = home_path()
         ensure_home(home)
         check_writable(home)
         return home
@@ -213,7 +213,7 @@ def _usable_home(level: str | None, stderr_level: str | None) -> Path:
 _home_problem_told: str | None = None
 
 
-def _configure_logging(home: Path | None, level: str | None, stderr_level: str | None) -> None:
+def _configure_logging(home: str | None, level: str | None, stderr_level: str | None) -> None:
     from acp_server.logs import configure_logging
 
     configure_logging(home, level, stderr_level=stderr_level)

@@ -5,9 +5,9 @@ sqlite.py for the whole contract)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from acp_server.store.ingest import Ingester
@@ -16,6 +16,7 @@ from acp_server.store.schema import SessionRecord, insert_sessions
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+    from pathlib import Path
 
 # How much the journal holds before it is moved into SQLite while turns run
 # (the server moves it when no turn is running anyway). Large, so streams rarely
@@ -30,19 +31,36 @@ UNSETTLED_MAX = 1024
 
 
 class JournalBuffer:
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: str | os.PathLike[str]) -> None:
         self._db = connection
-        self.path = path
-        self.journal_dir = path.with_name(path.stem + ".journal")
+        # Plain strings and os.path: pathlib (with the urllib.parse and
+        # ipaddress it imports) would cost the first session/new ~6 ms.
+        self._path = os.fspath(path)
+        stem = os.path.splitext(os.path.basename(self._path))[0]
+        self._journal_dir = os.path.join(os.path.dirname(self._path), stem + ".journal")
         self._journal: Journal | None = None  # created by the first append after a flush
         self._deferred = False
-        self._ingester = Ingester(path)
+        self._ingester = Ingester(self._path)
         # Rows of new sessions that may not be in SQLite yet: those in the
         # current journal, and those in journals the ingest thread is moving.
         # Anything that reads or changes a session row writes them first
         # (INSERT OR IGNORE, so whichever copy lands second changes nothing).
         self._unsettled: dict[str, SessionRecord] = {}
         self._ingesting: list[tuple[Future[bool], dict[str, SessionRecord]]] = []
+
+    @property
+    def path(self) -> Path:
+        """The database file, for callers that want a Path (the CLI, tests)."""
+        from pathlib import Path
+
+        return Path(self._path)
+
+    @property
+    def journal_dir(self) -> Path:
+        """The directory of the journals beside the database."""
+        from pathlib import Path
+
+        return Path(self._journal_dir)
 
     def write_ahead(self) -> Callable[[], None]:
         """Hold journal writes in memory until the returned function is called.
@@ -106,7 +124,7 @@ class JournalBuffer:
             insert_sessions(self._db, records)
 
     def _new_journal(self) -> Journal:
-        journal = self._journal = Journal(self.journal_dir, deferred=self._deferred)
+        journal = self._journal = Journal(self._journal_dir, deferred=self._deferred)
         return journal
 
     def _journal_append(self, session_id: str, seq: int, turn: int, ts: float, data: bytes) -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SQLITE_CORRUPT = 11
 SQLITE_NOTADB = 26
@@ -26,25 +29,30 @@ def is_corruption(error: sqlite3.DatabaseError) -> bool:
     return "not a database" in text or "malformed" in text
 
 
-def set_aside_database(path: Path) -> Path:
+def set_aside_database(path: str | os.PathLike[str]) -> str:
     """Rename the database (and its WAL and shared-memory files, which belong
-    to it) to `<name>.damaged-<time>`; never deletes anything."""
+    to it) to `<name>.damaged-<time>`; never deletes anything. Plain strings:
+    this runs while the first session/new opens the store, before pathlib."""
+    path = os.fspath(path)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}{DAMAGED_DB}{stamp}")
+    target = f"{path}{DAMAGED_DB}{stamp}"
     for n in range(1, 1000):
-        if not target.exists():
+        if not os.path.exists(target):
             break
-        target = path.with_name(f"{path.name}{DAMAGED_DB}{stamp}-{n}")
+        target = f"{path}{DAMAGED_DB}{stamp}-{n}"
     os.replace(path, target)
     for suffix in ("-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            os.replace(companion, target.with_name(target.name + suffix))
+        companion = path + suffix
+        if os.path.exists(companion):
+            os.replace(companion, target + suffix)
     return target
 
 
 def damaged_files(path: Path) -> list[Path]:
     """Databases and journals set aside earlier, oldest first (for `doctor`)."""
+    from pathlib import Path
+
+    path = Path(path)
     journal_dir = path.with_name(path.stem + ".journal")
     found = list(path.parent.glob(f"{path.name}{DAMAGED_DB}*"))
     found = [p for p in found if not p.name.endswith(("-wal", "-shm"))]

@@ -3,9 +3,10 @@ and those left by dead processes when the store opens."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from acp_server.store.journal import Journal, recover, set_aside
@@ -21,7 +22,7 @@ class Ingester:
     """Moves full journals into SQLite on its own thread and connection, so a
     batch never stalls the event loop (2,048 rows took 4-5 ms inline)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self._path = path
         self._executor: ThreadPoolExecutor | None = None  # started by the first ingest
         self._db: sqlite3.Connection | None = None  # used on the worker thread only
@@ -70,7 +71,7 @@ class Ingester:
             self._db = None
 
 
-def recover_journals(db: sqlite3.Connection, journal_dir: Path) -> list[str]:
+def recover_journals(db: sqlite3.Connection, journal_dir: str) -> list[str]:
     """Ingest every dead process's journal; what was damaged, as messages.
 
     A journal is deleted only when every byte of it was ingested (a torn last
@@ -88,7 +89,8 @@ def recover_journals(db: sqlite3.Connection, journal_dir: Path) -> list[str]:
             )
             log.error("%s", notices[-1])
         else:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
     return notices
 
 

@@ -40,12 +40,15 @@ import os
 import struct
 from binascii import crc32  # zlib's CRC-32, without loading zlib with the first session
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
     fcntl = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 log = logging.getLogger("acp_server.store")
 
@@ -152,20 +155,31 @@ class Journal:
     in one pass (`pending[synced:]`), so a streamed chunk costs a tuple here.
     """
 
-    def __init__(self, directory: Path, *, deferred: bool = False) -> None:
-        self.path = directory / f"{os.getpid()}-{os.urandom(4).hex()}{SUFFIX}"
+    def __init__(self, directory: str | os.PathLike[str], *, deferred: bool = False) -> None:
+        # Plain strings and os.path throughout: the first session/new writes a
+        # journal, and pathlib would bring urllib.parse and ipaddress (~6 ms).
+        self._path = os.path.join(
+            os.fspath(directory), f"{os.getpid()}-{os.urandom(4).hex()}{SUFFIX}"
+        )
         flags = os.O_CREAT | os.O_WRONLY | os.O_APPEND
         try:
-            self._fd = os.open(self.path, flags, 0o600)
+            self._fd = os.open(self._path, flags, 0o600)
         except FileNotFoundError:  # the first journal: make the directory once
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._fd = os.open(self.path, flags, 0o600)
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            self._fd = os.open(self._path, flags, 0o600)
         if fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.pending: list[Row] = []
         self.pending_bytes = 0
         self.deferred = deferred
         self.synced = 0  # how many of `pending` are written
+
+    @property
+    def path(self) -> Path:
+        """The journal file, as a Path for callers outside the hot path."""
+        from pathlib import Path
+
+        return Path(self._path)
 
     def append(self, session_id: str, seq: int, turn: int, ts: float, payload: bytes) -> None:
         self.pending.append((session_id, seq, turn, ts, payload))
@@ -190,7 +204,7 @@ class Journal:
     def close(self) -> None:
         """Remove the file; only call once everything in it is committed."""
         with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+            os.unlink(self._path)
         os.close(self._fd)
 
     def release(self) -> None:
@@ -201,17 +215,27 @@ class Journal:
 DAMAGED = ".damaged"
 
 
-def read_session(directory: Path, session_id: str, after: int) -> dict[int, bytes]:
+def _journals(directory: str | os.PathLike[str]) -> list[str]:
+    """The journal files in `directory` (none when it does not exist)."""
+    try:
+        names = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [os.path.join(os.fspath(directory), n) for n in names if n.endswith(SUFFIX)]
+
+
+def read_session(
+    directory: str | os.PathLike[str], session_id: str, after: int
+) -> dict[int, bytes]:
     """Updates of one session after seq `after` in every journal present, live
     ones included: what other processes have written but not yet moved into
     SQLite. Reading needs no lock (records are appended whole and carry a CRC).
     A journal that vanishes meanwhile was ingested: its rows are in SQLite."""
     found: dict[int, bytes] = {}
-    if not directory.is_dir():
-        return found
-    for path in directory.glob(f"*{SUFFIX}"):
+    for path in _journals(directory):
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as stream:
+                data = stream.read()
         except FileNotFoundError:
             continue
         for sid, seq, _turn, _ts, payload in decode_records(data).rows:
@@ -220,16 +244,14 @@ def read_session(directory: Path, session_id: str, after: int) -> dict[int, byte
     return found
 
 
-def recover(directory: Path) -> Iterator[tuple[Path, Decoded]]:
+def recover(directory: str | os.PathLike[str]) -> Iterator[tuple[str, Decoded]]:
     """Yield (file, what it holds) for every journal left by a process that is gone.
 
     The caller commits the records, then unlinks the file, or, when the
     journal was damaged (`Decoded.damaged`), moves it aside with `set_aside`.
     A file whose owner still runs (its lock is held) is left alone.
     """
-    if not directory.is_dir():
-        return
-    for path in sorted(directory.glob(f"*{SUFFIX}")):
+    for path in sorted(_journals(directory)):
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
@@ -259,10 +281,10 @@ def recover(directory: Path) -> Iterator[tuple[Path, Decoded]]:
             os.close(fd)
 
 
-def set_aside(path: Path) -> Path:
+def set_aside(path: str) -> str:
     """Rename a journal that was not wholly ingested, so it is kept but not
     ingested again; the new name is returned (for messages)."""
-    target = path.with_name(path.name + DAMAGED)
+    target = path + DAMAGED
     os.replace(path, target)
     return target
 

@@ -16,9 +16,9 @@ Tables (see docs/sessions.md):
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable
-from pathlib import Path
 
 import msgspec
 
@@ -140,7 +140,7 @@ def record(row: sqlite3.Row | tuple[object, ...]) -> SessionRecord:
     return SessionRecord(**values)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")

@@ -40,7 +40,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -89,7 +88,7 @@ class Refresh(msgspec.Struct):
 
 
 class SessionStore(JournalBuffer):
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: str | os.PathLike[str]) -> None:
         super().__init__(connection, path)
         self._seq: dict[str, int] = {}
         # Per session: the `rev` this process last wrote or read, and what of
@@ -104,7 +103,7 @@ class SessionStore(JournalBuffer):
         # may trail `_seq` after a load: another process may still hold seqs
         # it announced in its journal, and those are shown at the next turn.
         self._shown: dict[str, int] = {}
-        self._locks = TurnLocks(path.with_name(path.name + ".locks"))
+        self._locks = TurnLocks(self._path + ".locks")
         # Damage found and dealt with on open, for the user to be told.
         self.notices: list[str] = []
         self._checkpoints: CheckpointTable | None = None
@@ -119,10 +118,11 @@ class SessionStore(JournalBuffer):
         return self._checkpoints
 
     @classmethod
-    def open(cls, path: Path) -> SessionStore:
+    def open(cls, path: str | os.PathLike[str]) -> SessionStore:
         """Open (or create) the store. A database too damaged to open is moved
         aside and a new one started; `notices` says so, naming both files."""
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = os.fspath(path)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
         try:
             return cls._open(path)
         except sqlite3.DatabaseError as error:
@@ -143,14 +143,14 @@ class SessionStore(JournalBuffer):
         return store
 
     @classmethod
-    def _open(cls, path: Path) -> SessionStore:
-        if not path.exists():
+    def _open(cls, path: str) -> SessionStore:
+        if not os.path.exists(path):
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         connection = connect(path)
         store = cls(connection, path)
         try:
             store._migrate()
-            store.notices += recover_journals(connection, store.journal_dir)
+            store.notices += recover_journals(connection, store._journal_dir)
         except BaseException:
             connection.close()
             raise
@@ -161,7 +161,7 @@ class SessionStore(JournalBuffer):
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
         current = row[0] if row else 0
         if current > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer acp-server (schema {current})")
+            raise StoreError(f"{self._path} was written by a newer acp-server (schema {current})")
         for version in range(current + 1, SCHEMA_VERSION + 1):
             # One transaction per step: a crash mid-migration leaves the previous version intact.
             self._db.executescript(
@@ -268,7 +268,7 @@ class SessionStore(JournalBuffer):
 
     def sweep_checkpoints(self) -> int:
         """Remove checkpoint contents no checkpoint refers to any more."""
-        if not (self.path.parent / "checkpoints").is_dir():
+        if not os.path.isdir(os.path.join(os.path.dirname(self._path), "checkpoints")):
             return 0
         return self.checkpoints.blobs.sweep(self.checkpoints.referenced_blobs)
 
@@ -354,7 +354,7 @@ class SessionStore(JournalBuffer):
         self.flush()  # our own journaled rows first, so MAX(seq) counts them
         # The other process's journal first, then SQLite: a journal ingested in
         # between has its rows in SQLite by the time they are read.
-        pending = read_session(self.journal_dir, session_id, shown)
+        pending = read_session(self._journal_dir, session_id, shown)
         rows = self._db.execute(
             "SELECT seq, payload FROM updates WHERE session_id = ? AND seq > ?",
             (session_id, shown),

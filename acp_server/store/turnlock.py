@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 try:
     import fcntl
@@ -35,7 +34,7 @@ class SessionBusy(Exception):
 
 
 class TurnLocks:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
         self._fd: int | None = None
         self._held: set[str] = set()

@@ -38,3 +38,24 @@ async def test_the_first_session_new_loads_no_slash_commands_checkpoints_or_tool
     assert update["sessionUpdate"] == "available_commands_update"
     assert "rewind" in {c["name"] for c in update["availableCommands"]}
     assert returncode == 0 and b"Traceback" not in stderr
+
+
+# pathlib brings urllib.parse and ipaddress with it (~6 ms); the home, the
+# config, the logs and the store work on `str` paths until a turn needs more.
+NOT_BEFORE_THE_REPLY = ("pathlib", "urllib.parse", "ipaddress")
+
+
+async def test_the_first_session_new_is_answered_without_importing_pathlib(
+    tmp_path: Path,
+) -> None:
+    dump = tmp_path / "modules.txt"
+    proc = await spawn(tmp_path / "home", env={"ACP_SERVER_DEBUG_MODULES": str(dump)})
+    await proc.call("initialize", {"protocolVersion": 1})
+    opened = await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
+    _, stderr, returncode = await proc.finish()
+    at_session = set(Path(f"{dump}.session").read_text().split())
+    assert "acp_server.store.sqlite" in at_session  # the store was opened for the reply
+    assert [m for m in NOT_BEFORE_THE_REPLY if m in at_session] == []
+    assert "sessionId" in opened["result"]
+    assert (tmp_path / "home" / "sessions.db").exists()
+    assert returncode == 0 and b"Traceback" not in stderr

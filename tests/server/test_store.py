@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -145,7 +146,7 @@ def test_ingesting_the_same_journal_twice_adds_nothing(tmp_path: Path) -> None:
     store.close()
     journal_dir = tmp_path / "sessions.journal"
     (journal_dir / "99999-dead.journal").write_bytes(encode_record("s", 1, 0, 1.0, b'{"n":1}'))
-    assert [path.name for path, _ in recover(journal_dir)] == ["99999-dead.journal"]
+    assert [os.path.basename(path) for path, _ in recover(journal_dir)] == ["99999-dead.journal"]
     store = SessionStore.open(db)
     assert store.updates("s") == [b'{"n":1}']
     store.close()
