@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.server.test_stdio_process import spawn
+from tests.server.test_stdio_process import Proc, spawn
 
 AFTER_THE_REPLY = (
     "acp_server.server.commands",  # the command list is sent after the reply
@@ -21,12 +21,18 @@ AFTER_THE_REPLY = (
 )
 
 
-async def test_the_first_session_new_loads_no_slash_commands_checkpoints_or_tool_api_before_its_reply(
-    tmp_path: Path,
-) -> None:
+async def _spawned(tmp_path: Path) -> tuple[Proc, Path]:
+    """An initialized server that dumps its loaded modules when it answers a session."""
     dump = tmp_path / "modules.txt"
     proc = await spawn(tmp_path / "home", env={"ACP_SERVER_DEBUG_MODULES": str(dump)})
     await proc.call("initialize", {"protocolVersion": 1})
+    return proc, dump
+
+
+async def test_the_first_session_new_loads_no_slash_commands_checkpoints_or_tool_api_before_its_reply(
+    tmp_path: Path,
+) -> None:
+    proc, dump = await _spawned(tmp_path)
     opened = await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
     commands = await proc.frame()  # the command list, right after the reply
     _, stderr, returncode = await proc.finish()
@@ -48,9 +54,7 @@ NOT_BEFORE_THE_REPLY = ("pathlib", "urllib.parse", "ipaddress")
 async def test_the_first_session_new_is_answered_without_importing_pathlib(
     tmp_path: Path,
 ) -> None:
-    dump = tmp_path / "modules.txt"
-    proc = await spawn(tmp_path / "home", env={"ACP_SERVER_DEBUG_MODULES": str(dump)})
-    await proc.call("initialize", {"protocolVersion": 1})
+    proc, dump = await _spawned(tmp_path)
     opened = await proc.call("session/new", {"cwd": str(tmp_path), "mcpServers": []})
     _, stderr, returncode = await proc.finish()
     at_session = set(Path(f"{dump}.session").read_text().split())
