@@ -14,7 +14,13 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from acp_server.server.context import ClientCaps, ClientLink, SessionContext, SessionState
+from acp_server.server.context import (
+    ClientCaps,
+    ClientLink,
+    SessionContext,
+    SessionOpening,
+    SessionState,
+)
 from acp_server.server.handlers.sessions import normalise_cwd
 from acp_server.server.handlers.turns import select_values
 from acp_server.server.ids import session_id_source
@@ -165,16 +171,32 @@ class AgentServer:
     def open_session(
         self, session_id: str, cwd: str, extra: list[str] | None, state: SessionState | None
     ) -> Session:
-        from acp_server.server.session import Session
+        return self.start_session(session_id, self.prepare_session(cwd, extra, state))
 
+    def prepare_session(
+        self, cwd: str, extra: list[str] | None, state: SessionState | None
+    ) -> SessionOpening:
+        """Everything a session needs that can fail, checked now."""
         if self._setup is not None and self._config is not None:
             # Re-read the configuration for every session: a rotated key needs no restart.
             self._config, self._home = self._setup()
+        config = self.config
         if state is None:
-            state = SessionState(model=self.config.model, mode=self.config.permissions.default_mode)
+            state = SessionState(model=config.model, mode=config.permissions.default_mode)
         roots = (cwd, *(normalise_cwd(d, "additionalDirectories") for d in extra or ()))
         store = self.store  # opened now, so damage it found is told in this session
-        session = Session(self._session_context(store), session_id, cwd, roots, state)
+        return SessionOpening(cwd, roots, state, config, store)
+
+    def start_session(self, session_id: str, opening: SessionOpening) -> Session:
+        from acp_server.server.session import Session
+
+        session = Session(
+            self._session_context(opening.store, opening.config),
+            session_id,
+            opening.cwd,
+            opening.roots,
+            opening.state,
+        )
         self.sessions[session_id] = session
         for text in self._store_notices:
             session.hold_notice(text)
@@ -197,7 +219,7 @@ class AgentServer:
             ConfigReport(problem, first=first, notices=self.client_caps.opt_ins.notices)
         )
 
-    def _session_context(self, store: SessionStore) -> SessionContext:
+    def _session_context(self, store: SessionStore, config: Config) -> SessionContext:
         link: ClientLink | None = self.endpoint
         if link is None:
             raise RpcError.internal_error("the server has no connection to a client")
@@ -205,7 +227,7 @@ class AgentServer:
             link=link,
             store=store,
             audit=self.audit,
-            config=self.config,
+            config=config,
             home=self.home,
             client_caps=self.client_caps,
             features=self.features,

@@ -19,15 +19,20 @@ if TYPE_CHECKING:
     from agent.providers.live_catalog import Catalogue
 
 _LIVE: dict[str, Catalogue] = {}
+_LIVE_IDS: tuple[str, ...] | None = None  # their model ids, worked out once per refresh
 # The last config and its listed providers: the answer depends only on the
 # config (immutable; a reload makes a new one) and the environment, and every
 # session asks after its reply.
 _LISTED: tuple[Config, list[tuple[str, str, str | None]]] | None = None
 
 
-def live_models() -> list[str]:
-    """Model ids from the catalogues fetched (or loaded from cache) so far."""
-    return [e.id for c in _LIVE.values() for e in c.entries]
+def live_models() -> tuple[str, ...]:
+    """Model ids from the catalogues fetched (or loaded from cache) so far:
+    the same tuple until a refresh changes them, so callers may key on it."""
+    global _LIVE_IDS
+    if _LIVE_IDS is None:
+        _LIVE_IDS = tuple(e.id for c in _LIVE.values() for e in c.entries)
+    return _LIVE_IDS
 
 
 def catalogues() -> dict[str, Catalogue]:
@@ -90,8 +95,10 @@ async def refresh_offered(config: Config, home: str | os.PathLike[str] | None) -
     results = await asyncio.gather(
         *(live_catalog.refresh(p, base, key, Path(home, "cache")) for p, base, key in targets)
     )
+    global _LIVE_IDS
     for catalogue in results:
         _LIVE[catalogue.provider] = catalogue
+    _LIVE_IDS = None
     return live_models() != before
 
 

@@ -73,6 +73,16 @@ class SessionState(NamedTuple):
     cost_usd: float = 0.0
 
 
+class SessionOpening(NamedTuple):
+    """A session checked and ready to build: what `prepare_session` found."""
+
+    cwd: str
+    roots: tuple[str, ...]  # the cwd, then the additional directories
+    state: SessionState
+    config: Config
+    store: SessionStore
+
+
 class SessionContext(NamedTuple):
     """Everything a session uses. `config` is the snapshot the session was
     opened with; `engine_config` reads the current one when the engine is
@@ -98,4 +108,11 @@ def stored_messages(data: Sequence[Mapping[str, object]]) -> list[Message]:
     return cast("list[Message]", list(data))
 
 
-__all__ = ["ClientCaps", "ClientLink", "SessionContext", "SessionState", "stored_messages"]
+__all__ = [
+    "ClientCaps",
+    "ClientLink",
+    "SessionContext",
+    "SessionOpening",
+    "SessionState",
+    "stored_messages",
+]

@@ -6,6 +6,7 @@ Both views describe one state; the session sends `current_mode_update` and
 
 from __future__ import annotations
 
+import functools
 import os
 
 from acp_server.config import Config
@@ -27,11 +28,26 @@ _THOUGHT_OPTIONS = [{"value": level, "name": level.capitalize()} for level in TH
 
 def model_choices(current: str | None, config: Config) -> list[str]:
     """The current model first, then configured ones, then catalog models of providers with keys."""
+    return list(_choices(current, config))
+
+
+def _choices(current: str | None, config: Config) -> tuple[str, ...]:
     from acp_server.server.catalogues import live_models
 
-    offered = list(dict.fromkeys([*_offered(config), *live_models()]))
-    return list(dict.fromkeys([current, *offered])) if current else [*offered] or ["scripted"]
+    global _choices_for
+    live = live_models()
+    key = (current, config, live)
+    if _choices_for is not None and _choices_for[0] == key:
+        return _choices_for[1]
+    offered = list(dict.fromkeys([*_offered(config), *live]))
+    choices = tuple(dict.fromkeys([current, *offered]) if current else offered or ["scripted"])
+    _choices_for = (key, choices)
+    return choices
 
+
+# The last answer of `_choices`: every session/new asks with the same model,
+# config object and catalogue (tuples that change only on reload or refresh).
+_choices_for: tuple[tuple[str | None, Config, tuple[str, ...]], tuple[str, ...]] | None = None
 
 # The models a loaded config offers, worked out once per config object (they
 # are frozen, and a reload makes a new one); the environment holding provider
@@ -58,8 +74,17 @@ def _offered(config: Config) -> list[str]:
 def config_options(
     model: str | None, mode: str, thought_level: str | None, choices: list[str]
 ) -> list[dict[str, object]]:
+    """The three options as a client sees them: a new list each time, whose
+    entries are shared and never changed (built once per distinct state)."""
+    return list(_built_options(model, mode, thought_level, tuple(choices)))
+
+
+@functools.lru_cache(maxsize=64)
+def _built_options(
+    model: str | None, mode: str, thought_level: str | None, choices: tuple[str, ...]
+) -> tuple[dict[str, object], ...]:
     current_model = model or choices[0]
-    return [
+    return (
         {
             "id": "model",
             "name": "Model",
@@ -84,7 +109,7 @@ def config_options(
             "currentValue": thought_level or "medium",
             "options": _THOUGHT_OPTIONS,
         },
-    ]
+    )
 
 
 def _model_options(models: list[str]) -> list[dict[str, object]]:

@@ -1,7 +1,7 @@
 """What a process's first `session/new` loads before its reply, against a real
 `acp-server` over stdio: what the reply needs (the store, the session, its
 options), not what only a later step uses. The command list follows the
-reply, checkpoints and rewinds come with a turn, the tool API and path rules
+reply and the session object is built after it, checkpoints and rewinds come with a turn, the tool API and path rules
 with the first tool call, the configuration report with a refused config."""
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from pathlib import Path
 from tests.server.test_stdio_process import Proc, spawn
 
 AFTER_THE_REPLY = (
+    "acp_server.server.session",  # a new session is built while the client reads its reply
+    "acp_server.server.outbound",
     "acp_server.server.commands",  # the command list is sent after the reply
     "acp_server.config_report",  # built when a configuration was refused
     "acp_server.store.checkpoints",  # a turn's checkpoints
@@ -37,7 +39,7 @@ async def test_the_first_session_new_loads_no_slash_commands_checkpoints_or_tool
     commands = await proc.frame()  # the command list, right after the reply
     _, stderr, returncode = await proc.finish()
     at_session = set(Path(f"{dump}.session").read_text().split())
-    assert "acp_server.server.session" in at_session and "agent.policy" in at_session
+    assert "acp_server.server.options" in at_session and "agent.policy" in at_session
     assert [m for m in AFTER_THE_REPLY if m in at_session] == []
     assert "sessionId" in opened["result"]
     update = commands["params"]["update"]

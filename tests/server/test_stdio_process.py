@@ -116,7 +116,7 @@ async def test_no_heavy_import_happens_before_initialize_is_answered(tmp_path: P
     # which lives in a small module; the rest of the schema, the MCP client and
     # the engine load when first used (the engine with the first prompt).
     at_session = set(Path(f"{dump}.session").read_text().split())
-    assert "acp_server.store.sqlite" in at_session and "acp_server.server.session" in at_session
+    assert "acp_server.store.sqlite" in at_session and "acp_server.server.options" in at_session
     assert "protocol._generated_new_session" in at_session
     for deferred in (
         "protocol._generated",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from acp_server.config import Config
-    from acp_server.server.context import ClientCaps, SessionState
+    from acp_server.server.context import ClientCaps, SessionOpening, SessionState
     from acp_server.server.session import Session
     from acp_server.store import SessionStore
     from agent import EngineConfig
@@ -42,6 +42,17 @@ class ServerContext(Protocol):
     ) -> Session:
         """A registered session; `state` None: a new one, with the model and
         mode of the configuration as re-read now."""
+        ...
+
+    def prepare_session(
+        self, cwd: str, extra: list[str] | None, state: SessionState | None
+    ) -> SessionOpening:
+        """`open_session`'s checks (the configuration re-read, the directories,
+        the store), without building the session."""
+        ...
+
+    def start_session(self, session_id: str, opening: SessionOpening) -> Session:
+        """The session `opening` describes, built and registered."""
         ...
 
     def flush_soon(self) -> None: ...

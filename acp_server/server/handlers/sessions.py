@@ -63,29 +63,43 @@ def opened(session: Session, extra: dict[str, object] | None = None) -> AfterRes
 
 
 async def new_session(ctx: ServerContext, params: acp.NewSessionRequest) -> AfterResponse:
+    from acp_server.server.options import config_options, mode_state, model_choices
     from acp_server.store import SessionRecord
     from acp_server.turn_failure import require_model_sdk
 
     cwd = normalise_cwd(params.cwd)
     appended = _system_prompt(ctx, params.system_prompt)
+    opening = ctx.prepare_session(cwd, params.additional_directories, None)
+    state = opening.state
+    # A model that cannot work is refused now, not in the middle of a turn.
+    require_model_sdk(state.model, ctx.engine_config().providers)
     session_id = ctx.next_session_id()
-    session = ctx.open_session(session_id, cwd, params.additional_directories, None)
-    _apply(session, appended)
-    try:  # a model that cannot work is refused now, not in the middle of a turn
-        require_model_sdk(session.model, ctx.engine_config().providers)
-    except RpcError:
-        ctx.sessions.pop(session_id, None)
-        raise
     ctx.store.create(
-        SessionRecord(
-            session_id, cwd, list(session.roots[1:]), model=session.model, mode=session.mode
-        )
+        SessionRecord(session_id, cwd, list(opening.roots[1:]), model=state.model, mode=state.mode)
     )
     ctx.flush_soon()
-    await session.attach_mcp(list(ctx.mcp_specs(params.mcp_servers, cwd)))
+    specs = list(ctx.mcp_specs(params.mcp_servers, cwd))
+    if specs:  # the reply waits for the MCP servers (up to mcp.connect_timeout)
+        session = ctx.start_session(session_id, opening)
+        _apply(session, appended)
+        await session.attach_mcp(specs)
+        return opened(session, {"sessionId": session_id})
     if DEBUG_MODULES:
         await dump_modules(".session")
-    return opened(session, {"sessionId": session_id})
+
+    async def then() -> None:
+        # Built while the client reads the reply, and before the next frame is
+        # read: `then` starts in the same turn of the loop as the reply's write
+        # (or one turn after it is queued), and a frame naming this session can
+        # only come once the client has read the reply.
+        session = ctx.start_session(session_id, opening)
+        _apply(session, appended)
+        await session.announce()
+
+    choices = model_choices(state.model, opening.config)
+    options = config_options(state.model, state.mode, state.thought_level, choices)
+    result = {"modes": mode_state(state.mode), "configOptions": options, "sessionId": session_id}
+    return AfterResponse(result, then)
 
 
 async def _restore(
