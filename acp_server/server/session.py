@@ -14,25 +14,27 @@ Turn rules this module keeps:
   `cancelled`, never an error, and leaves the session usable;
 - what is stored for replay names no terminal: its final output stands in.
 
-It also satisfies `CommandHost`, the face the slash commands see. The
+The slash commands see it through a `CommandFace` (command_face.py). The
 engine and host, built on first use, are its `SessionEngine`
-(session_engine.py); notices wait in its `NoticeDesk` (session_notices.py).
+(session_engine.py); notices wait in its `NoticeDesk` (session_notices.py);
+its turn across processes, taken and given back, is its `TurnHold`
+(turn_hold.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING
 
-import msgspec
-
 from acp_server.server.checkpointing import SessionCheckpoints
+from acp_server.server.command_face import CommandFace
 from acp_server.server.outbound import UpdateSink
 from acp_server.server.session_engine import SessionEngine
-from acp_server.server.session_notices import NoticeDesk, surfacing
+from acp_server.server.session_notices import NoticeDesk
 from acp_server.server.titles import title_from, title_update
 from acp_server.server.translate import text_chunk
+from acp_server.server.turn_hold import TurnHold
 from agent import events as ev
 from protocol import AfterResponse, RpcError
 
@@ -44,8 +46,8 @@ if TYPE_CHECKING:
     from acp_server.server.checkpointing import Lent
     from acp_server.server.commands import Skill
     from acp_server.server.context import SessionContext, SessionState
-    from agent import Engine, ToolInfo
-    from agent.mcp import McpAttachment
+    from agent import Engine
+    from agent.mcp import McpAttachment, McpServerSpec
     from agent.messages import Message
     from agent.ports import Host, PromptPart
     from protocol import schema as acp
@@ -82,11 +84,11 @@ class Session:
         )
         self._skills: list[Skill] | None = None
 
+        self.turns = TurnHold(ctx.store, session_id, self.live, self.sink, self.checkpoints)
         self._turn_lock = asyncio.Lock()
         self._cancel_epoch = 0
         self._closed = False
         self._in_turn = False
-        self._turn_held = False  # a turn's claim and history still to close out
         self._background: set[asyncio.Task[None]] = set()
         self.notices = NoticeDesk(self.sink, self._spawn, lambda: self._in_turn)
         self.mcp: McpAttachment | None = None
@@ -190,10 +192,10 @@ class Session:
 
     # ------------------------------------------------------------ MCP and notices
 
-    async def attach_mcp(self, specs: list[object]) -> None:
+    async def attach_mcp(self, specs: Sequence[McpServerSpec]) -> None:
         if not specs:
             return
-        self.mcp = await self.ctx.mcp_hub().attach(specs, on_notice=self.notices.offer)  # type: ignore[arg-type]
+        self.mcp = await self.ctx.mcp_hub().attach(specs, on_notice=self.notices.offer)
         self.engine.tool_sources = [self.mcp]
 
     def hold_notice(self, text: str) -> None:
@@ -226,47 +228,7 @@ class Session:
     def _options_update(self) -> dict[str, object]:
         return {"sessionUpdate": "config_option_update", "configOptions": self.options()}
 
-    # ------------------------------------------------------------ what commands see
-
-    async def compact(self) -> bool:
-        """`/compact`: its lifecycle goes out as it happens, in the form the
-        client accepts; every update of it before the command's reply."""
-        return await surfacing(self.sink, self.engine.compact)
-
-    def context_usage(self) -> tuple[int, int]:
-        return self.engine.context_usage()
-
-    def message_count(self) -> int:
-        return len(self.messages)
-
-    def costs(self) -> tuple[float, float | None]:
-        return self.engine.session_cost_usd, self.engine.last_turn_cost_usd
-
-    def tool_infos(self) -> list[ToolInfo]:
-        return self.engine.tool_infos()
-
-    def clear_history(self) -> None:
-        self.engine.clear()
-        self.persist_history()
-
-    async def checkpoint_listing(self) -> str:
-        from acp_server.server.checkpointing import listing_reply
-
-        return await listing_reply(self.ctx.store, self.id)
-
-    async def rewind(self, turn: int | None) -> str:
-        """`/rewind N` or `/undo` (None), inside the prompt that asked for it."""
-        from acp_server.server.checkpointing import rewind_reply
-
-        reply, outcome = await rewind_reply(self._lend(), turn)
-        if outcome is not None and not outcome.cancelled:
-            self._rewound(outcome)
-        return reply
-
-    async def fork_before(self, turn: int) -> str:
-        from acp_server.server.checkpointing import fork_before
-
-        return fork_before(self.ctx.store, self.id, turn, self.messages)
+    # ------------------------------------------------------------ rewinds
 
     async def rewind_outside(self, turn: int, conflicts: ConflictChoice) -> Outcome:
         """`_acp_server/rewind`: a rewind between turns, holding the turn as a prompt does."""
@@ -275,57 +237,33 @@ class Session:
         async with self._turn_lock:
             await self._take_turn()
             try:
-                outcome = await rewind(self._lend(), turn, conflicts=conflicts)
+                outcome = await rewind(self.lend(), turn, conflicts=conflicts)
                 if not outcome.cancelled:
-                    self._rewound(outcome)
+                    self.rewound(outcome)
                 return outcome
             finally:
-                self.ctx.store.end_turn(self.id)
+                self.turns.give_back()
 
-    def _lend(self) -> Lent:
+    def lend(self) -> Lent:
+        """What a rewind may use of this session."""
         from acp_server.server.checkpointing import lend
 
         return lend(self.ctx, self.live, self.sink, self.roots)
 
-    def _rewound(self, outcome: Outcome) -> None:
+    def rewound(self, outcome: Outcome) -> None:
         self.title = outcome.title  # the title the session had before that turn
         self.live.reload_cost()
-
-    def mcp_status(self) -> list[dict[str, object]]:
-        from acp_server.server.mcp_specs import status_rows
-
-        return status_rows(self.mcp)
 
     # ------------------------------------------------------------ persistence
 
     def _persist_grants(self) -> None:
         self.ctx.store.update_meta(self.id, grants=sorted(self.grants))
 
-    def persist_history(self) -> None:
-        # Only what is new since the last step is written (see store/history.py).
-        self.ctx.store.save_history(self.id, self.engine.messages)
-
     async def _take_turn(self) -> None:
-        """Under the turn lock: the session's turn across processes, caught up
-        with another process's turns since (its model history, and its updates
-        shown to this editor: they are stored already). `end_turn` returns it."""
-        from acp_server.server.context import stored_messages
-        from acp_server.server.turn import claim_turn
-
+        """Under the turn lock: the session's turn across processes (turn_hold.py)."""
         if self._closed:
             raise RpcError.invalid_params(f"session {self.id} is closed")
-        self._close_turn()  # the last turn's, if this came before its reply's follow-up
-        await self.checkpoints.settle()  # the last turn's seal, likewise
-        refresh = await claim_turn(self.ctx.store, self.id)
-        if refresh is None:
-            return
-        try:
-            self.live.adopt_history(stored_messages(refresh.messages))
-            for payload in refresh.missed:
-                await self.send(msgspec.json.decode(payload), persist=False)
-        except BaseException:
-            self.ctx.store.end_turn(self.id)
-            raise
+        await self.turns.take()
 
     # ------------------------------------------------------------ turns
 
@@ -339,7 +277,7 @@ class Session:
             if epoch != self._cancel_epoch and not self._closed:
                 return {"stopReason": "cancelled"}
             await self._take_turn()
-            self._turn_held = True
+            self.turns.keep_until_close_out()
             self.sink.turn += 1
             self._in_turn = True
             from acp_server.correlation import bind_ids
@@ -350,28 +288,11 @@ class Session:
                 result = await self._run_prompt(request, epoch)
             except BaseException:
                 self._in_turn = False
-                self._close_turn()  # an error reply has no follow-up to do it
+                self.turns.close_out()  # an error reply has no follow-up to do it
                 await self._after_reply()
                 raise
             self._in_turn = False
         return AfterResponse(result, self._after_reply)
-
-    def _close_turn(self) -> None:
-        """Save the last turn's history and return its claim across processes.
-
-        Right after the reply (or first thing in the next turn, a rewind or
-        `close`, whichever runs first), not before it: the SQLite transaction
-        and the claim's release cost a cancel ~0.4 ms of its ~1 ms. A second
-        process taking the session's turn meanwhile waits for the claim (see
-        `claim_turn`) and then reads the saved history."""
-        if not self._turn_held:
-            return
-        self._turn_held = False
-        try:
-            if self.live.built is not None:
-                self.persist_history()
-        finally:
-            self.ctx.store.end_turn(self.id)
 
     async def _after_reply(self) -> None:
         """What a reply need not wait for: the turn's history and claim, its
@@ -379,7 +300,7 @@ class Session:
         into SQLite (where other processes' listings read it). Before the
         reply, their threads took the GIL while it waited (a cancel took ~5 ms
         to answer for ~1 ms of work)."""
-        self._close_turn()
+        self.turns.close_out()
         await self.checkpoints.settle()
         if not self._in_turn and not self.ctx.turn_running_elsewhere(self.id):
             self.ctx.store.flush(wait=False)
@@ -400,7 +321,7 @@ class Session:
             if title is not None:
                 await self._tell_title(title)
                 title = None
-            outcome = await dispatch(text, self)
+            outcome = await dispatch(text, CommandFace(self))
         if outcome is not None and outcome.reply is not None:
             await self.send(text_chunk(outcome.reply))
             return {"stopReason": "end_turn"}
@@ -445,7 +366,7 @@ class Session:
                 self.ctx.store,
                 self.ctx.audit,
                 observe=self.checkpoints.observe,
-                save_at_end=False,  # after the reply (`_close_turn`)
+                save_at_end=False,  # after the reply (`TurnHold.close_out`)
                 # A new title is stored and told once the first update is out:
                 # its SQLite write (which also writes a new session's row) and
                 # its update are not worth delaying the first token for.
@@ -460,7 +381,7 @@ class Session:
         self.cancel()
         # Wait for the running turn to flush and answer before freeing resources.
         async with self._turn_lock:
-            self._close_turn()
+            self.turns.close_out()
         await self.checkpoints.settle()
         if self.mcp is not None:
             await self.mcp.close()

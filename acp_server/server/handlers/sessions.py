@@ -62,6 +62,12 @@ def opened(session: Session, extra: dict[str, object] | None = None) -> AfterRes
     return AfterResponse(result, session.announce)
 
 
+async def _dump_modules_if_asked() -> None:
+    # What a first session loaded before its reply (ACP_SERVER_DEBUG_MODULES).
+    if DEBUG_MODULES:
+        await dump_modules(".session")
+
+
 async def new_session(ctx: ServerContext, params: acp.NewSessionRequest) -> AfterResponse:
     from acp_server.server.options import config_options, mode_state, model_choices
     from acp_server.store import SessionRecord
@@ -83,9 +89,9 @@ async def new_session(ctx: ServerContext, params: acp.NewSessionRequest) -> Afte
         session = ctx.start_session(session_id, opening)
         _apply(session, appended)
         await session.attach_mcp(specs)
+        await _dump_modules_if_asked()
         return opened(session, {"sessionId": session_id})
-    if DEBUG_MODULES:
-        await dump_modules(".session")
+    await _dump_modules_if_asked()
 
     async def then() -> None:
         # Built while the client reads the reply, and before the next frame is
