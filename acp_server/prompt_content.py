@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
 
 from agent.ports import FileAccessError, FileSystem, ImagePart, PromptPart, ResourcePart, TextPart
 
@@ -21,6 +20,10 @@ MAX_LINKED_CHARS = 256 * 1024
 
 
 def file_uri_path(uri: str) -> str | None:
+    # Imported here: urllib.parse (with ipaddress, ~4-5 ms) is wanted only by
+    # a prompt that links a resource, not by every session's first prompt.
+    from urllib.parse import unquote, urlparse
+
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
