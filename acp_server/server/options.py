@@ -72,11 +72,11 @@ def _offered(config: Config) -> list[str]:
 
 
 def config_options(
-    model: str | None, mode: str, thought_level: str | None, choices: list[str]
+    model: str | None, mode: str, thought_level: str | None, config: Config
 ) -> list[dict[str, object]]:
-    """The three options as a client sees them: a new list each time, whose
-    entries are shared and never changed (built once per distinct state)."""
-    return list(_built_options(model, mode, thought_level, tuple(choices)))
+    """The three options a session in this state is offered: a new list each
+    time, whose entries are shared and never changed (built once per state)."""
+    return list(_built_options(model, mode, thought_level, _choices(model, config)))
 
 
 @functools.lru_cache(maxsize=64)

@@ -174,7 +174,7 @@ class SessionEngine:
         return model_choices(self.model, self._ctx.config)
 
     def options(self) -> list[dict[str, object]]:
-        return config_options(self.model, self.mode, self.thought_level, self.model_choices())
+        return config_options(self.model, self.mode, self.thought_level, self._ctx.config)
 
     def modes(self) -> dict[str, object]:
         return mode_state(self.mode)

@@ -69,7 +69,7 @@ async def _dump_modules_if_asked() -> None:
 
 
 async def new_session(ctx: ServerContext, params: acp.NewSessionRequest) -> AfterResponse:
-    from acp_server.server.options import config_options, mode_state, model_choices
+    from acp_server.server.options import config_options, mode_state
     from acp_server.store import SessionRecord
     from acp_server.turn_failure import require_model_sdk
 
@@ -102,8 +102,7 @@ async def new_session(ctx: ServerContext, params: acp.NewSessionRequest) -> Afte
         _apply(session, appended)
         await session.announce()
 
-    choices = model_choices(state.model, opening.config)
-    options = config_options(state.model, state.mode, state.thought_level, choices)
+    options = config_options(state.model, state.mode, state.thought_level, opening.config)
     result = {"modes": mode_state(state.mode), "configOptions": options, "sessionId": session_id}
     return AfterResponse(result, then)
 
